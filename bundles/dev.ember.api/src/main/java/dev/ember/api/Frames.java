@@ -1,0 +1,22 @@
+package dev.ember.api;
+
+/**
+ * The frame protocol between the JVM, workers and drivers: each frame is a big-endian {@code int32} length and
+ * that many bytes. A negative length is a control code instead of a frame.
+ */
+public final class Frames {
+
+    /** Ends the frames of one partition or one section. */
+    public static final int END_OF_DATA = -1;
+    /** Followed by one frame holding a UTF-8 error report (a Python traceback from workers). */
+    public static final int EXCEPTION = -2;
+    /** Followed by one frame holding UTF-8 JSON task statistics. */
+    public static final int TIMING = -3;
+    /** Ends a whole stream: a worker exits, a result stream is complete. */
+    public static final int END_OF_STREAM = -4;
+    /** A null value. */
+    public static final int NULL = -5;
+
+    private Frames() {
+    }
+}

@@ -1,0 +1,38 @@
+package dev.ember.api;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What one action asks the engine to do: stages in dependency order, the last being the result stage,
+ * and which partitions of the result stage to compute.
+ *
+ * @param stages     the stages; a stage's input may only refer to stages before it
+ * @param partitions the result stage's partitions to compute, in the order results are returned
+ * @param jobGroup   an optional group name for cancellation, or {@code null}
+ */
+public record JobPlan(List<StagePlan> stages, int[] partitions, String jobGroup) {
+
+    public JobPlan {
+        stages = List.copyOf(Objects.requireNonNull(stages, "stages"));
+        if (stages.isEmpty()) {
+            throw new IllegalArgumentException("a plan needs at least one stage");
+        }
+        partitions = Objects.requireNonNull(partitions, "partitions").clone();
+        int count = stages.get(stages.size() - 1).numPartitions();
+        for (int p : partitions) {
+            if (p < 0 || p >= count) {
+                throw new IllegalArgumentException("partition " + p + " is outside the result stage's 0.." + (count - 1));
+            }
+        }
+    }
+
+    public StagePlan resultStage() {
+        return stages.get(stages.size() - 1);
+    }
+
+    @Override
+    public int[] partitions() {
+        return partitions.clone();
+    }
+}

@@ -1,0 +1,24 @@
+package dev.ember.api;
+
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * What a driver tells the engine about itself when it opens a session.
+ *
+ * @param appName     the application name, for logs and shell listings
+ * @param parallelism how many tasks of this session may run at once ({@code local[N]})
+ * @param pythonExec  the Python interpreter workers run
+ * @param workerEnv   extra environment for workers (for example {@code PYTHONPATH})
+ */
+public record SessionConfig(String appName, int parallelism, String pythonExec, Map<String, String> workerEnv) {
+
+    public SessionConfig {
+        Objects.requireNonNull(appName, "appName");
+        Objects.requireNonNull(pythonExec, "pythonExec");
+        if (parallelism < 1) {
+            throw new IllegalArgumentException("parallelism must be at least 1, got " + parallelism);
+        }
+        workerEnv = Map.copyOf(workerEnv);
+    }
+}

@@ -1,0 +1,34 @@
+package dev.ember.api;
+
+import java.io.Closeable;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * A connected Python worker: a pair of byte streams speaking the worker frame protocol ({@link Frames}).
+ * Closing the channel ends the worker process.
+ */
+@ProviderType
+public interface WorkerChannel extends Closeable {
+
+    DataInputStream input();
+
+    DataOutputStream output();
+
+    /** The worker's process id. */
+    long pid();
+
+    /** The name of the transport that opened this channel. */
+    String transport();
+
+    /** False once the worker process has exited or the channel is closed. */
+    boolean isAlive();
+
+    /** The last lines the worker wrote to its standard error, for failure reports. */
+    String stderrTail();
+
+    @Override
+    void close();
+}

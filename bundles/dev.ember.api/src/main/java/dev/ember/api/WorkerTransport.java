@@ -1,0 +1,21 @@
+package dev.ember.api;
+
+import java.io.IOException;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * Starts Python workers and connects to them. Registered with the {@value #NAME_PROPERTY} property naming the
+ * transport and a {@code service.ranking}; the engine binds the highest ranked one unless configured otherwise.
+ */
+@ProviderType
+public interface WorkerTransport {
+
+    /** Service property naming the transport, for example {@code tcp}. */
+    String NAME_PROPERTY = "ember.transport";
+
+    String name();
+
+    /** Starts one worker for the given spec and returns a channel that is connected and authenticated. */
+    WorkerChannel open(WorkerSpec spec) throws IOException;
+}

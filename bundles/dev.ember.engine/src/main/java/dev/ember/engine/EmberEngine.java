@@ -1,0 +1,157 @@
+package dev.ember.engine;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+import dev.ember.api.Codec;
+import dev.ember.api.Engine;
+import dev.ember.api.EngineSession;
+import dev.ember.api.SessionConfig;
+import dev.ember.api.WorkerTransport;
+
+/**
+ * The engine service. Binds whichever {@link WorkerTransport} ranks highest (or the one a {@code transport.target}
+ * filter in {@code dev.ember.engine.cfg} selects) and every installed {@link Codec}; both may come and go while the
+ * engine runs, and each new task uses what is bound at the moment it starts.
+ */
+@Component(configurationPid = "dev.ember.engine")
+@Designate(ocd = EmberEngine.Config.class)
+public final class EmberEngine implements Engine {
+
+    @ObjectClassDefinition(name = "Ember engine")
+    public @interface Config {
+        @AttributeDefinition(description = "Attempts per task when its worker dies or cannot be reached")
+        int maxTaskAttempts() default 4;
+
+        @AttributeDefinition(description = "Seconds an idle worker is kept before it is stopped")
+        int workerIdleTimeoutSeconds() default 60;
+    }
+
+    private static final System.Logger LOG = System.getLogger(EmberEngine.class.getName());
+
+    private final Map<String, Codec> codecs = new ConcurrentHashMap<>();
+    private final Set<SessionImpl> sessions = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger sessionIds = new AtomicInteger();
+    private final AtomicInteger jobIds = new AtomicInteger();
+
+    private volatile WorkerTransport transport;
+    private volatile Config config;
+    private ExecutorService taskThreads;
+    private ScheduledExecutorService housekeeping;
+    private WorkerPool pool;
+
+    @Reference(name = "transport", cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindTransport(WorkerTransport newTransport) {
+        transport = newTransport;
+        LOG.log(System.Logger.Level.INFO, "worker transport now: {0}", newTransport.name());
+    }
+
+    void unbindTransport(WorkerTransport oldTransport) {
+        if (transport == oldTransport) {
+            transport = null;
+        }
+        WorkerPool current = pool;
+        if (current != null) {
+            current.retire(oldTransport);
+        }
+    }
+
+    @Reference(name = "codec", cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void bindCodec(Codec codec, Map<String, Object> properties) {
+        Object name = properties.get(Codec.NAME_PROPERTY);
+        codecs.put(name != null ? name.toString() : codec.name(), codec);
+    }
+
+    void unbindCodec(Codec codec, Map<String, Object> properties) {
+        codecs.values().removeIf(bound -> bound == codec);
+    }
+
+    @Activate
+    void activate(Config config) {
+        this.config = config;
+        taskThreads = Executors.newCachedThreadPool(daemonThreads("ember-task"));
+        housekeeping = Executors.newSingleThreadScheduledExecutor(daemonThreads("ember-housekeeping"));
+        pool = new WorkerPool();
+        housekeeping.scheduleWithFixedDelay(() -> pool.stopIdleLongerThan(
+                TimeUnit.SECONDS.toMillis(this.config.workerIdleTimeoutSeconds())), 5, 5, TimeUnit.SECONDS);
+    }
+
+    @Modified
+    void modified(Config config) {
+        this.config = config;
+    }
+
+    @Deactivate
+    void deactivate() {
+        for (SessionImpl session : sessions) {
+            session.close();
+        }
+        housekeeping.shutdownNow();
+        taskThreads.shutdownNow();
+        pool.closeAll();
+    }
+
+    @Override
+    public EngineSession openSession(SessionConfig sessionConfig) {
+        SessionImpl session = new SessionImpl(this, "s" + sessionIds.incrementAndGet(), sessionConfig);
+        sessions.add(session);
+        return session;
+    }
+
+    void sessionClosed(SessionImpl session) {
+        sessions.remove(session);
+    }
+
+    WorkerTransport transport() {
+        return transport;
+    }
+
+    Codec codec(String name) {
+        return codecs.get(name);
+    }
+
+    Config config() {
+        return config;
+    }
+
+    ExecutorService taskThreads() {
+        return taskThreads;
+    }
+
+    WorkerPool pool() {
+        return pool;
+    }
+
+    int nextJobId() {
+        return jobIds.incrementAndGet();
+    }
+
+    private static ThreadFactory daemonThreads(String prefix) {
+        AtomicInteger count = new AtomicInteger();
+        return runnable -> {
+            Thread thread = new Thread(runnable, prefix + "-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+}

@@ -1,0 +1,153 @@
+package dev.ember.engine;
+
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import dev.ember.api.WorkerChannel;
+import dev.ember.api.WorkerSpec;
+import dev.ember.api.WorkerTransport;
+
+/**
+ * Python workers kept between tasks, keyed by how they were started and which transport reaches them. A worker that
+ * finished a task cleanly goes back to the pool; one whose channel broke is closed.
+ */
+final class WorkerPool {
+
+    /** How many command blobs the JVM assumes a worker still holds; the worker keeps more (see ember.worker). */
+    static final int KNOWN_COMMANDS = 32;
+
+    static final class PooledWorker {
+        final WorkerChannel channel;
+        final WorkerTransport transport;
+        final WorkerSpec spec;
+        private final Map<String, Boolean> knownCommands = new LinkedHashMap<>(16, 0.75f, true) {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                return size() > KNOWN_COMMANDS;
+            }
+        };
+        long idleSince;
+        int tasksServed;
+
+        PooledWorker(WorkerChannel channel, WorkerTransport transport, WorkerSpec spec) {
+            this.channel = channel;
+            this.transport = transport;
+            this.spec = spec;
+        }
+
+        /** Records that the worker is about to get this command; returns whether it must be sent. */
+        boolean needsCommand(String commandId) {
+            return knownCommands.put(commandId, Boolean.TRUE) == null;
+        }
+
+        void forgetCommand(String commandId) {
+            knownCommands.remove(commandId);
+        }
+    }
+
+    private final Deque<PooledWorker> idle = new ArrayDeque<>();
+    private final Set<PooledWorker> busy = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final Set<WorkerTransport> retired = Collections.newSetFromMap(new IdentityHashMap<>());
+    private boolean closed;
+
+    /** Takes an idle worker that matches, or starts a new one through the transport. */
+    PooledWorker acquire(WorkerSpec spec, WorkerTransport transport) throws IOException {
+        List<PooledWorker> dead = new ArrayList<>();
+        PooledWorker found = null;
+        synchronized (this) {
+            if (closed) {
+                throw new IOException("the engine is stopping");
+            }
+            for (Iterator<PooledWorker> it = idle.iterator(); it.hasNext();) {
+                PooledWorker candidate = it.next();
+                if (!candidate.channel.isAlive()) {
+                    it.remove();
+                    dead.add(candidate);
+                } else if (candidate.transport == transport && candidate.spec.equals(spec)) {
+                    it.remove();
+                    found = candidate;
+                    break;
+                }
+            }
+            if (found != null) {
+                busy.add(found);
+            }
+        }
+        dead.forEach(worker -> worker.channel.close());
+        if (found != null) {
+            return found;
+        }
+        PooledWorker started = new PooledWorker(transport.open(spec), transport, spec);
+        synchronized (this) {
+            if (!closed && !retired.contains(transport)) {
+                busy.add(started);
+                return started;
+            }
+        }
+        started.channel.close();
+        throw new IOException("transport '" + transport.name() + "' went away while a worker was starting");
+    }
+
+    /** Returns a worker after a task; a worker that is not reusable is closed. */
+    void release(PooledWorker worker, boolean reusable) {
+        boolean keep;
+        synchronized (this) {
+            busy.remove(worker);
+            keep = reusable && !closed && !retired.contains(worker.transport) && worker.channel.isAlive();
+            if (keep) {
+                worker.tasksServed++;
+                worker.idleSince = System.currentTimeMillis();
+                idle.addFirst(worker);
+            }
+        }
+        if (!keep) {
+            worker.channel.close();
+        }
+    }
+
+    /** A transport is going away: close its idle workers now and its busy ones when their task ends. */
+    void retire(WorkerTransport transport) {
+        List<PooledWorker> toClose = new ArrayList<>();
+        synchronized (this) {
+            retired.add(transport);
+            idle.removeIf(worker -> worker.transport == transport && toClose.add(worker));
+        }
+        toClose.forEach(worker -> worker.channel.close());
+    }
+
+    void stopIdleLongerThan(long millis) {
+        long cutoff = System.currentTimeMillis() - millis;
+        List<PooledWorker> toClose = new ArrayList<>();
+        synchronized (this) {
+            idle.removeIf(worker -> worker.idleSince < cutoff && toClose.add(worker));
+        }
+        toClose.forEach(worker -> worker.channel.close());
+    }
+
+    synchronized int size() {
+        return idle.size() + busy.size();
+    }
+
+    void closeAll() {
+        List<PooledWorker> toClose;
+        synchronized (this) {
+            closed = true;
+            toClose = new ArrayList<>(idle);
+            toClose.addAll(busy);
+            idle.clear();
+            busy.clear();
+        }
+        toClose.parallelStream().forEach(worker -> worker.channel.close());
+    }
+}

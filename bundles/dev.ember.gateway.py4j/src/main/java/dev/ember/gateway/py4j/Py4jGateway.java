@@ -1,0 +1,176 @@
+package dev.ember.gateway.py4j;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import javax.net.ServerSocketFactory;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+import dev.ember.api.Engine;
+import py4j.GatewayServer;
+import py4j.reflection.ClassLoadingStrategy;
+import py4j.reflection.ReflectionUtil;
+
+/**
+ * Serves the Ember entry point to Python drivers through Py4J, plus a side socket for bulk data. Both listen on
+ * loopback with one random secret. When {@code EMBER_CONN_INFO_PATH} is set (a driver launched this JVM), the port
+ * and secret are written to that path for the driver to read.
+ */
+@Component(immediate = true, configurationPid = "dev.ember.gateway.py4j")
+@Designate(ocd = Py4jGateway.Config.class)
+public final class Py4jGateway {
+
+    @ObjectClassDefinition(name = "Ember Py4J gateway")
+    public @interface Config {
+        @AttributeDefinition(description = "Address the gateway listens on; loopback unless set")
+        String bindAddress() default "127.0.0.1";
+
+        @AttributeDefinition(description = "Py4J port; 0 picks a free one")
+        int port() default 0;
+    }
+
+    static final String CONN_INFO_ENV = "EMBER_CONN_INFO_PATH";
+    private static final Logger LOG = Logger.getLogger(Py4jGateway.class.getName());
+
+    private final GatewayServer server;
+    private final SideChannel sideChannel;
+    private final EntryPoint entryPoint;
+    private final ClassLoadingStrategy previousStrategy;
+
+    @Activate
+    public Py4jGateway(@Reference Engine engine, Config config) throws IOException {
+        // Py4J logs every connection at INFO; only problems matter here.
+        Logger.getLogger("py4j").setLevel(Level.WARNING);
+        String secret = newSecret();
+        InetAddress address = InetAddress.getByName(config.bindAddress());
+        entryPoint = new EntryPoint(engine);
+        sideChannel = new SideChannel(address, secret, entryPoint.sessions());
+        entryPoint.setSidePort(sideChannel.port());
+
+        previousStrategy = ReflectionUtil.getClassLoadingStrategy();
+        ReflectionUtil.setClassLoadingStrategy(new BundleClassLoading(Py4jGateway.class.getClassLoader()));
+        server = new GatewayServer.GatewayServerBuilder()
+                .entryPoint(entryPoint)
+                .javaAddress(address)
+                .javaPort(config.port())
+                .authToken(secret)
+                .serverSocketFactory(new NoDelayServerSocketFactory())
+                .build();
+        server.start(true);
+        String connInfoPath = System.getenv(CONN_INFO_ENV);
+        if (connInfoPath != null && !connInfoPath.isEmpty()) {
+            writeConnInfo(Path.of(connInfoPath), server.getListeningPort(), secret);
+        }
+        LOG.info("Ember gateway listening on " + address.getHostAddress() + ":" + server.getListeningPort());
+    }
+
+    /** Address and port are bound once; a changed configuration takes effect when the bundle restarts. */
+    @Modified
+    void modified(Config config) {
+        LOG.info("gateway configuration changed; restart the dev.ember.gateway.py4j bundle to apply it");
+    }
+
+    @Deactivate
+    void deactivate() {
+        server.shutdown();
+        sideChannel.close();
+        entryPoint.closeAll();
+        ReflectionUtil.setClassLoadingStrategy(previousStrategy);
+    }
+
+    int port() {
+        return server.getListeningPort();
+    }
+
+    private static String newSecret() {
+        byte[] bytes = new byte[32];
+        new SecureRandom().nextBytes(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+
+    /** Writes {@code int32 port, int32 secret length, secret} to a temp file and renames it onto the path. */
+    static void writeConnInfo(Path target, int port, String secret) throws IOException {
+        byte[] secretBytes = secret.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer buffer = ByteBuffer.allocate(8 + secretBytes.length);
+        buffer.putInt(port).putInt(secretBytes.length).put(secretBytes);
+        Path dir = target.toAbsolutePath().getParent();
+        Path temp = Files.createTempFile(dir, ".conn-info", ".tmp");
+        try (OutputStream out = Files.newOutputStream(temp)) {
+            out.write(buffer.array());
+        }
+        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** Loads classes Py4J looks up by name through this bundle, not the framework's application class loader. */
+    private record BundleClassLoading(ClassLoader loader) implements ClassLoadingStrategy {
+        @Override
+        public Class<?> classForName(String className) throws ClassNotFoundException {
+            return Class.forName(className, true, loader);
+        }
+
+        @Override
+        public ClassLoader getClassLoader() {
+            return loader;
+        }
+    }
+
+    /** Py4J replies can exceed one packet; without TCP_NODELAY each would wait on Nagle's algorithm. */
+    private static final class NoDelayServerSocketFactory extends ServerSocketFactory {
+        @Override
+        public ServerSocket createServerSocket() throws IOException {
+            return new NoDelayServerSocket();
+        }
+
+        @Override
+        public ServerSocket createServerSocket(int port) throws IOException {
+            return createServerSocket(port, 50, null);
+        }
+
+        @Override
+        public ServerSocket createServerSocket(int port, int backlog) throws IOException {
+            return createServerSocket(port, backlog, null);
+        }
+
+        @Override
+        public ServerSocket createServerSocket(int port, int backlog, InetAddress address) throws IOException {
+            NoDelayServerSocket socket = new NoDelayServerSocket();
+            socket.setReuseAddress(true);
+            socket.bind(new InetSocketAddress(address, port), backlog);
+            return socket;
+        }
+    }
+
+    private static final class NoDelayServerSocket extends ServerSocket {
+        NoDelayServerSocket() throws IOException {
+            super();
+        }
+
+        @Override
+        public Socket accept() throws IOException {
+            Socket socket = super.accept();
+            socket.setTcpNoDelay(true);
+            return socket;
+        }
+    }
+}

@@ -1,0 +1,208 @@
+package dev.ember.gateway.py4j;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Logger;
+
+import com.google.gson.JsonObject;
+
+import dev.ember.api.Frames;
+import dev.ember.api.JobFailedException;
+import dev.ember.api.JobHandle;
+
+/**
+ * The socket bulk data takes between drivers and the JVM, so it never rides Py4J. One request per connection:
+ * the client sends the secret as a frame (answered by {@code 0}), then a JSON request frame:
+ * <ul>
+ * <li>{@code {"op":"store","session":S,"partitions":N}} followed, per partition, by frames and
+ * {@link Frames#END_OF_DATA}; answered by the dataset id.</li>
+ * <li>{@code {"op":"blob","session":S}} followed by one frame; answered by the blob id.</li>
+ * <li>{@code {"op":"results","session":S,"job":J}}: answered, per requested partition, by its frames and
+ * {@code END_OF_DATA}, then {@link Frames#END_OF_STREAM}; or at any point by {@link Frames#EXCEPTION} and a JSON
+ * frame {@code {"kind":…,"message":…}}.</li>
+ * </ul>
+ */
+final class SideChannel implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(SideChannel.class.getName());
+    private static final int MAX_REQUEST_BYTES = 1 << 20;
+
+    private final ServerSocket server;
+    private final byte[] secret;
+    private final Map<String, DriverSession> sessions;
+    private final ExecutorService handlers;
+    private final AtomicInteger refused = new AtomicInteger();
+
+    SideChannel(InetAddress address, String secret, Map<String, DriverSession> sessions) throws IOException {
+        this.server = new ServerSocket(0, 50, address);
+        this.secret = secret.getBytes(StandardCharsets.UTF_8);
+        this.sessions = sessions;
+        AtomicInteger count = new AtomicInteger();
+        this.handlers = Executors.newCachedThreadPool(runnable -> {
+            Thread thread = new Thread(runnable, "ember-side-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        Thread acceptor = new Thread(this::acceptLoop, "ember-side-acceptor");
+        acceptor.setDaemon(true);
+        acceptor.start();
+    }
+
+    int port() {
+        return server.getLocalPort();
+    }
+
+    private void acceptLoop() {
+        while (!server.isClosed()) {
+            try {
+                Socket socket = server.accept();
+                handlers.execute(() -> serve(socket));
+            } catch (IOException e) {
+                if (!server.isClosed()) {
+                    LOG.warning("side socket accept failed: " + e);
+                }
+            }
+        }
+    }
+
+    private void serve(Socket socket) {
+        try (socket) {
+            socket.setTcpNoDelay(true);
+            DataInputStream in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 1 << 16));
+            DataOutputStream out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 1 << 16));
+            socket.setSoTimeout(10_000);
+            if (!MessageDigest.isEqual(secret, readFrame(in, 4096))) {
+                LOG.warning("side socket: refused a connection with a wrong secret (" + refused.incrementAndGet()
+                        + " so far)");
+                sendError(out, "SETUP", "authentication failed: wrong secret for the Ember gateway side socket");
+                return;
+            }
+            out.writeInt(0);
+            out.flush();
+            socket.setSoTimeout(0);
+            handle(Json.parseObject(new String(readFrame(in, MAX_REQUEST_BYTES), StandardCharsets.UTF_8),
+                    "side socket request"), in, out);
+            out.flush();
+        } catch (IllegalArgumentException e) {
+            LOG.warning("side socket: bad request: " + e.getMessage());
+        } catch (SocketException e) {
+            // The driver went away mid-transfer; nothing to answer.
+        } catch (IOException e) {
+            LOG.fine("side socket: " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void handle(JsonObject request, DataInputStream in, DataOutputStream out)
+            throws IOException, InterruptedException {
+        String op = Json.string(request, "op", "side socket request");
+        DriverSession session = sessions.get(Json.string(request, "session", "side socket request"));
+        if (session == null) {
+            sendError(out, "SETUP", "unknown or closed session " + request.get("session"));
+            return;
+        }
+        switch (op) {
+            case "store" -> {
+                int partitions = Json.integer(request, "partitions", "store request");
+                List<List<byte[]>> data = new ArrayList<>(partitions);
+                for (int i = 0; i < partitions; i++) {
+                    data.add(readSection(in));
+                }
+                out.writeInt(session.engineSession().storeDataset(data));
+            }
+            case "blob" -> out.writeInt(session.storeBlob(readFrame(in, Integer.MAX_VALUE)));
+            case "results" -> streamResults(session, Json.integer(request, "job", "results request"), out);
+            default -> sendError(out, "SETUP", "unknown side socket operation '" + op + "'");
+        }
+    }
+
+    private static void streamResults(DriverSession session, int jobId, DataOutputStream out)
+            throws IOException, InterruptedException {
+        JobHandle job = session.takeJob(jobId);
+        if (job == null) {
+            sendError(out, "SETUP", "job " + jobId + " is unknown or its results were already read");
+            return;
+        }
+        try {
+            for (int position = 0; position < job.resultCount(); position++) {
+                List<byte[]> frames = job.awaitResult(position);
+                for (byte[] frame : frames) {
+                    out.writeInt(frame.length);
+                    out.write(frame);
+                }
+                out.writeInt(Frames.END_OF_DATA);
+                job.releaseResult(position);
+            }
+            out.writeInt(Frames.END_OF_STREAM);
+        } catch (JobFailedException e) {
+            sendError(out, e.kind().name(), e.getMessage());
+        } catch (IOException e) {
+            // The driver stopped reading (for example take() got enough): the job's remaining work is not needed.
+            job.cancel("the driver closed the result stream");
+            throw e;
+        }
+    }
+
+    private static List<byte[]> readSection(DataInputStream in) throws IOException {
+        List<byte[]> frames = new ArrayList<>();
+        while (true) {
+            int length = in.readInt();
+            if (length == Frames.END_OF_DATA) {
+                return frames;
+            }
+            if (length < 0) {
+                throw new IOException("unexpected control code " + length + " in uploaded data");
+            }
+            byte[] frame = new byte[length];
+            in.readFully(frame);
+            frames.add(frame);
+        }
+    }
+
+    private static byte[] readFrame(DataInputStream in, int limit) throws IOException {
+        int length = in.readInt();
+        if (length < 0 || length > limit) {
+            throw new IOException("bad frame length " + length);
+        }
+        byte[] frame = new byte[length];
+        in.readFully(frame);
+        return frame;
+    }
+
+    private static void sendError(DataOutputStream out, String kind, String message) throws IOException {
+        JsonObject error = new JsonObject();
+        error.addProperty("kind", kind);
+        error.addProperty("message", message);
+        byte[] bytes = error.toString().getBytes(StandardCharsets.UTF_8);
+        out.writeInt(Frames.EXCEPTION);
+        out.writeInt(bytes.length);
+        out.write(bytes);
+        out.flush();
+    }
+
+    @Override
+    public void close() {
+        try {
+            server.close();
+        } catch (IOException e) {
+            // Closing anyway.
+        }
+        handlers.shutdownNow();
+    }
+}

@@ -1,0 +1,221 @@
+package dev.ember.launcher;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.stream.Stream;
+
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleException;
+import org.osgi.framework.Constants;
+import org.osgi.framework.FrameworkEvent;
+import org.osgi.framework.launch.Framework;
+import org.osgi.framework.launch.FrameworkFactory;
+
+/**
+ * Starts an Ember distribution: Apache Felix through {@link FrameworkFactory}, then every jar in {@code bundle/} in a
+ * fixed order (ConfigAdmin before SCR and FileInstall, Ember last), with FileInstall watching {@code load/} for
+ * bundles and {@code conf/} for configurations.
+ *
+ * <pre>
+ * ember [run|shell] [--exit-on-stdin-eof]
+ * </pre>
+ *
+ * {@code shell} gives an interactive Gogo shell on the terminal; {@code run} (the default) is headless.
+ * {@code --exit-on-stdin-eof} is what a driver that launched the JVM passes: when the driver dies its end of the
+ * pipe closes, and the JVM stops instead of lingering.
+ */
+public final class Main {
+
+    private static final long STOP_TIMEOUT_MILLIS = 10_000;
+
+    private Main() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        boolean interactive = false;
+        boolean exitOnStdinEof = false;
+        for (String arg : args) {
+            switch (arg) {
+                case "run" -> interactive = false;
+                case "shell" -> interactive = true;
+                case "--exit-on-stdin-eof" -> exitOnStdinEof = true;
+                default -> {
+                    System.err.println("ember: unknown argument '" + arg + "'\nusage: ember [run|shell] [--exit-on-stdin-eof]");
+                    System.exit(2);
+                }
+            }
+        }
+        Path home = distributionHome();
+        Launch launch = new Launch(home, interactive);
+        try {
+            launch.start();
+        } catch (Exception e) {
+            System.err.println("ember: the framework failed to start: " + e);
+            e.printStackTrace();
+            launch.stop();
+            System.exit(1);
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(launch::stop, "ember-shutdown"));
+        if (exitOnStdinEof) {
+            watchStdin(launch);
+        }
+        launch.awaitStop();
+        System.exit(0);
+    }
+
+    private static Path distributionHome() {
+        String home = System.getProperty("ember.home");
+        if (home == null) {
+            System.err.println("ember: the system property ember.home is not set; start Ember through bin/ember");
+            System.exit(2);
+        }
+        Path path = Path.of(home).toAbsolutePath().normalize();
+        if (!Files.isDirectory(path.resolve("bundle"))) {
+            System.err.println("ember: " + path + " is not an Ember distribution (no bundle/ directory)");
+            System.exit(2);
+        }
+        return path;
+    }
+
+    private static void watchStdin(Launch launch) {
+        Thread watcher = new Thread(() -> {
+            try {
+                InputStream in = System.in;
+                byte[] buffer = new byte[256];
+                while (in.read(buffer) >= 0) {
+                    // The driver never writes; anything it sends is ignored.
+                }
+            } catch (IOException e) {
+                // A broken pipe means the same as EOF: the driver is gone.
+            }
+            launch.stop();
+            System.exit(0);
+        }, "ember-stdin-watch");
+        watcher.setDaemon(true);
+        watcher.start();
+    }
+
+    /** One framework instance with its private bundle cache. */
+    static final class Launch {
+        private final Path home;
+        private final boolean interactive;
+        private Path storage;
+        private volatile Framework framework;
+        private volatile boolean stopped;
+
+        Launch(Path home, boolean interactive) {
+            this.home = home;
+            this.interactive = interactive;
+        }
+
+        void start() throws IOException, BundleException {
+            storage = Files.createTempDirectory("ember-felix-");
+            Files.createDirectories(home.resolve("load"));
+            Map<String, String> config = new HashMap<>();
+            config.put(Constants.FRAMEWORK_STORAGE, storage.toString());
+            config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
+            config.put("ember.home", home.toString());
+            config.put("felix.fileinstall.dir", home.resolve("load") + "," + home.resolve("conf"));
+            config.put("felix.fileinstall.noInitialDelay", "true");
+            config.put("felix.fileinstall.poll", "1000");
+            config.put("felix.fileinstall.log.level", "2");
+            config.put("gosh.args", interactive ? "" : "--nointeractive --noshutdown");
+
+            FrameworkFactory factory = ServiceLoader.load(FrameworkFactory.class).findFirst()
+                    .orElseThrow(() -> new IllegalStateException("no OSGi framework on the class path (lib/)"));
+            framework = factory.newFramework(config);
+            framework.init();
+            BundleContext context = framework.getBundleContext();
+            List<Bundle> bundles;
+            try (Stream<Path> jars = Files.list(home.resolve("bundle"))) {
+                bundles = jars.filter(path -> path.toString().endsWith(".jar")).sorted()
+                        .map(jar -> install(context, jar)).toList();
+            }
+            framework.start();
+            for (Bundle bundle : bundles.stream().sorted(Comparator.comparingInt(Main::startOrder)).toList()) {
+                if (bundle.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
+                    bundle.start();
+                }
+            }
+        }
+
+        private static Bundle install(BundleContext context, Path jar) {
+            try {
+                return context.installBundle(jar.toUri().toString());
+            } catch (BundleException e) {
+                throw new IllegalStateException("cannot install " + jar + ": " + e.getMessage(), e);
+            }
+        }
+
+        void awaitStop() throws InterruptedException {
+            FrameworkEvent event = framework.waitForStop(0);
+            if (event.getType() == FrameworkEvent.ERROR) {
+                System.err.println("ember: the framework stopped with an error: " + event.getThrowable());
+            }
+            deleteStorage();
+        }
+
+        synchronized void stop() {
+            if (stopped || framework == null) {
+                return;
+            }
+            stopped = true;
+            try {
+                framework.stop();
+                framework.waitForStop(STOP_TIMEOUT_MILLIS);
+            } catch (BundleException | InterruptedException e) {
+                PrintStream err = System.err;
+                err.println("ember: stopping the framework: " + e);
+            }
+            // Workers are children of this JVM; make sure none outlives it even if a bundle failed to stop them.
+            ProcessHandle.current().descendants().forEach(ProcessHandle::destroy);
+            deleteStorage();
+        }
+
+        private synchronized void deleteStorage() {
+            if (storage == null || !Files.exists(storage)) {
+                return;
+            }
+            try (Stream<Path> paths = Files.walk(storage)) {
+                paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            } catch (IOException | UncheckedIOException e) {
+                // A temp directory left behind is harmless.
+            }
+        }
+    }
+
+    /**
+     * Libraries and ConfigAdmin first (FileInstall waits on its first scan if ConfigAdmin comes later), then SCR and
+     * FileInstall, the shell, and Ember's own bundles last so their components find everything in place.
+     */
+    static int startOrder(Bundle bundle) {
+        String name = bundle.getSymbolicName() == null ? "" : bundle.getSymbolicName();
+        if (name.equals("org.apache.felix.configadmin")) {
+            return 1;
+        }
+        if (name.equals("org.apache.felix.scr")) {
+            return 2;
+        }
+        if (name.equals("org.apache.felix.fileinstall")) {
+            return 3;
+        }
+        if (name.startsWith("org.apache.felix.gogo")) {
+            return 4;
+        }
+        if (name.startsWith("dev.ember.")) {
+            return 5;
+        }
+        return 0;
+    }
+
+}

@@ -1,0 +1,208 @@
+"""Starting the Ember distribution, reading its connection details, and talking to it.
+
+Control calls go through Py4J. Bulk data (``parallelize`` input, command blobs, job results) goes through the
+gateway's side socket as frames, never through Py4J.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any, Iterator, Optional
+
+from py4j.java_gateway import GatewayParameters, JavaGateway
+from py4j.protocol import Py4JAuthenticationError, Py4JNetworkError
+
+from ember import serializers as ser
+from ember.errors import EmberAuthError, EmberStartError, PythonException, SparkJobError
+
+LOG_TAIL_LINES = 40
+
+
+def find_home(configured: Optional[str] = None) -> Path:
+    """The distribution directory: ``configured``, else ``EMBER_HOME``, else the checkout's build output."""
+    candidates = []
+    if configured:
+        candidates.append(("spark.ember.home", Path(configured)))
+    elif os.environ.get("EMBER_HOME"):
+        candidates.append(("EMBER_HOME", Path(os.environ["EMBER_HOME"])))
+    else:
+        checkout = Path(__file__).resolve().parent.parent.parent
+        candidates.append(("the checkout", checkout / "launcher" / "target" / "ember"))
+    source, home = candidates[0]
+    if not (home / "bin" / "ember").is_file():
+        raise EmberStartError(
+            f"No Ember distribution at {home} (from {source}): bin/ember is missing. Build it with "
+            f"'mvn -q install' at the root of the Ember checkout, or point EMBER_HOME at a built distribution.")
+    return home
+
+
+class Launched:
+    """A JVM started by this driver. It exits when its stdin (held here) closes."""
+
+    def __init__(self, home: Path, start_timeout: float) -> None:
+        self.home = home
+        self.workdir = Path(tempfile.mkdtemp(prefix="ember-driver-"))
+        self.conn_info = self.workdir / "conn-info"
+        self.log_path = self.workdir / "jvm.log"
+        env = dict(os.environ)
+        env["EMBER_CONN_INFO_PATH"] = str(self.conn_info)
+        self._log = open(self.log_path, "wb")
+        try:
+            self.process = subprocess.Popen(
+                [str(home / "bin" / "ember"), "run", "--exit-on-stdin-eof"],
+                stdin=subprocess.PIPE, stdout=self._log, stderr=subprocess.STDOUT, env=env,
+                # Ctrl-C in the driver's terminal is for the driver; the JVM stops when the driver does.
+                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+        except OSError as e:
+            self._log.close()
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            raise EmberStartError(f"cannot run {home / 'bin' / 'ember'}: {e}") from e
+        self.port, self.secret = self._await_conn_info(start_timeout)
+
+    def _await_conn_info(self, timeout: float) -> tuple[int, str]:
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.conn_info.exists():
+                data = self.conn_info.read_bytes()
+                port, length = struct.unpack(">ii", data[:8])
+                return port, data[8:8 + length].decode("utf-8")
+            code = self.process.poll()
+            if code is not None:
+                self.close()
+                raise EmberStartError(
+                    f"The Ember JVM exited with code {code} before its gateway came up. Its output:\n{self.log_tail()}")
+            if time.monotonic() > deadline:
+                self.close()
+                raise EmberStartError(
+                    f"The Ember JVM did not open its gateway within {timeout:.0f} s. Its output:\n{self.log_tail()}")
+            time.sleep(0.005)
+
+    def log_tail(self) -> str:
+        try:
+            lines = self.log_path.read_text("utf-8", "replace").splitlines()
+        except OSError:
+            return "(no output)"
+        return "\n".join(lines[-LOG_TAIL_LINES:]) or "(no output)"
+
+    def close(self, timeout: float = 10.0) -> None:
+        if self.process.poll() is None:
+            try:
+                self.process.stdin.close()
+            except OSError:
+                pass
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def connect(port: int, secret: str) -> tuple[JavaGateway, Any]:
+    """Connects Py4J to a gateway and returns it with the entry point; a wrong secret raises EmberAuthError."""
+    gateway = JavaGateway(gateway_parameters=GatewayParameters(
+        port=port, auth_token=secret, auto_convert=True, auto_close=True))
+    try:
+        entry = gateway.entry_point
+        entry.sidePort()  # The first call authenticates.
+    except Py4JAuthenticationError as e:
+        gateway.close()
+        raise EmberAuthError(
+            f"The Ember gateway on port {port} refused the secret: check the secret you gave (EMBER_SECRET or the "
+            f"gateway's connection file)") from e
+    except Py4JNetworkError as e:
+        gateway.close()
+        raise EmberAuthError(f"Could not talk to the Ember gateway on port {port}: {e}") from e
+    return gateway, entry
+
+
+class SideChannel:
+    """Client of the gateway's side socket: one request per connection, authenticated with the secret."""
+
+    def __init__(self, port: int, secret: str, session_id: str) -> None:
+        self.port = port
+        self.secret = secret.encode("utf-8")
+        self.session_id = session_id
+
+    @contextmanager
+    def _request(self, request: dict) -> Iterator[tuple[IO[bytes], IO[bytes]]]:
+        sock = socket.create_connection(("127.0.0.1", self.port))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        infile = sock.makefile("rb", 1 << 16)
+        outfile = sock.makefile("wb", 1 << 16)
+        try:
+            ser.write_frame(self.secret, outfile)
+            outfile.flush()
+            status = ser.read_int(infile)
+            if status == ser.EXCEPTION:
+                _raise_remote(infile)
+            request = dict(request, session=self.session_id)
+            ser.write_frame(json.dumps(request).encode("utf-8"), outfile)
+            yield infile, outfile
+        finally:
+            infile.close()
+            outfile.close()
+            sock.close()
+
+    def store(self, partitions: list[list[bytes]]) -> int:
+        """Uploads frames, one list per partition; returns the dataset id."""
+        with self._request({"op": "store", "partitions": len(partitions)}) as (infile, outfile):
+            for frames in partitions:
+                for frame in frames:
+                    ser.write_frame(frame, outfile)
+                ser.write_int(ser.END_OF_DATA, outfile)
+            outfile.flush()
+            return _read_id(infile)
+
+    def blob(self, payload: bytes) -> int:
+        with self._request({"op": "blob"}) as (infile, outfile):
+            ser.write_frame(payload, outfile)
+            outfile.flush()
+            return _read_id(infile)
+
+    def results(self, job_id: int) -> Iterator[list[bytes]]:
+        """Yields each requested partition's frames in order; raises if the job failed."""
+        with self._request({"op": "results", "job": job_id}) as (infile, outfile):
+            outfile.flush()
+            frames: list[bytes] = []
+            while True:
+                length = ser.read_int(infile)
+                if length >= 0:
+                    frames.append(ser.read_exactly(infile, length))
+                elif length == ser.END_OF_DATA:
+                    yield frames
+                    frames = []
+                elif length == ser.END_OF_STREAM:
+                    return
+                elif length == ser.EXCEPTION:
+                    _raise_remote(infile)
+                else:
+                    raise ser.ProtocolError(f"unexpected control code {length} in job results")
+
+
+def _read_id(infile: IO[bytes]) -> int:
+    value = ser.read_int(infile)
+    if value == ser.EXCEPTION:
+        _raise_remote(infile)
+    return value
+
+
+def _raise_remote(infile: IO[bytes]) -> None:
+    error = json.loads(ser.read_frame(infile))
+    kind, message = error.get("kind", "SETUP"), error.get("message", "")
+    if kind == "USER_CODE":
+        raise PythonException(message)
+    if "authentication failed" in message:
+        raise EmberAuthError(message)
+    raise SparkJobError(message, kind)

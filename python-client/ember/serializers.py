@@ -1,0 +1,114 @@
+"""The frame protocol shared by the driver, the JVM and the workers, and the batched pickle format.
+
+A frame is a big-endian int32 length followed by that many bytes. A negative length is a control code instead
+(the constants below, the same as ``dev.ember.api.Frames`` on the JVM side). Records travel as batches: one frame
+holds one pickled ``list`` of records.
+"""
+
+from __future__ import annotations
+
+import pickle
+import struct
+from itertools import islice
+from typing import IO, Any, Iterable, Iterator
+
+END_OF_DATA = -1
+EXCEPTION = -2
+TIMING = -3
+END_OF_STREAM = -4
+NULL = -5
+
+_INT = struct.Struct(">i")
+PICKLE_PROTOCOL = pickle.HIGHEST_PROTOCOL
+
+
+class ProtocolError(IOError):
+    """The peer sent something that is not a frame or control code where one was expected."""
+
+
+def write_int(value: int, stream: IO[bytes]) -> None:
+    stream.write(_INT.pack(value))
+
+
+def read_int(stream: IO[bytes]) -> int:
+    data = stream.read(4)
+    if len(data) < 4:
+        raise EOFError("the stream ended where a frame length was expected")
+    return _INT.unpack(data)[0]
+
+
+def write_frame(payload: bytes, stream: IO[bytes]) -> None:
+    stream.write(_INT.pack(len(payload)))
+    stream.write(payload)
+
+
+def read_exactly(stream: IO[bytes], length: int) -> bytes:
+    data = stream.read(length)
+    if len(data) < length:
+        raise EOFError(f"the stream ended inside a frame ({len(data)} of {length} bytes)")
+    return data
+
+
+def read_frame(stream: IO[bytes]) -> bytes:
+    length = read_int(stream)
+    if length < 0:
+        raise ProtocolError(f"expected a frame, got control code {length}")
+    return read_exactly(stream, length)
+
+
+def read_frames(stream: IO[bytes]) -> Iterator[bytes]:
+    """Yields frames until END_OF_DATA; any other control code is an error."""
+    while True:
+        length = read_int(stream)
+        if length == END_OF_DATA:
+            return
+        if length < 0:
+            raise ProtocolError(f"unexpected control code {length} in a data section")
+        yield read_exactly(stream, length)
+
+
+def dumps_batch(records: list) -> bytes:
+    return pickle.dumps(records, PICKLE_PROTOCOL)
+
+
+def loads_batch(frame: bytes) -> list:
+    return pickle.loads(frame)
+
+
+def load_records(frames: Iterable[bytes]) -> Iterator[Any]:
+    """Flattens batched pickle frames into records."""
+    for frame in frames:
+        yield from loads_batch(frame)
+
+
+def dump_fixed_batches(records: Iterable[Any], stream: IO[bytes], batch_size: int) -> None:
+    """Writes records in batches of ``batch_size`` (the last one may be shorter)."""
+    iterator = iter(records)
+    while True:
+        batch = list(islice(iterator, batch_size))
+        if not batch:
+            return
+        write_frame(dumps_batch(batch), stream)
+
+
+class AutoBatcher:
+    """Writes records in batches sized by what they cost: the batch doubles while its frames stay under
+    ``target_bytes`` and halves once a frame grows past ten times that, so many small records share a frame
+    and huge ones do not pile up in memory."""
+
+    def __init__(self, target_bytes: int = 1 << 16) -> None:
+        self.target_bytes = target_bytes
+
+    def dump(self, records: Iterable[Any], stream: IO[bytes]) -> None:
+        iterator = iter(records)
+        batch_size = 1
+        while True:
+            batch = list(islice(iterator, batch_size))
+            if not batch:
+                return
+            frame = dumps_batch(batch)
+            write_frame(frame, stream)
+            if len(frame) < self.target_bytes:
+                batch_size *= 2
+            elif len(frame) > self.target_bytes * 10 and batch_size > 1:
+                batch_size //= 2
