@@ -28,6 +28,7 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 import dev.ember.api.Engine;
+import dev.ember.api.Gateway;
 import py4j.GatewayServer;
 import py4j.reflection.ClassLoadingStrategy;
 import py4j.reflection.ReflectionUtil;
@@ -37,9 +38,10 @@ import py4j.reflection.ReflectionUtil;
  * loopback with one random secret. When {@code EMBER_CONN_INFO_PATH} is set (a driver launched this JVM), the port
  * and secret are written to that path for the driver to read.
  */
-@Component(immediate = true, configurationPid = "dev.ember.gateway.py4j")
+@Component(immediate = true, configurationPid = "dev.ember.gateway.py4j",
+        property = Gateway.NAME_PROPERTY + "=py4j")
 @Designate(ocd = Py4jGateway.Config.class)
-public final class Py4jGateway {
+public final class Py4jGateway implements Gateway {
 
     @ObjectClassDefinition(name = "Ember Py4J gateway")
     public @interface Config {
@@ -53,6 +55,7 @@ public final class Py4jGateway {
     static final String CONN_INFO_ENV = "EMBER_CONN_INFO_PATH";
     private static final Logger LOG = Logger.getLogger(Py4jGateway.class.getName());
 
+    private final InetAddress bindAddress;
     private final GatewayServer server;
     private final SideChannel sideChannel;
     private final EntryPoint entryPoint;
@@ -64,6 +67,7 @@ public final class Py4jGateway {
         Logger.getLogger("py4j").setLevel(Level.WARNING);
         String secret = newSecret();
         InetAddress address = InetAddress.getByName(config.bindAddress());
+        bindAddress = address;
         entryPoint = new EntryPoint(engine);
         sideChannel = new SideChannel(address, secret, entryPoint.sessions());
         entryPoint.setSidePort(sideChannel.port());
@@ -99,8 +103,19 @@ public final class Py4jGateway {
         ReflectionUtil.setClassLoadingStrategy(previousStrategy);
     }
 
-    int port() {
+    @Override
+    public String bindAddress() {
+        return bindAddress.getHostAddress();
+    }
+
+    @Override
+    public int port() {
         return server.getListeningPort();
+    }
+
+    @Override
+    public int sessionCount() {
+        return entryPoint.sessions().size();
     }
 
     private static String newSecret() {

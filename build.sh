@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Builds Ember from a fresh checkout and runs the pi example end to end:
+#   1. the Maven reactor (bundles, launcher, distribution in launcher/target/ember),
+#   2. .venv/ with the ember client installed (editable),
+#   3. examples/pi.py on the embedded local distribution.
+# Unit and in-framework tests are left to ./test.sh.
+set -euo pipefail
+cd "$(dirname "$0")"
+command -v java >/dev/null || { echo "build.sh: Java 17 is needed (apt-get install openjdk-17-jdk-headless)" >&2; exit 1; }
+command -v mvn >/dev/null || { echo "build.sh: Maven is needed (apt-get install maven)" >&2; exit 1; }
+mvn -B -ntp -q install -DskipTests
+./scripts/make-venv.sh
+.venv/bin/python examples/pi.py

@@ -1,0 +1,120 @@
+package dev.ember.itests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceReference;
+import org.osgi.test.common.annotation.InjectBundleContext;
+import org.osgi.test.common.annotation.InjectService;
+import org.osgi.test.junit5.context.BundleContextExtension;
+import org.osgi.test.junit5.service.ServiceExtension;
+import org.osgi.util.tracker.ServiceTracker;
+
+import dev.ember.api.Engine;
+import dev.ember.api.EngineSession;
+import dev.ember.api.JobFailedException;
+import dev.ember.api.JobHandle;
+import dev.ember.api.JobListener;
+import dev.ember.api.JobPlan;
+import dev.ember.api.SessionConfig;
+import dev.ember.api.StageInput;
+import dev.ember.api.StagePlan;
+import dev.ember.api.WorkerTransport;
+
+/** Stops and restarts Ember bundles in the running framework; each test leaves every bundle active again. */
+@ExtendWith({ BundleContextExtension.class, ServiceExtension.class })
+class BundleLifecycleTest {
+
+    @InjectBundleContext
+    BundleContext context;
+
+    @Test
+    void stoppingTheTransportBundleUnregistersItsServiceAndStartingBringsItBack() throws Exception {
+        Bundle tcp = bundle("dev.ember.transport.tcp");
+        assertEquals(1, transports().size(), "the TCP transport is registered at first");
+        tcp.stop();
+        try {
+            assertEquals(Bundle.RESOLVED, tcp.getState());
+            assertTrue(transports().isEmpty(), "no transport service once the bundle is stopped");
+        } finally {
+            tcp.start();
+        }
+        WorkerTransport back = awaitService(WorkerTransport.class);
+        assertNotNull(back, "the transport service is registered again after start");
+        assertEquals("tcp", back.name());
+    }
+
+    @Test
+    void aJobWithoutATransportFailsNamingTheBundle(@InjectService(timeout = 5000) Engine engine) throws Exception {
+        Bundle tcp = bundle("dev.ember.transport.tcp");
+        tcp.stop();
+        try (EngineSession session = engine.openSession(new SessionConfig("itest", 1, "python3", Map.of()))) {
+            JobHandle job = session.submit(trivialPlan(), JobListener.NONE);
+            JobFailedException failure = assertThrows(JobFailedException.class, () -> job.awaitResult(0));
+            assertEquals(JobFailedException.Kind.SETUP, failure.kind());
+            assertTrue(failure.getMessage().contains("dev.ember.transport.tcp"), failure.getMessage());
+        } finally {
+            tcp.start();
+        }
+        assertNotNull(awaitService(WorkerTransport.class));
+    }
+
+    @Test
+    void aJobWhoseCodecIsMissingFailsNamingTheBundle(@InjectService(timeout = 5000) Engine engine) throws Exception {
+        Bundle codec = bundle("dev.ember.codec.pickle");
+        codec.stop();
+        try (EngineSession session = engine.openSession(new SessionConfig("itest", 1, "python3", Map.of()))) {
+            JobHandle job = session.submit(trivialPlan(), JobListener.NONE);
+            JobFailedException failure = assertThrows(JobFailedException.class, () -> job.awaitResult(0));
+            assertEquals(JobFailedException.Kind.SETUP, failure.kind());
+            assertTrue(failure.getMessage().contains("dev.ember.codec.pickle"), failure.getMessage());
+        } finally {
+            codec.start();
+        }
+    }
+
+    @Test
+    void aStoredDatasetMustMatchTheStage(@InjectService(timeout = 5000) Engine engine) throws Exception {
+        try (EngineSession session = engine.openSession(new SessionConfig("itest", 1, "python3", Map.of()))) {
+            int dataset = session.storeDataset(List.of(List.of(new byte[] { 1 }), List.of()));
+            StagePlan stage = new StagePlan(0, 3, "c", new byte[0], StageInput.dataset(dataset), "pickle", "pickle");
+            JobHandle job = session.submit(new JobPlan(List.of(stage), new int[] { 0 }, null), JobListener.NONE);
+            JobFailedException failure = assertThrows(JobFailedException.class, () -> job.awaitResult(0));
+            assertTrue(failure.getMessage().contains("has 2 partitions"), failure.getMessage());
+        }
+    }
+
+    private static JobPlan trivialPlan() {
+        StagePlan stage = new StagePlan(0, 1, "noop", new byte[0], StageInput.empty(), "pickle", "pickle");
+        return new JobPlan(List.of(stage), new int[] { 0 }, null);
+    }
+
+    private Bundle bundle(String symbolicName) {
+        return Arrays.stream(context.getBundles()).filter(b -> symbolicName.equals(b.getSymbolicName())).findFirst()
+                .orElseThrow(() -> new AssertionError(symbolicName + " is not installed"));
+    }
+
+    private List<ServiceReference<WorkerTransport>> transports() throws Exception {
+        return List.copyOf(context.getServiceReferences(WorkerTransport.class, null));
+    }
+
+    private <T> T awaitService(Class<T> type) throws InterruptedException {
+        ServiceTracker<T, T> tracker = new ServiceTracker<>(context, type, null);
+        tracker.open();
+        try {
+            return tracker.waitForService(5000);
+        } finally {
+            tracker.close();
+        }
+    }
+}
