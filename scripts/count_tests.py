@@ -13,7 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITES = {
-    "JVM unit tests (Surefire)": "bundles/*/target/surefire-reports/TEST-*.xml",
+    "JVM unit tests (Surefire)": "*/*/target/surefire-reports/TEST-*.xml",
     "in-framework tests (bnd-testing)": "itests/target/test-reports/*/TEST-*.xml",
     "Python end-to-end tests (pytest)": "python-client/target/pytest.xml",
 }
