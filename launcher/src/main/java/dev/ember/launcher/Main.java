@@ -196,7 +196,7 @@ public final class Main {
 
     /**
      * Libraries and ConfigAdmin first (FileInstall waits on its first scan if ConfigAdmin comes later), then SCR and
-     * FileInstall, the shell, and Ember's own bundles last so their components find everything in place.
+     * FileInstall, Ember's own bundles, and the shell last so its prompt appears once Ember is up.
      */
     static int startOrder(Bundle bundle) {
         String name = bundle.getSymbolicName() == null ? "" : bundle.getSymbolicName();
@@ -209,10 +209,10 @@ public final class Main {
         if (name.equals("org.apache.felix.fileinstall")) {
             return 3;
         }
-        if (name.startsWith("org.apache.felix.gogo")) {
+        if (name.startsWith("dev.ember.")) {
             return 4;
         }
-        if (name.startsWith("dev.ember.")) {
+        if (name.startsWith("org.apache.felix.gogo")) {
             return 5;
         }
         return 0;
