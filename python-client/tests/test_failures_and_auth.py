@@ -1,0 +1,101 @@
+"""User exceptions reach the driver with the worker's traceback; wrong secrets are refused."""
+
+from __future__ import annotations
+
+import operator
+import os
+from typing import Any, Iterator
+
+import pytest
+
+import helper_module
+from ember import PythonException, SparkContext, SparkJobError
+from ember.errors import EmberAuthError
+from ember.java_gateway import SideChannel, connect
+
+
+def test_user_exception_carries_the_worker_traceback(sc: SparkContext) -> None:
+    def explode_on_42(x: int) -> int:
+        if x == 42:
+            raise ValueError("boom 42")
+        return x
+
+    with pytest.raises(PythonException) as info:
+        sc.parallelize(list(range(100)), 4).map(explode_on_42).collect()
+    message = str(info.value)
+    assert "Traceback (most recent call last)" in message
+    assert "explode_on_42" in message
+    assert "ValueError: boom 42" in message
+    assert isinstance(info.value, SparkJobError)
+    assert info.value.kind == "USER_CODE"
+    # The same context runs the next job, on all partitions.
+    assert sc.parallelize(list(range(100)), 4).map(lambda x: x + 1).collect() == list(range(1, 101))
+
+
+def test_user_exception_from_every_action(sc: SparkContext) -> None:
+    def always_fails(x: int) -> int:
+        raise ZeroDivisionError(f"no {x}")
+
+    rdd = sc.parallelize([1, 2, 3], 2).map(always_fails)
+    for action in (rdd.collect, rdd.count, rdd.sum, rdd.first, lambda: rdd.take(2),
+                   lambda: rdd.reduce(operator.add)):
+        with pytest.raises(PythonException, match="ZeroDivisionError: no 1"):
+            action()
+    assert sc.parallelize([1, 2, 3], 2).sum() == 6
+
+
+def test_exception_after_partial_output_keeps_workers_in_step(sc: SparkContext) -> None:
+    def yields_then_fails(iterator: Iterator[int]) -> Iterator[int]:
+        for i, x in enumerate(iterator):
+            if i == 3000:
+                raise RuntimeError("failed mid-partition")
+            yield x
+
+    data = list(range(20_000))
+    for _ in range(3):
+        with pytest.raises(PythonException, match="RuntimeError: failed mid-partition"):
+            sc.parallelize(data, 2).mapPartitions(yields_then_fails).collect()
+        assert sc.parallelize(data, 2).map(lambda x: x * 2).collect() == [x * 2 for x in data]
+
+
+def test_exception_inside_an_imported_module(sc: SparkContext) -> None:
+    with pytest.raises(PythonException) as info:
+        sc.parallelize(list(range(10)), 2).map(helper_module.fail_deep).collect()
+    message = str(info.value)
+    assert "helper_module.py" in message
+    assert "fail_deep" in message
+    assert "KeyError: 'helper failed on 7'" in message
+    assert sc.parallelize([1, 2, 8], 2).map(helper_module.fail_deep).collect() == [1, 2, 8]
+
+
+def test_system_exit_in_user_code_is_reported(sc: SparkContext) -> None:
+    def quits(x: Any) -> Any:
+        raise SystemExit(3)
+
+    with pytest.raises(PythonException, match="SystemExit"):
+        sc.parallelize([1], 1).map(quits).collect()
+    assert sc.parallelize([os.getpid()], 1).collect() == [os.getpid()]
+
+
+def test_wrong_secret_is_refused_by_the_gateway(sc: SparkContext) -> None:
+    with pytest.raises(EmberAuthError):
+        connect(sc._launched.port, "wrong")
+    with pytest.raises(EmberAuthError):
+        connect(sc._launched.port, sc._launched.secret + "x")
+    # The right secret on the same port is accepted (so the refusal was about the secret).
+    gateway, entry = connect(sc._launched.port, sc._launched.secret)
+    try:
+        assert entry.sidePort() == sc._entry.sidePort()
+    finally:
+        gateway.close()
+    assert sc.parallelize([1, 2, 3], 2).collect() == [1, 2, 3]
+
+
+def test_wrong_secret_is_refused_by_the_side_socket(sc: SparkContext) -> None:
+    with pytest.raises(EmberAuthError):
+        SideChannel(sc._entry.sidePort(), "wrong", sc._session.id()).blob(b"x")
+    with pytest.raises(EmberAuthError):
+        SideChannel(sc._entry.sidePort(), "wrong", sc._session.id()).store([[b"x"]])
+    good = SideChannel(sc._entry.sidePort(), sc._launched.secret, sc._session.id())
+    assert isinstance(good.blob(b"x"), int)
+    assert sc.parallelize(list(range(10)), 2).sum() == 45

@@ -1,0 +1,125 @@
+"""Python workers are real, reused processes; neither sc.stop() nor a killed driver leaves a process behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any, Callable
+
+from conftest import RunDriver, StartDriver
+from ember import SparkContext
+from proc_utils import cmdline_of, kill_if_alive, live_children_of, parent_of, pid_alive, wait_until_all_gone, \
+    wait_until_gone
+
+
+def worker_pids(sc: SparkContext, partitions: int = 4) -> list[int]:
+    return sc.parallelize(list(range(partitions * 2)), partitions).mapPartitions(lambda it: [os.getpid()]).collect()
+
+
+def test_workers_are_separate_processes_and_reused(sc: SparkContext) -> None:
+    jvm_pid = sc._launched.process.pid
+    jobs = [sorted(set(worker_pids(sc, 6))) for _ in range(5)]
+    every = sorted({pid for job in jobs for pid in job})
+    assert os.getpid() not in every
+    assert jvm_pid not in every
+    # local[2]: at most two workers, and the same ones serve job after job.
+    assert 1 <= len(every) <= 2, jobs
+    uses = Counter(pid for job in jobs for pid in job)
+    assert max(uses.values()) >= 2, jobs
+    for pid in every:
+        assert pid_alive(pid)
+        assert parent_of(pid) == jvm_pid  # started by the JVM, not forked from the driver
+        assert "ember.worker" in cmdline_of(pid)
+    assert set(worker_pids(sc, 2)) <= set(every)
+
+
+def test_local2_runs_two_tasks_at_once(sc: SparkContext, tmp_path: Path) -> None:
+    """Each of two tasks waits (up to a deadline) for the other's marker file: both see it only if they overlap."""
+    directory = str(tmp_path)
+
+    def meet(index: int, iterator: Any) -> list:
+        open(os.path.join(directory, f"arrived-{index}"), "w").close()
+        other = os.path.join(directory, f"arrived-{1 - index}")
+        deadline = time.monotonic() + 20
+        while not os.path.exists(other) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return [(index, os.path.exists(other), os.getpid())]
+
+    met = sc.parallelize([0, 1], 2).mapPartitionsWithIndex(meet).collect()
+    assert [(i, seen) for i, seen, _ in met] == [(0, True), (1, True)]
+    assert met[0][2] != met[1][2]
+
+
+def _await_file(path: Path, proc: Any, deadline: float) -> dict:
+    while not path.exists():
+        assert proc.poll() is None, f"the driver exited with code {proc.returncode} before reporting its pids"
+        assert time.monotonic() < deadline, "the driver did not report its pids"
+        time.sleep(0.05)
+    return json.loads(path.read_text())
+
+
+def test_killed_driver_takes_the_jvm_and_workers_down(start_driver: StartDriver, tmp_path: Path) -> None:
+    pids_file = tmp_path / "pids.json"
+    proc = start_driver(f'''
+        import json, os, time
+        from ember import SparkContext
+        sc = SparkContext("local[2]", "doomed-driver")
+        workers = sorted(set(sc.parallelize(list(range(8)), 4).mapPartitions(lambda it: [os.getpid()]).collect()))
+        tmp = {str(pids_file)!r} + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump({{"jvm": sc._launched.process.pid, "workers": workers}}, f)
+        os.replace(tmp, {str(pids_file)!r})
+        time.sleep(300)
+    ''')
+    pids = _await_file(pids_file, proc, time.monotonic() + 60)
+    jvm, workers = pids["jvm"], pids["workers"]
+    try:
+        assert workers and jvm not in workers
+        assert pid_alive(jvm) and all(pid_alive(pid) for pid in workers)
+        assert parent_of(jvm) == proc.pid
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        killed_at = time.monotonic()
+        assert wait_until_gone(jvm, killed_at + 5), f"the JVM (pid {jvm}) outlived its killed driver by 5 s"
+        gone = wait_until_all_gone(workers, killed_at + 10)
+        assert all(gone.values()), f"workers still running 10 s after the driver was killed: {gone}"
+    finally:
+        kill_if_alive([jvm, *workers])
+
+
+def test_stop_leaves_no_process_behind(run_driver: RunDriver, result_of: Callable[..., Any]) -> None:
+    result = result_of(run_driver('''
+        import os, time
+        from ember import SparkContext
+        from proc_utils import live_children_of, pid_alive, wait_until_gone
+        sc = SparkContext("local[2]", "stopping-driver")
+        workers = sorted(set(sc.parallelize(list(range(8)), 4).mapPartitions(lambda it: [os.getpid()]).collect()))
+        jvm = sc._launched.process.pid
+        workdir = str(sc._launched.workdir)
+        before = {"jvm": pid_alive(jvm), "workers": [pid_alive(p) for p in workers],
+                  "children": live_children_of(os.getpid())}
+        sc.stop()
+        deadline = time.monotonic() + 5
+        after = {"jvm": wait_until_gone(jvm, deadline), "workers": [wait_until_gone(p, deadline) for p in workers],
+                 "children": live_children_of(os.getpid()), "workdir": os.path.exists(workdir)}
+        sc.stop()  # a second stop is harmless
+        report({"jvm": jvm, "pids": workers, "before": before, "after": after})
+    '''))
+    jvm, workers = result["jvm"], result["pids"]
+    try:
+        assert workers and jvm not in workers
+        assert result["before"] == {"jvm": True, "workers": [True] * len(workers), "children": [jvm]}
+        assert result["after"] == {"jvm": True, "workers": [True] * len(workers), "children": [], "workdir": False}
+    finally:
+        kill_if_alive([jvm, *workers])
+
+
+def test_shared_context_still_healthy(sc: SparkContext) -> None:
+    """The subprocess drivers above have their own JVMs; ours is untouched."""
+    assert sc._launched.process.poll() is None
+    assert live_children_of(os.getpid()) == [sc._launched.process.pid]
+    assert sc.parallelize(list(range(1000)), 3).sum() == sum(range(1000))
