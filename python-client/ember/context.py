@@ -167,6 +167,7 @@ class SparkContext:
     def parallelize(self, c: Iterable[Any], numSlices: Optional[int] = None) -> "RDD":
         """Distributes a local collection; slices are as even as PySpark makes them."""
         from ember.rdd import RDD
+        self._check_running()
         num_slices = int(numSlices) if numSlices is not None else self.defaultParallelism
         if num_slices < 1:
             raise ValueError(f"numSlices must be at least 1, got {num_slices}")

@@ -54,6 +54,7 @@ class Launched:
         self.workdir = Path(tempfile.mkdtemp(prefix="ember-driver-"))
         self.conn_info = self.workdir / "conn-info"
         self.log_path = self.workdir / "jvm.log"
+        self.log_tail_after_close = ""
         env = dict(os.environ)
         env["EMBER_CONN_INFO_PATH"] = str(self.conn_info)
         self._log = open(self.log_path, "wb")
@@ -78,13 +79,15 @@ class Launched:
                 return port, data[8:8 + length].decode("utf-8")
             code = self.process.poll()
             if code is not None:
+                output = self.log_tail()  # Read before close() removes the log with the work directory.
                 self.close()
                 raise EmberStartError(
-                    f"The Ember JVM exited with code {code} before its gateway came up. Its output:\n{self.log_tail()}")
+                    f"The Ember JVM exited with code {code} before its gateway came up. Its output:\n{output}")
             if time.monotonic() > deadline:
                 self.close()
+                output = self.log_tail_after_close
                 raise EmberStartError(
-                    f"The Ember JVM did not open its gateway within {timeout:.0f} s. Its output:\n{self.log_tail()}")
+                    f"The Ember JVM did not open its gateway within {timeout:.0f} s. Its output:\n{output}")
             time.sleep(0.005)
 
     def log_tail(self) -> str:
@@ -95,6 +98,8 @@ class Launched:
         return "\n".join(lines[-LOG_TAIL_LINES:]) or "(no output)"
 
     def close(self, timeout: float = 10.0) -> None:
+        """Ends the JVM (closing its stdin, then killing it if it lingers) and removes the work directory; the
+        last lines of its log stay readable as ``log_tail_after_close``."""
         if self.process.poll() is None:
             try:
                 self.process.stdin.close()
@@ -106,6 +111,7 @@ class Launched:
                 self.process.kill()
                 self.process.wait()
         self._log.close()
+        self.log_tail_after_close = self.log_tail()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 

@@ -81,6 +81,7 @@ def serve(infile: IO[bytes], outfile: IO[bytes]) -> None:
         try:
             if command_bytes is not None:
                 commands[command_id] = cloudpickle.loads(command_bytes)
+                commands.move_to_end(command_id)  # A re-sent command is the newest, as the JVM sees it.
                 if len(commands) > COMMAND_CACHE_SIZE:
                     commands.popitem(last=False)
             else:

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Optional
 
@@ -36,7 +37,7 @@ def report(value):
 
 EnvOverrides = Optional[Mapping[str, Optional[str]]]
 RunDriver = Callable[..., "subprocess.CompletedProcess[str]"]
-StartDriver = Callable[..., "subprocess.Popen[str]"]
+StartDriver = Callable[..., "Driver"]
 
 
 @pytest.fixture(scope="session")
@@ -84,26 +85,37 @@ def run_driver(tmp_path: Path) -> RunDriver:
     return run
 
 
+@dataclass
+class Driver:
+    """A driver script running in the background; ``output`` collects its stdout and stderr."""
+    proc: "subprocess.Popen[str]"
+    output: Path
+
+    def output_text(self) -> str:
+        return self.output.read_text(errors="replace") if self.output.exists() else ""
+
+
 @pytest.fixture
 def start_driver(tmp_path: Path) -> Iterator[StartDriver]:
     """``start_driver(code, env=None)`` starts a driver script without waiting; any still running is killed (by its
     pid) when the test ends."""
-    started: list[subprocess.Popen[str]] = []
+    started: list[Driver] = []
 
-    def start(code: str, env: EnvOverrides = None) -> "subprocess.Popen[str]":
+    def start(code: str, env: EnvOverrides = None) -> Driver:
         script = _write_driver(tmp_path / "drivers", code)
-        log = open(tmp_path / f"{script.stem}.out", "w")
-        proc = subprocess.Popen([sys.executable, str(script)], env=driver_env(env), cwd=str(tmp_path),
-                                stdout=log, stderr=subprocess.STDOUT, text=True)
-        log.close()
-        started.append(proc)
-        return proc
+        output = tmp_path / f"{script.stem}.out"
+        with open(output, "w") as log:
+            proc = subprocess.Popen([sys.executable, str(script)], env=driver_env(env), cwd=str(tmp_path),
+                                    stdout=log, stderr=subprocess.STDOUT, text=True)
+        driver = Driver(proc, output)
+        started.append(driver)
+        return driver
 
     yield start
-    for proc in started:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
+    for driver in started:
+        if driver.proc.poll() is None:
+            driver.proc.kill()
+        driver.proc.wait()
 
 
 def driver_result(proc: "subprocess.CompletedProcess[str]") -> Any:

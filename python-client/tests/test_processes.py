@@ -6,11 +6,12 @@ import json
 import os
 import signal
 import time
+import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any, Callable
 
-from conftest import RunDriver, StartDriver
+from conftest import Driver, RunDriver, StartDriver
 from ember import SparkContext
 from proc_utils import cmdline_of, kill_if_alive, live_children_of, parent_of, pid_alive, wait_until_all_gone, \
     wait_until_gone
@@ -54,17 +55,18 @@ def test_local2_runs_two_tasks_at_once(sc: SparkContext, tmp_path: Path) -> None
     assert met[0][2] != met[1][2]
 
 
-def _await_file(path: Path, proc: Any, deadline: float) -> dict:
+def _await_file(path: Path, driver: Driver, deadline: float) -> dict:
     while not path.exists():
-        assert proc.poll() is None, f"the driver exited with code {proc.returncode} before reporting its pids"
-        assert time.monotonic() < deadline, "the driver did not report its pids"
+        assert driver.proc.poll() is None, (f"the driver exited with code {driver.proc.returncode} before reporting "
+                                            f"its pids; its output:\n{driver.output_text()}")
+        assert time.monotonic() < deadline, f"the driver did not report its pids; its output:\n{driver.output_text()}"
         time.sleep(0.05)
     return json.loads(path.read_text())
 
 
 def test_killed_driver_takes_the_jvm_and_workers_down(start_driver: StartDriver, tmp_path: Path) -> None:
     pids_file = tmp_path / "pids.json"
-    proc = start_driver(f'''
+    driver = start_driver(f'''
         import json, os, time
         from ember import SparkContext
         sc = SparkContext("local[2]", "doomed-driver")
@@ -75,14 +77,14 @@ def test_killed_driver_takes_the_jvm_and_workers_down(start_driver: StartDriver,
         os.replace(tmp, {str(pids_file)!r})
         time.sleep(300)
     ''')
-    pids = _await_file(pids_file, proc, time.monotonic() + 60)
+    pids = _await_file(pids_file, driver, time.monotonic() + 60)
     jvm, workers = pids["jvm"], pids["workers"]
     try:
         assert workers and jvm not in workers
         assert pid_alive(jvm) and all(pid_alive(pid) for pid in workers)
-        assert parent_of(jvm) == proc.pid
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
+        assert parent_of(jvm) == driver.proc.pid
+        os.kill(driver.proc.pid, signal.SIGKILL)
+        driver.proc.wait()
         killed_at = time.monotonic()
         assert wait_until_gone(jvm, killed_at + 5), f"the JVM (pid {jvm}) outlived its killed driver by 5 s"
         gone = wait_until_all_gone(workers, killed_at + 10)
@@ -121,5 +123,30 @@ def test_stop_leaves_no_process_behind(run_driver: RunDriver, result_of: Callabl
 def test_shared_context_still_healthy(sc: SparkContext) -> None:
     """The subprocess drivers above have their own JVMs; ours is untouched."""
     assert sc._launched.process.poll() is None
-    assert live_children_of(os.getpid()) == [sc._launched.process.pid]
+    assert sc._launched.process.pid in live_children_of(os.getpid())
     assert sc.parallelize(list(range(1000)), 3).sum() == sum(range(1000))
+
+
+def test_worker_command_cache_stays_in_step_with_the_jvm(sc: SparkContext) -> None:
+    """The JVM sends a worker each command once and then only its id, trusting the worker to keep the last 32 it
+    used; the worker keeps 64. A command used, pushed out of the JVM's 32 by other jobs, re-sent, and then used
+    again after 30 more jobs must still run."""
+    token = uuid.uuid4().hex  # a command no worker has seen yet
+    again = sc.range(3, numSlices=1).map(lambda x: (x * 1000, token, os.getpid()))
+
+    def other(k: int) -> list:
+        return sc.range(3, numSlices=1).map(lambda x: (x, k, token, os.getpid())).collect()
+
+    expected = [(x * 1000, token) for x in range(3)]
+    results = [again.collect()]
+    pids = {pid for *_, pid in results[0]}
+    for k in range(40):
+        pids.update(pid for *_, pid in other(k))
+    results.append(again.collect())
+    for k in range(100, 130):
+        pids.update(pid for *_, pid in other(k))
+    pids.update(pid for *_, pid in results[-1])
+    # The scenario needs one worker to see every job (single-partition jobs go to the last worker released).
+    assert len(pids) == 1, f"jobs were spread over workers {pids}; the scenario did not happen"
+    results.append(again.collect())
+    assert [[(a, b) for a, b, _ in result] for result in results] == [expected] * 3

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
+import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
 
@@ -14,6 +15,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.test.common.annotation.InjectBundleContext;
 import org.osgi.test.common.annotation.InjectService;
 import org.osgi.test.junit5.context.BundleContextExtension;
@@ -55,16 +58,27 @@ class BundleLifecycleTest {
     }
 
     @Test
-    void aJobWithoutATransportFailsNamingTheBundle(@InjectService(timeout = 5000) Engine engine) throws Exception {
+    void aJobWithoutATransportWaitsAsConfiguredThenFailsNamingTheBundle(@InjectService(timeout = 5000) Engine engine,
+            @InjectService(timeout = 5000) ConfigurationAdmin configAdmin) throws Exception {
+        Configuration engineConfig = configAdmin.getConfiguration("dev.ember.engine", "?");
+        engineConfig.update(new Hashtable<>(Map.of("transportWaitSeconds", 1)));
         Bundle tcp = bundle("dev.ember.transport.tcp");
         tcp.stop();
         try (EngineSession session = engine.openSession(new SessionConfig("itest", 1, "python3", Map.of()))) {
-            JobHandle job = session.submit(trivialPlan(), JobListener.NONE);
-            JobFailedException failure = assertThrows(JobFailedException.class, () -> job.awaitResult(0));
-            assertEquals(JobFailedException.Kind.SETUP, failure.kind());
-            assertTrue(failure.getMessage().contains("dev.ember.transport.tcp"), failure.getMessage());
+            // ConfigAdmin delivers the new setting asynchronously; a job started before it arrives waits longer.
+            String message = "";
+            for (int attempt = 0; attempt < 5 && !message.contains("(waited 1 s)"); attempt++) {
+                Thread.sleep(100);
+                JobHandle job = session.submit(trivialPlan(), JobListener.NONE);
+                JobFailedException failure = assertThrows(JobFailedException.class, () -> job.awaitResult(0));
+                assertEquals(JobFailedException.Kind.SETUP, failure.kind());
+                message = failure.getMessage();
+            }
+            assertTrue(message.contains("dev.ember.transport.tcp"), message);
+            assertTrue(message.contains("(waited 1 s)"), message);
         } finally {
             tcp.start();
+            engineConfig.delete();
         }
         assertNotNull(awaitService(WorkerTransport.class));
     }

@@ -209,11 +209,15 @@ public final class Main {
         if (name.equals("org.apache.felix.fileinstall")) {
             return 3;
         }
+        if (name.equals("dev.ember.gateway.py4j")) {
+            // Last of Ember's: once drivers can connect, the engine's transport and codecs are in place.
+            return 5;
+        }
         if (name.startsWith("dev.ember.")) {
             return 4;
         }
         if (name.startsWith("org.apache.felix.gogo")) {
-            return 5;
+            return 6;
         }
         return 0;
     }

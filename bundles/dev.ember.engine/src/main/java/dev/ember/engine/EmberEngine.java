@@ -44,6 +44,10 @@ public final class EmberEngine implements Engine {
 
         @AttributeDefinition(description = "Seconds an idle worker is kept before it is stopped")
         int workerIdleTimeoutSeconds() default 60;
+
+        @AttributeDefinition(description = "Seconds a task waits for a worker transport to appear before failing "
+                + "(covers start-up and a transport being swapped)")
+        int transportWaitSeconds() default 10;
     }
 
     private static final System.Logger LOG = System.getLogger(EmberEngine.class.getName());
@@ -53,6 +57,7 @@ public final class EmberEngine implements Engine {
     private final AtomicInteger sessionIds = new AtomicInteger();
     private final AtomicInteger jobIds = new AtomicInteger();
 
+    private final Object transportLock = new Object();
     private volatile WorkerTransport transport;
     private volatile Config config;
     private ExecutorService taskThreads;
@@ -62,13 +67,18 @@ public final class EmberEngine implements Engine {
     @Reference(name = "transport", cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     void bindTransport(WorkerTransport newTransport) {
-        transport = newTransport;
+        synchronized (transportLock) {
+            transport = newTransport;
+            transportLock.notifyAll();
+        }
         LOG.log(System.Logger.Level.INFO, "worker transport now: {0}", newTransport.name());
     }
 
     void unbindTransport(WorkerTransport oldTransport) {
-        if (transport == oldTransport) {
-            transport = null;
+        synchronized (transportLock) {
+            if (transport == oldTransport) {
+                transport = null;
+            }
         }
         WorkerPool current = pool;
         if (current != null) {
@@ -122,8 +132,19 @@ public final class EmberEngine implements Engine {
         sessions.remove(session);
     }
 
-    WorkerTransport transport() {
-        return transport;
+    /** The bound transport, waiting up to {@code transportWaitSeconds} for one; null if none came. */
+    WorkerTransport awaitTransport() throws InterruptedException {
+        long deadline = System.currentTimeMillis() + TimeUnit.SECONDS.toMillis(config.transportWaitSeconds());
+        synchronized (transportLock) {
+            while (transport == null) {
+                long left = deadline - System.currentTimeMillis();
+                if (left <= 0) {
+                    return null;
+                }
+                transportLock.wait(left);
+            }
+            return transport;
+        }
     }
 
     Codec codec(String name) {

@@ -116,10 +116,18 @@ final class JobRun implements JobHandle {
         int maxAttempts = Math.max(1, engine.config().maxTaskAttempts());
         String lastFailure = "";
         for (int attempt = 0; attempt < maxAttempts && !isFinished(); attempt++) {
-            WorkerTransport transport = engine.transport();
+            WorkerTransport transport;
+            try {
+                transport = engine.awaitTransport();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                fail(new JobFailedException(Kind.CANCELLED, "interrupted while waiting for a worker transport"));
+                return;
+            }
             if (transport == null) {
-                fail(new JobFailedException(Kind.SETUP, "no worker transport is installed: start the bundle "
-                        + "dev.ember.transport.tcp (or copy another dev.ember.transport.* jar into load/)"));
+                fail(new JobFailedException(Kind.SETUP, "no worker transport is installed (waited "
+                        + engine.config().transportWaitSeconds() + " s): start the bundle dev.ember.transport.tcp "
+                        + "(or copy another dev.ember.transport.* jar into load/)"));
                 return;
             }
             PooledWorker worker;
