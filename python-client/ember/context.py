@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 import atexit
-import hashlib
+import itertools
 import json
 import os
+import pickle
 import re
 import sys
 import threading
-from base64 import b64encode
+import weakref
 from typing import Any, Callable, Iterable, Optional
 
-import cloudpickle
 from py4j.protocol import Py4JError, Py4JJavaError
 
+from ember import files
 from ember import serializers as ser
 from ember.conf import SparkConf
 from ember.errors import EmberError, SparkJobError
 from ember.java_gateway import Launched, SideChannel, connect, find_home
+from ember.plan import PlanBuilder
+from ember.shared import (COMPLEX_ACCUMULATOR_PARAM, FLOAT_ACCUMULATOR_PARAM, INT_ACCUMULATOR_PARAM, Accumulator,
+                          AccumulatorParam, Broadcast)
 
-# Command blobs larger than this go through the side socket instead of inside the plan.
-INLINE_COMMAND_BYTES = 64 * 1024
 DEFAULT_BATCH_SIZE = 1024
+LOG_LEVELS = ("ALL", "DEBUG", "ERROR", "FATAL", "INFO", "OFF", "TRACE", "WARN")
 
 
 def parse_master(master: str) -> int:
@@ -69,6 +72,13 @@ class SparkContext:
                                 if k.startswith("spark.executorEnv.")}
             self.environment.update({k: str(v) for k, v in (environment or {}).items()})
             self._stopped = False
+            self._ids = itertools.count(1)
+            self._pending_drops: list[tuple[str, int]] = []
+            self._py_files: list[str] = []
+            self._accumulators: dict[int, Accumulator] = {}
+            self._broadcast_values: dict[int, Any] = {}
+            self._broadcasts: set[int] = set()  # Broadcast ids whose value the engine holds now.
+            self._local = threading.local()
             self._start()
             SparkContext._active_spark_context = self
         atexit.register(self.stop)
@@ -104,6 +114,12 @@ class SparkContext:
         # The same hash seed everywhere, so string keys hash alike in every worker.
         env.setdefault("PYTHONHASHSEED", "0")
         return env
+
+    def __getnewargs__(self) -> Any:
+        raise RuntimeError(
+            "It appears that you are attempting to reference SparkContext from a broadcast variable, action, or "
+            "transformation. SparkContext can only be used on the driver, not in code that it run on workers. "
+            "For more information, see SPARK-5063.")
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
 
@@ -181,7 +197,9 @@ class SparkContext:
             chunk = data[i * size // num_slices:(i + 1) * size // num_slices]
             partitions.append([ser.dumps_batch(chunk[j:j + batch]) for j in range(0, len(chunk), batch)])
         dataset_id = self._side.store(partitions)
-        return RDD(self, {"kind": "dataset", "dataset": dataset_id}, num_slices)
+        rdd = RDD(self, RDD.SOURCE, num_slices, segment={"kind": "dataset", "id": dataset_id})
+        self._on_release(rdd, "dropDataset", dataset_id)
+        return rdd
 
     def _parallelize_range(self, r: range, num_slices: int) -> "RDD":
         # No data moves: each partition computes its own slice of the range in the worker.
@@ -194,7 +212,7 @@ class SparkContext:
             hi = (split + 1) * size // num_slices
             return iter(range(start + lo * step, start + hi * step, step))
 
-        return RDD(self, {"kind": "empty"}, num_slices, slice_of_range)
+        return RDD(self, RDD.SOURCE, num_slices, segment={"kind": "empty"}, func=slice_of_range)
 
     def range(self, start: int, end: Optional[int] = None, step: int = 1,
               numSlices: Optional[int] = None) -> "RDD":
@@ -204,9 +222,139 @@ class SparkContext:
 
     def emptyRDD(self) -> "RDD":
         from ember.rdd import RDD
-        return RDD(self, {"kind": "empty"}, 0)
+        return RDD(self, RDD.SOURCE, 0, segment={"kind": "empty"})
+
+    def textFile(self, name: str, minPartitions: Optional[int] = None, use_unicode: bool = True) -> "RDD":
+        """Lines of a file, a directory of files, a glob or a comma-separated list of them (.gz and .bz2 too)."""
+        self._check_running()
+        return files.text_file(self, name, minPartitions, use_unicode)
+
+    def wholeTextFiles(self, path: str, minPartitions: Optional[int] = None, use_unicode: bool = True) -> "RDD":
+        """(path, content) pairs, one per file."""
+        self._check_running()
+        return files.whole_text_files(self, path, minPartitions, use_unicode)
+
+    def pickleFile(self, name: str, minPartitions: Optional[int] = None) -> "RDD":
+        """Records written by ``RDD.saveAsPickleFile``."""
+        self._check_running()
+        return files.pickle_file(self, name, minPartitions)
+
+    def union(self, rdds: list["RDD"]) -> "RDD":
+        """The partitions of all ``rdds``, one after another."""
+        from ember.rdd import RDD
+        if not rdds:
+            raise ValueError("union() needs at least one RDD")
+        return RDD(self, RDD.UNION, sum(r.getNumPartitions() for r in rdds), parents=rdds)
+
+    # -- shared variables --------------------------------------------------------------------------------------
+
+    def broadcast(self, value: Any) -> Broadcast:
+        """Ships ``value`` to each worker once, however many tasks use it."""
+        self._check_running()
+        bid = next(self._ids)
+        self._broadcast_values[bid] = value
+        self._upload_broadcast(bid)
+        return Broadcast(self, bid, value)
+
+    def _upload_broadcast(self, bid: int) -> None:
+        self._side.broadcast(bid, pickle.dumps(self._broadcast_values[bid], pickle.HIGHEST_PROTOCOL))
+        self._broadcasts.add(bid)
+
+    def _unpersist_broadcast(self, bid: int, destroy: bool) -> None:
+        if bid in self._broadcasts:
+            self._broadcasts.discard(bid)
+            self._session.dropBroadcast(bid)
+        if destroy:
+            self._broadcast_values.pop(bid, None)
+
+    def accumulator(self, value: Any, accum_param: Optional[AccumulatorParam] = None) -> Accumulator:
+        """A variable tasks add to; the driver reads the total after each action."""
+        if accum_param is None:
+            if isinstance(value, bool) or not isinstance(value, (int, float, complex)):
+                raise TypeError(f"No default accumulator param for type {type(value)}")
+            accum_param = (INT_ACCUMULATOR_PARAM if isinstance(value, int) else
+                           FLOAT_ACCUMULATOR_PARAM if isinstance(value, float) else COMPLEX_ACCUMULATOR_PARAM)
+        acc = Accumulator(next(self._ids), value, accum_param)
+        self._accumulators[acc.aid] = acc
+        return acc
+
+    def _merge_accumulator_updates(self, frames: list[bytes]) -> None:
+        for frame in frames:
+            for aid, value in pickle.loads(frame).items():
+                acc = self._accumulators.get(aid)
+                if acc is not None:
+                    acc._value = acc.accum_param.addInPlace(acc._value, value)
+
+    # -- jobs, groups, settings --------------------------------------------------------------------------------
+
+    def setJobGroup(self, groupId: str, description: str, interruptOnCancel: bool = False) -> None:
+        """Jobs started by this thread from now on belong to ``groupId``, for cancelJobGroup."""
+        self._local.job_group = groupId
+        self._local.job_description = description
+
+    def setJobDescription(self, value: str) -> None:
+        self._local.job_description = value
+
+    def setLocalProperty(self, key: str, value: Optional[str]) -> None:
+        props = getattr(self._local, "properties", {})
+        if value is None:
+            props.pop(key, None)
+        else:
+            props[key] = value
+        self._local.properties = props
+
+    def getLocalProperty(self, key: str) -> Optional[str]:
+        return getattr(self._local, "properties", {}).get(key)
+
+    def cancelJobGroup(self, groupId: str) -> None:
+        self._session.cancelJobGroup(groupId)
+
+    def cancelAllJobs(self) -> None:
+        self._session.cancelAllJobs()
+
+    def setLogLevel(self, logLevel: str) -> None:
+        """Accepts Spark's level names; Ember's JVM logs to its own file, so the level is only checked."""
+        if logLevel.upper() not in LOG_LEVELS:
+            raise ValueError(f"Supplied level {logLevel} did not match one of: {','.join(LOG_LEVELS)}")
+        self._log_level = logLevel.upper()
+
+    def addPyFile(self, path: str) -> None:
+        """Makes a .py, .zip or .egg file importable in the workers of this context's jobs."""
+        path = os.path.abspath(files._strip_scheme(path))
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"File {path} does not exist")
+        if path not in self._py_files:
+            self._py_files.append(path)
+        entry = os.path.dirname(path) if path.endswith(".py") else path
+        if entry not in sys.path:
+            sys.path.insert(0, entry)
+
+    def addFile(self, path: str, recursive: bool = False) -> None:
+        path = os.path.abspath(files._strip_scheme(path))
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"File {path} does not exist")
+        self._files = getattr(self, "_files", []) + [path]
 
     # -- running jobs ------------------------------------------------------------------------------------------
+
+    def _new_rdd_id(self) -> int:
+        return next(self._ids)
+
+    def _new_shuffle_id(self) -> int:
+        return next(self._ids)
+
+    def _on_release(self, rdd: "RDD", method: str, resource_id: int) -> None:
+        """Frees an engine resource once the RDD that owns it is garbage, at the next job or at stop()."""
+        weakref.finalize(rdd, self._pending_drops.append, (method, resource_id))
+
+    def _unpersist_rdd(self, rdd_id: int) -> None:
+        if not self._stopped:
+            self._session.unpersist(rdd_id)
+
+    def _release_pending(self) -> None:
+        while self._pending_drops:
+            method, resource_id = self._pending_drops.pop()
+            getattr(self._session, method)(resource_id)
 
     def runJob(self, rdd: "RDD", partitionFunc: Callable[[Iterable[Any]], Iterable[Any]],
                partitions: Optional[Iterable[int]] = None, allowLocal: bool = False) -> list:
@@ -217,26 +365,18 @@ class SparkContext:
     def _run(self, rdd: "RDD", partitions: Optional[Iterable[int]] = None) -> Iterable[Any]:
         """Runs a job for ``rdd`` and yields its records as they stream back, partition by partition."""
         self._check_running()
+        self._release_pending()
         wanted = list(range(rdd.getNumPartitions()) if partitions is None else partitions)
-        command = cloudpickle.dumps(rdd._task_function())
-        stage: dict[str, Any] = {
-            "id": 0,
-            "numPartitions": rdd.getNumPartitions(),
-            "commandId": hashlib.sha1(command).hexdigest(),
-            "input": rdd._source,
-            "inputCodec": "pickle",
-            "outputCodec": "pickle",
-        }
-        if len(command) > INLINE_COMMAND_BYTES:
-            stage["commandBlob"] = self._side.blob(command)
-        else:
-            stage["command"] = b64encode(command).decode("ascii")
-        plan = {"stages": [stage], "partitions": wanted, "jobGroup": None}
+        builder = PlanBuilder(self)
+        plan = builder.build(rdd, wanted, getattr(self._local, "job_group", None))
+        for bid in builder.broadcasts:
+            if bid not in self._broadcasts and bid in self._broadcast_values:
+                self._upload_broadcast(bid)  # Unpersisted earlier, used again.
         try:
             job_id = self._session.submitJob(json.dumps(plan))
         except Py4JJavaError as e:
             raise SparkJobError(f"the gateway refused the job: {e.java_exception.getMessage()}") from None
-        for frames in self._side.results(job_id):
+        for frames in self._side.results(job_id, self._merge_accumulator_updates):
             yield from ser.load_records(frames)
 
     def _check_running(self) -> None:

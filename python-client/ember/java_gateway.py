@@ -17,7 +17,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, Iterator, Optional
+from typing import IO, Any, Callable, Iterator, Optional
 
 from py4j.java_gateway import GatewayParameters, JavaGateway
 from py4j.protocol import Py4JAuthenticationError, Py4JNetworkError
@@ -177,19 +177,31 @@ class SideChannel:
             outfile.flush()
             return _read_id(infile)
 
-    def results(self, job_id: int) -> Iterator[list[bytes]]:
-        """Yields each requested partition's frames in order; raises if the job failed."""
+    def broadcast(self, bid: int, payload: bytes) -> int:
+        with self._request({"op": "broadcast", "id": bid}) as (infile, outfile):
+            ser.write_frame(payload, outfile)
+            outfile.flush()
+            return _read_id(infile)
+
+    def results(self, job_id: int, on_accumulator_updates: Callable[[list[bytes]], None]) -> Iterator[list[bytes]]:
+        """Yields each requested partition's frames in order, then hands the job's accumulator updates to
+        ``on_accumulator_updates``; raises if the job failed."""
         with self._request({"op": "results", "job": job_id}) as (infile, outfile):
             outfile.flush()
+            sections: list[list[bytes]] = []
             frames: list[bytes] = []
             while True:
                 length = ser.read_int(infile)
                 if length >= 0:
                     frames.append(ser.read_exactly(infile, length))
                 elif length == ser.END_OF_DATA:
-                    yield frames
+                    sections.append(frames)
                     frames = []
+                    # Hold one section back: the last one is the accumulator updates, not a partition.
+                    if len(sections) == 2:
+                        yield sections.pop(0)
                 elif length == ser.END_OF_STREAM:
+                    on_accumulator_updates(sections.pop() if sections else [])
                     return
                 elif length == ser.EXCEPTION:
                     _raise_remote(infile)

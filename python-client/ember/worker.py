@@ -11,21 +11,24 @@ from __future__ import annotations
 import faulthandler
 import json
 import os
+import pickle
 import socket
 import sys
 import traceback
 from collections import OrderedDict
-from typing import IO, Any, Callable, Iterator
+from typing import IO, Any, Callable, Iterable, Iterator
 
 import cloudpickle
 
 from ember import serializers as ser
+from ember import shared
 
 # The JVM assumes a worker still holds the last 32 commands it sent (WorkerPool.KNOWN_COMMANDS). Keeping more here
 # means whatever the JVM thinks is cached always is.
 COMMAND_CACHE_SIZE = 64
 
 TaskFunction = Callable[[int, Iterator[Any]], Iterator[Any]]
+SHUFFLE_BATCH = 1024
 
 
 class _Input:
@@ -60,7 +63,7 @@ def _connect() -> tuple[IO[bytes], IO[bytes], socket.socket]:
 
 
 def serve(infile: IO[bytes], outfile: IO[bytes]) -> None:
-    commands: OrderedDict[str, TaskFunction] = OrderedDict()
+    commands: OrderedDict[str, shared.StageCommand] = OrderedDict()
     batcher = ser.AutoBatcher()
     while True:
         try:
@@ -77,17 +80,28 @@ def serve(infile: IO[bytes], outfile: IO[bytes]) -> None:
             command_bytes = ser.read_frame(infile)
         else:
             command_bytes = None
+        for bid in header.get("forgetBroadcasts", ()):
+            shared.worker_forget_broadcast(bid)
+        for _ in header.get("newBroadcasts", ()):
+            bid = ser.read_int(infile)
+            shared.worker_receive_broadcast(bid, ser.read_frame(infile))
         task_input = _Input(infile)
+        command = None
         try:
             if command_bytes is not None:
-                commands[command_id] = cloudpickle.loads(command_bytes)
+                commands[command_id] = load_command(command_bytes)
                 commands.move_to_end(command_id)  # A re-sent command is the newest, as the JVM sees it.
                 if len(commands) > COMMAND_CACHE_SIZE:
                     commands.popitem(last=False)
             else:
                 commands.move_to_end(command_id)
-            func = commands[command_id]
-            batcher.dump(func(header["partition"], iter(task_input)), outfile)
+            command = commands[command_id]
+            shared.start_task_accumulators(command.accumulators)
+            records = command.func(header["partition"], iter(task_input))
+            if header.get("output") == "shuffle":
+                write_buckets(records, command.partition_func, header["numReducers"], outfile)
+            else:
+                batcher.dump(records, outfile)
         except BaseException:  # noqa: B036 - every failure of user code is reported, even SystemExit
             report = traceback.format_exc()
             task_input.drain()
@@ -97,7 +111,46 @@ def serve(infile: IO[bytes], outfile: IO[bytes]) -> None:
             continue
         task_input.drain()
         ser.write_int(ser.END_OF_DATA, outfile)
+        updates = shared.task_accumulator_updates(command.accumulators)
+        if updates is None:
+            ser.write_int(ser.NULL, outfile)
+        else:
+            ser.write_frame(ser.dumps_batch(updates), outfile)
         outfile.flush()
+
+
+def load_command(blob: bytes) -> shared.StageCommand:
+    """A command is the driver's addPyFile paths and the cloudpickled StageCommand; the paths go on sys.path
+    first, since unpickling the command may import modules from them."""
+    py_files, inner = pickle.loads(blob)
+    for path in py_files:
+        entry = os.path.dirname(path) if path.endswith(".py") else path
+        if entry not in sys.path:
+            sys.path.insert(0, entry)
+    with shared.recording_accumulators() as accumulators:
+        command = cloudpickle.loads(inner)
+    command.accumulators = accumulators
+    return command
+
+
+def write_buckets(records: Iterable[Any], partition_func: Callable[[Any], int], reducers: int,
+                  outfile: IO[bytes]) -> None:
+    """Writes (key, value) records as batches per reduce partition, each frame preceded by its partition."""
+    buckets: dict[int, list] = {}
+    for record in records:
+        bucket = partition_func(record[0]) % reducers
+        batch = buckets.get(bucket)
+        if batch is None:
+            batch = buckets[bucket] = []
+        batch.append(record)
+        if len(batch) >= SHUFFLE_BATCH:
+            ser.write_int(bucket, outfile)
+            ser.write_frame(ser.dumps_batch(batch), outfile)
+            buckets[bucket] = []
+    for bucket, batch in buckets.items():
+        if batch:
+            ser.write_int(bucket, outfile)
+            ser.write_frame(ser.dumps_batch(batch), outfile)
 
 
 def main() -> None:

@@ -243,8 +243,8 @@ def test_large_bytes_round_trip_through_the_side_socket(sc: SparkContext, monkey
 
 
 def test_large_closure_goes_as_a_blob(sc: SparkContext, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ember import context
-    big = os.urandom(4 * context.INLINE_COMMAND_BYTES)
+    from ember import plan
+    big = os.urandom(4 * plan.INLINE_COMMAND_BYTES)
     blobs: list[int] = []
     real_blob = sc._side.blob
 

@@ -30,7 +30,8 @@ import dev.ember.api.JobHandle;
 import dev.ember.api.JobListener;
 import dev.ember.api.JobPlan;
 import dev.ember.api.SessionConfig;
-import dev.ember.api.StageInput;
+import dev.ember.api.InputSegment;
+import dev.ember.api.StageOutput;
 import dev.ember.api.StagePlan;
 import dev.ember.api.WorkerTransport;
 
@@ -101,7 +102,8 @@ class BundleLifecycleTest {
     void aStoredDatasetMustMatchTheStage(@InjectService(timeout = 5000) Engine engine) throws Exception {
         try (EngineSession session = engine.openSession(new SessionConfig("itest", 1, "python3", Map.of()))) {
             int dataset = session.storeDataset(List.of(List.of(new byte[] { 1 }), List.of()));
-            StagePlan stage = new StagePlan(0, 3, "c", new byte[0], StageInput.dataset(dataset), "pickle", "pickle");
+            StagePlan stage = new StagePlan(0, "c", new byte[0], List.of(InputSegment.dataset(dataset, 3)),
+                    StageOutput.result(), List.of(), "pickle", "pickle");
             JobHandle job = session.submit(new JobPlan(List.of(stage), new int[] { 0 }, null), JobListener.NONE);
             JobFailedException failure = assertThrows(JobFailedException.class, () -> job.awaitResult(0));
             assertTrue(failure.getMessage().contains("has 2 partitions"), failure.getMessage());
@@ -109,7 +111,8 @@ class BundleLifecycleTest {
     }
 
     private static JobPlan trivialPlan() {
-        StagePlan stage = new StagePlan(0, 1, "noop", new byte[0], StageInput.empty(), "pickle", "pickle");
+        StagePlan stage = new StagePlan(0, "noop", new byte[0], List.of(InputSegment.empty(1)), StageOutput.result(),
+                List.of(), "pickle", "pickle");
         return new JobPlan(List.of(stage), new int[] { 0 }, null);
     }
 

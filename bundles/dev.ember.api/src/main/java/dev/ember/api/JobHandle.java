@@ -20,6 +20,14 @@ public interface JobHandle {
      */
     List<byte[]> awaitResult(int position) throws InterruptedException, JobFailedException;
 
+    /**
+     * Waits for the job to end and returns the accumulator updates of its successful task attempts (one opaque frame
+     * per task that reported any), so each task counts once however often it was retried.
+     *
+     * @throws JobFailedException if the job failed
+     */
+    List<byte[]> awaitAccumulatorUpdates() throws InterruptedException, JobFailedException;
+
     /** Releases the frames of a result already handed to the driver. */
     void releaseResult(int position);
 

@@ -4,8 +4,9 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * What one action asks the engine to do: stages in dependency order, the last being the result stage,
- * and which partitions of the result stage to compute.
+ * What one action asks the engine to do: stages in dependency order, the last being the result stage, and which
+ * partitions of the result stage to compute. Earlier stages write shuffles or cached partitions that later stages
+ * read; the engine skips a stage whose output is already complete.
  *
  * @param stages     the stages; a stage's input may only refer to stages before it
  * @param partitions the result stage's partitions to compute, in the order results are returned
@@ -19,6 +20,14 @@ public record JobPlan(List<StagePlan> stages, int[] partitions, String jobGroup)
             throw new IllegalArgumentException("a plan needs at least one stage");
         }
         partitions = Objects.requireNonNull(partitions, "partitions").clone();
+        if (stages.get(stages.size() - 1).output().kind() != StageOutput.Kind.RESULT) {
+            throw new IllegalArgumentException("the last stage of a plan must return results");
+        }
+        for (StagePlan stage : stages.subList(0, stages.size() - 1)) {
+            if (stage.output().kind() == StageOutput.Kind.RESULT) {
+                throw new IllegalArgumentException("only the last stage may return results (stage " + stage.id() + ")");
+            }
+        }
         int count = stages.get(stages.size() - 1).numPartitions();
         for (int p : partitions) {
             if (p < 0 || p >= count) {

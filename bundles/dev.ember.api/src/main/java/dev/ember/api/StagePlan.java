@@ -1,29 +1,39 @@
 package dev.ember.api;
 
+import java.util.List;
 import java.util.Objects;
 
 /**
  * One stage: a pickled Python function applied to each partition of its input.
  *
- * @param id            unique within the plan
- * @param numPartitions how many tasks the stage has
- * @param commandId     identifies {@code command}, so a worker that has it already is not sent it again
- * @param command       the pickled function, opaque to the JVM
- * @param input         where the stage's records come from
- * @param inputCodec    the codec name of the input frames (for example {@code pickle})
- * @param outputCodec   the codec name of the output frames
+ * @param id          unique within the plan
+ * @param commandId   identifies {@code command}, so a worker that has it already is not sent it again
+ * @param command     the pickled function, opaque to the JVM
+ * @param input       the segments the stage's partitions read, in partition order
+ * @param output      where the stage's output goes
+ * @param broadcasts  ids of the broadcast variables the command uses; workers get each value once
+ * @param inputCodec  the codec name of the input frames (for example {@code pickle})
+ * @param outputCodec the codec name of the output frames
  */
-public record StagePlan(int id, int numPartitions, String commandId, byte[] command, StageInput input,
-        String inputCodec, String outputCodec) {
+public record StagePlan(int id, String commandId, byte[] command, List<InputSegment> input, StageOutput output,
+        List<Integer> broadcasts, String inputCodec, String outputCodec) {
 
     public StagePlan {
-        if (numPartitions < 0) {
-            throw new IllegalArgumentException("numPartitions must not be negative, got " + numPartitions);
-        }
         Objects.requireNonNull(commandId, "commandId");
         Objects.requireNonNull(command, "command");
-        Objects.requireNonNull(input, "input");
+        input = List.copyOf(Objects.requireNonNull(input, "input"));
+        Objects.requireNonNull(output, "output");
+        broadcasts = List.copyOf(Objects.requireNonNull(broadcasts, "broadcasts"));
         Objects.requireNonNull(inputCodec, "inputCodec");
         Objects.requireNonNull(outputCodec, "outputCodec");
+    }
+
+    /** How many tasks the stage has: the partitions of all its input segments. */
+    public int numPartitions() {
+        int total = 0;
+        for (InputSegment segment : input) {
+            total += segment.count();
+        }
+        return total;
     }
 }

@@ -1,5 +1,10 @@
 package dev.ember.engine;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -9,6 +14,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -48,6 +54,13 @@ public final class EmberEngine implements Engine {
         @AttributeDefinition(description = "Seconds a task waits for a worker transport to appear before failing "
                 + "(covers start-up and a transport being swapped)")
         int transportWaitSeconds() default 10;
+
+        @AttributeDefinition(description = "Megabytes of shuffle and cache data kept in memory; beyond that it "
+                + "spills to disk")
+        int shuffleMemoryMB() default 512;
+
+        @AttributeDefinition(description = "Directory for spill files; empty means the system temp directory")
+        String spillDirectory() default "";
     }
 
     private static final System.Logger LOG = System.getLogger(EmberEngine.class.getName());
@@ -63,6 +76,8 @@ public final class EmberEngine implements Engine {
     private ExecutorService taskThreads;
     private ScheduledExecutorService housekeeping;
     private WorkerPool pool;
+    private MemoryBudget memoryBudget;
+    private volatile Path spillRoot;
 
     @Reference(name = "transport", cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
@@ -99,6 +114,8 @@ public final class EmberEngine implements Engine {
     @Activate
     void activate(Config config) {
         this.config = config;
+        memoryBudget = new MemoryBudget(megabytes(config.shuffleMemoryMB()));
+        spillRoot = spillRoot(config);
         taskThreads = Executors.newCachedThreadPool(daemonThreads("ember-task"));
         housekeeping = Executors.newSingleThreadScheduledExecutor(daemonThreads("ember-housekeeping"));
         pool = new WorkerPool();
@@ -109,6 +126,18 @@ public final class EmberEngine implements Engine {
     @Modified
     void modified(Config config) {
         this.config = config;
+        memoryBudget.setLimit(megabytes(config.shuffleMemoryMB()));
+        spillRoot = spillRoot(config);
+    }
+
+    private static long megabytes(int mb) {
+        return Math.max(0, mb) * 1024L * 1024L;
+    }
+
+    /** A directory of this JVM's own under the configured (or temp) directory, removed when the engine stops. */
+    private static Path spillRoot(Config config) {
+        String base = config.spillDirectory().isBlank() ? System.getProperty("java.io.tmpdir") : config.spillDirectory();
+        return Path.of(base, "ember-spill-" + ProcessHandle.current().pid());
     }
 
     @Deactivate
@@ -119,17 +148,35 @@ public final class EmberEngine implements Engine {
         housekeeping.shutdownNow();
         taskThreads.shutdownNow();
         pool.closeAll();
+        deleteTree(spillRoot);
+    }
+
+    private static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(root)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException | UncheckedIOException e) {
+            LOG.log(System.Logger.Level.WARNING, "could not remove spill directory {0}: {1}", root, e);
+        }
     }
 
     @Override
     public EngineSession openSession(SessionConfig sessionConfig) {
-        SessionImpl session = new SessionImpl(this, "s" + sessionIds.incrementAndGet(), sessionConfig);
+        String id = "s" + sessionIds.incrementAndGet();
+        SessionImpl session = new SessionImpl(this, id, sessionConfig, spillRoot.resolve(id));
         sessions.add(session);
         return session;
     }
 
     void sessionClosed(SessionImpl session) {
         sessions.remove(session);
+        pool.retireSession(session.id());
+    }
+
+    MemoryBudget memoryBudget() {
+        return memoryBudget;
     }
 
     /** The bound transport, waiting up to {@code transportWaitSeconds} for one; null if none came. */

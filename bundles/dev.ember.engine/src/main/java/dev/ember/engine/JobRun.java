@@ -3,24 +3,29 @@ package dev.ember.engine;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.stream.IntStream;
 
+import dev.ember.api.InputSegment;
 import dev.ember.api.JobFailedException;
 import dev.ember.api.JobFailedException.Kind;
 import dev.ember.api.JobHandle;
 import dev.ember.api.JobListener;
 import dev.ember.api.JobPlan;
-import dev.ember.api.StageInput;
+import dev.ember.api.StageOutput;
 import dev.ember.api.StagePlan;
 import dev.ember.api.WorkerTransport;
 import dev.ember.engine.WorkerPool.PooledWorker;
 
 /**
- * One running job: the tasks of its result stage, run by as many runner threads as the session's parallelism, each
- * taking the next partition from a shared queue. Results are kept per requested position until the driver reads them.
+ * One running job. Its stages run one after another; a stage whose shuffle or cached output is already complete
+ * (from an earlier job of the session) is skipped. Within a stage, as many runner threads as the session's
+ * parallelism take the next task from a shared queue. Results of the last stage are kept per requested position
+ * until the driver reads them.
  */
 final class JobRun implements JobHandle {
 
@@ -30,16 +35,14 @@ final class JobRun implements JobHandle {
     private final SessionImpl session;
     private final int jobId;
     private final JobPlan plan;
-    private final StagePlan stage;
     private final int[] partitions;
     private final JobListener listener;
     private final TaskAttempt taskAttempt;
 
     private final List<List<byte[]>> results;
     private final boolean[] done;
-    private final ConcurrentLinkedQueue<Integer> pending = new ConcurrentLinkedQueue<>();
+    private final List<byte[]> accumulatorUpdates = new ArrayList<>();
     private final Set<PooledWorker> running = Collections.newSetFromMap(new IdentityHashMap<>());
-    private int remaining;
     private JobFailedException failure;
     private boolean finished;
 
@@ -48,13 +51,15 @@ final class JobRun implements JobHandle {
         this.session = session;
         this.jobId = jobId;
         this.plan = plan;
-        this.stage = plan.resultStage();
         this.partitions = plan.partitions();
         this.listener = listener;
         this.taskAttempt = new TaskAttempt(engine.taskThreads());
         this.results = new ArrayList<>(Collections.nCopies(partitions.length, null));
         this.done = new boolean[partitions.length];
-        this.remaining = partitions.length;
+    }
+
+    String jobGroup() {
+        return plan.jobGroup();
     }
 
     void start() {
@@ -63,118 +68,270 @@ final class JobRun implements JobHandle {
             fail(invalid);
             return;
         }
-        listener.onStageStart(jobId, stage.id(), partitions.length);
-        if (partitions.length == 0) {
-            finish();
-            return;
-        }
-        for (int position = 0; position < partitions.length; position++) {
-            pending.add(position);
-        }
-        int runners = Math.min(session.config().parallelism(), partitions.length);
-        for (int i = 0; i < runners; i++) {
-            engine.taskThreads().execute(this::runTasks);
-        }
+        engine.taskThreads().execute(this::runStages);
     }
 
     private JobFailedException validate() {
-        if (plan.stages().size() != 1) {
-            return new JobFailedException(Kind.SETUP, "this engine runs single-stage plans only; got "
-                    + plan.stages().size() + " stages");
-        }
-        for (String codecName : List.of(stage.inputCodec(), stage.outputCodec())) {
-            if (engine.codec(codecName) == null) {
-                return new JobFailedException(Kind.SETUP, "codec '" + codecName + "' is not installed: install the "
-                        + "bundle dev.ember.codec." + codecName + " (copy its jar into load/ of the distribution)");
+        Set<Integer> shufflesWritten = new HashSet<>();
+        Set<Integer> cachesWritten = new HashSet<>();
+        for (StagePlan stage : plan.stages()) {
+            for (String codecName : List.of(stage.inputCodec(), stage.outputCodec())) {
+                if (engine.codec(codecName) == null) {
+                    return setup("codec '" + codecName + "' is not installed: install the bundle dev.ember.codec."
+                            + codecName + " (copy its jar into load/ of the distribution)");
+                }
             }
-        }
-        StageInput input = stage.input();
-        if (input.kind() == StageInput.Kind.DATASET) {
-            List<List<byte[]>> dataset = session.dataset(input.datasetId());
-            if (dataset == null) {
-                return new JobFailedException(Kind.SETUP, "dataset " + input.datasetId() + " is not stored in session "
-                        + session.id() + " (was it dropped?)");
+            for (InputSegment segment : stage.input()) {
+                String problem = checkSegment(stage, segment, shufflesWritten, cachesWritten);
+                if (problem != null) {
+                    return setup("stage " + stage.id() + ": " + problem);
+                }
             }
-            if (dataset.size() != stage.numPartitions()) {
-                return new JobFailedException(Kind.SETUP, "dataset " + input.datasetId() + " has " + dataset.size()
-                        + " partitions but stage " + stage.id() + " declares " + stage.numPartitions());
+            for (Integer broadcast : stage.broadcasts()) {
+                if (!session.broadcasts().containsKey(broadcast)) {
+                    return setup("stage " + stage.id() + " uses broadcast " + broadcast
+                            + ", which was destroyed or never stored");
+                }
+            }
+            StageOutput output = stage.output();
+            if (output.kind() == StageOutput.Kind.SHUFFLE) {
+                shufflesWritten.add(output.id());
+            } else if (output.kind() == StageOutput.Kind.CACHE) {
+                cachesWritten.add(output.id());
             }
         }
         return null;
     }
 
-    private void runTasks() {
-        Integer position;
-        while (!isFinished() && (position = pending.poll()) != null) {
-            runTask(position);
+    private String checkSegment(StagePlan stage, InputSegment segment, Set<Integer> shufflesWritten,
+            Set<Integer> cachesWritten) {
+        switch (segment.kind()) {
+            case EMPTY:
+                return null;
+            case DATASET: {
+                List<List<byte[]>> dataset = session.dataset(segment.id());
+                if (dataset == null) {
+                    return "dataset " + segment.id() + " is not stored in session " + session.id()
+                            + " (was it dropped?)";
+                }
+                if (dataset.size() != segment.count()) {
+                    return "dataset " + segment.id() + " has " + dataset.size() + " partitions but the stage reads "
+                            + segment.count();
+                }
+                return null;
+            }
+            case SHUFFLE: {
+                StoredOutputs existing = session.existingShuffle(segment.id());
+                boolean available = shufflesWritten.contains(segment.id())
+                        || (existing != null && existing.isComplete());
+                if (!available) {
+                    return "reads shuffle " + segment.id() + ", which no earlier stage writes";
+                }
+                return null;
+            }
+            case CACHE: {
+                StoredOutputs existing = session.existingCache(segment.id());
+                if (!cachesWritten.contains(segment.id()) && (existing == null || !existing.isComplete())) {
+                    return "reads cached RDD " + segment.id() + ", which no earlier stage writes";
+                }
+                return null;
+            }
+            default:
+                return "unknown input kind " + segment.kind();
         }
     }
 
-    private void runTask(int position) {
-        int partition = partitions[position];
-        List<byte[]> input = inputOf(partition);
-        int maxAttempts = Math.max(1, engine.config().maxTaskAttempts());
-        String lastFailure = "";
-        for (int attempt = 0; attempt < maxAttempts && !isFinished(); attempt++) {
-            WorkerTransport transport;
-            try {
-                transport = engine.awaitTransport();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                fail(new JobFailedException(Kind.CANCELLED, "interrupted while waiting for a worker transport"));
-                return;
+    private static JobFailedException setup(String message) {
+        return new JobFailedException(Kind.SETUP, message);
+    }
+
+    /** The coordinator: runs each stage that has work, in order, then finishes the job. */
+    private void runStages() {
+        try {
+            for (StagePlan stage : plan.stages()) {
+                if (isFinished()) {
+                    return;
+                }
+                StageOutput output = stage.output();
+                StoredOutputs store = switch (output.kind()) {
+                    case SHUFFLE -> storeFor(session.shuffle(output.id(), stage.numPartitions(), output.numReducers()),
+                            stage, output);
+                    case CACHE -> storeFor(session.cache(output.id(), stage.numPartitions()), stage, output);
+                    case RESULT -> null;
+                };
+                int[] tasks = store == null ? IntStream.range(0, partitions.length).toArray() : store.missingTasks();
+                if (tasks.length == 0) {
+                    continue;
+                }
+                listener.onStageStart(jobId, stage.id(), tasks.length);
+                new StageRun(stage, tasks, store).runAndWait();
             }
-            if (transport == null) {
-                fail(new JobFailedException(Kind.SETUP, "no worker transport is installed (waited "
-                        + engine.config().transportWaitSeconds() + " s): start the bundle dev.ember.transport.tcp "
-                        + "(or copy another dev.ember.transport.* jar into load/)"));
-                return;
+            finish();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            fail(new JobFailedException(Kind.CANCELLED, "job " + jobId + " was interrupted"));
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "job " + jobId + " failed inside the engine", e);
+            fail(new JobFailedException(Kind.SETUP, "internal engine error in job " + jobId + ": " + e, e));
+        }
+    }
+
+    /** A store whose shape no longer matches the plan (the driver reused an id) is replaced. */
+    private StoredOutputs storeFor(StoredOutputs store, StagePlan stage, StageOutput output) {
+        int buckets = output.kind() == StageOutput.Kind.SHUFFLE ? output.numReducers() : 1;
+        if (store.tasks() == stage.numPartitions() && store.buckets() == buckets) {
+            return store;
+        }
+        if (output.kind() == StageOutput.Kind.SHUFFLE) {
+            session.dropShuffle(output.id());
+            return session.shuffle(output.id(), stage.numPartitions(), buckets);
+        }
+        session.unpersist(output.id());
+        return session.cache(output.id(), stage.numPartitions());
+    }
+
+    /** The tasks of one stage. For the result stage a task index is a position in the requested partitions. */
+    private final class StageRun {
+        private final StagePlan stage;
+        private final int[] tasks;
+        private final StoredOutputs store;
+        private final ConcurrentLinkedQueue<Integer> pending = new ConcurrentLinkedQueue<>();
+        private int remaining;
+
+        StageRun(StagePlan stage, int[] tasks, StoredOutputs store) {
+            this.stage = stage;
+            this.tasks = tasks;
+            this.store = store;
+            this.remaining = tasks.length;
+            for (int i = 0; i < tasks.length; i++) {
+                pending.add(i);
             }
-            PooledWorker worker;
-            try {
-                worker = engine.pool().acquire(session.workerSpec(), transport);
-            } catch (IOException e) {
-                lastFailure = "could not start a worker through transport '" + transport.name() + "': " + e.getMessage();
-                continue;
+        }
+
+        void runAndWait() throws InterruptedException {
+            int runners = Math.min(session.config().parallelism(), tasks.length);
+            for (int i = 0; i < runners; i++) {
+                engine.taskThreads().execute(this::runTasks);
             }
-            track(worker, true);
-            try {
-                List<byte[]> output = taskAttempt.run(worker, jobId, stage, partition, attempt, input);
-                track(worker, false);
-                engine.pool().release(worker, true);
-                complete(position, output);
-                return;
-            } catch (UserCodeException e) {
-                track(worker, false);
-                engine.pool().release(worker, true);
+            synchronized (JobRun.this) {
+                while (remaining > 0 && !finished) {
+                    JobRun.this.wait();
+                }
+            }
+        }
+
+        private void runTasks() {
+            Integer index;
+            while (!isFinished() && (index = pending.poll()) != null) {
+                runTask(index);
+            }
+        }
+
+        private void runTask(int index) {
+            int partition = store == null ? partitions[tasks[index]] : tasks[index];
+            int maxAttempts = Math.max(1, engine.config().maxTaskAttempts());
+            String lastFailure = "";
+            for (int attempt = 0; attempt < maxAttempts && !isFinished(); attempt++) {
+                WorkerTransport transport;
+                try {
+                    transport = engine.awaitTransport();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    fail(new JobFailedException(Kind.CANCELLED, "interrupted while waiting for a worker transport"));
+                    return;
+                }
+                if (transport == null) {
+                    fail(setup("no worker transport is installed (waited " + engine.config().transportWaitSeconds()
+                            + " s): start the bundle dev.ember.transport.tcp (or copy another "
+                            + "dev.ember.transport.* jar into load/)"));
+                    return;
+                }
+                PooledWorker worker;
+                try {
+                    worker = engine.pool().acquire(session.id(), session.workerSpec(), transport);
+                } catch (IOException e) {
+                    lastFailure = "could not start a worker through transport '" + transport.name() + "': "
+                            + e.getMessage();
+                    continue;
+                }
+                track(worker, true);
+                try {
+                    TaskAttempt.Output output = taskAttempt.run(worker, jobId, stage, partition, attempt,
+                            inputOf(stage, partition), session.broadcasts(), this::newPartitionedOutput);
+                    track(worker, false);
+                    engine.pool().release(worker, true);
+                    succeeded(index, partition, output);
+                    return;
+                } catch (UserCodeException e) {
+                    track(worker, false);
+                    engine.pool().release(worker, true);
+                    listener.onTaskEnd(jobId, stage.id(), partition, false);
+                    fail(new JobFailedException(Kind.USER_CODE, "Task for partition " + partition + " of stage "
+                            + stage.id() + " (job " + jobId + ", attempt " + attempt + ") failed in Python:\n"
+                            + e.getMessage()));
+                    return;
+                } catch (IOException | RuntimeException e) {
+                    track(worker, false);
+                    String tail = worker.channel.stderrTail();
+                    engine.pool().release(worker, false);
+                    lastFailure = "worker (pid " + worker.channel.pid() + ", transport " + worker.transport.name()
+                            + ") was lost: " + e + (tail.isEmpty() ? "" : "\nits last output:\n" + tail);
+                    LOG.log(System.Logger.Level.WARNING, "job {0} stage {1} partition {2} attempt {3}: {4}", jobId,
+                            stage.id(), partition, attempt, lastFailure);
+                }
+            }
+            if (!isFinished()) {
                 listener.onTaskEnd(jobId, stage.id(), partition, false);
-                fail(new JobFailedException(Kind.USER_CODE, "Task for partition " + partition + " of stage "
-                        + stage.id() + " (job " + jobId + ", attempt " + attempt + ") failed in Python:\n"
-                        + e.getMessage()));
-                return;
-            } catch (IOException | RuntimeException e) {
-                track(worker, false);
-                String tail = worker.channel.stderrTail();
-                engine.pool().release(worker, false);
-                lastFailure = "worker (pid " + worker.channel.pid() + ", transport " + worker.transport.name()
-                        + ") was lost: " + e + (tail.isEmpty() ? "" : "\nits last output:\n" + tail);
-                LOG.log(System.Logger.Level.WARNING, "job {0} partition {1} attempt {2}: {3}", jobId, partition,
-                        attempt, lastFailure);
+                fail(new JobFailedException(Kind.WORKER_LOST, "Task for partition " + partition + " of stage "
+                        + stage.id() + " (job " + jobId + ") failed " + maxAttempts + " times; last failure: "
+                        + lastFailure));
             }
         }
-        if (!isFinished()) {
-            listener.onTaskEnd(jobId, stage.id(), partition, false);
-            fail(new JobFailedException(Kind.WORKER_LOST, "Task for partition " + partition + " of stage " + stage.id()
-                    + " (job " + jobId + ") failed " + maxAttempts + " times; last failure: " + lastFailure));
+
+        private PartitionedOutput newPartitionedOutput() {
+            int buckets = stage.output().kind() == StageOutput.Kind.SHUFFLE ? stage.output().numReducers() : 1;
+            return new PartitionedOutput(buckets, engine.memoryBudget(), session.spillDirectory());
+        }
+
+        private void succeeded(int index, int partition, TaskAttempt.Output output) {
+            synchronized (JobRun.this) {
+                if (finished) {
+                    if (output.partitioned() != null) {
+                        output.partitioned().discard();
+                    }
+                    return;
+                }
+                if (store == null) {
+                    results.set(index, output.results());
+                    done[index] = true;
+                } else {
+                    store.commit(partition, output.partitioned());
+                }
+                if (output.accumulatorUpdates() != null) {
+                    accumulatorUpdates.add(output.accumulatorUpdates());
+                }
+                remaining--;
+                JobRun.this.notifyAll();
+            }
+            listener.onTaskEnd(jobId, stage.id(), partition, true);
         }
     }
 
-    private List<byte[]> inputOf(int partition) {
-        StageInput input = stage.input();
-        return switch (input.kind()) {
-            case EMPTY -> List.of();
-            case DATASET -> session.dataset(input.datasetId()).get(partition);
-        };
+    private Iterable<byte[]> inputOf(StagePlan stage, int partition) {
+        int offset = 0;
+        for (InputSegment segment : stage.input()) {
+            if (partition < offset + segment.count()) {
+                int local = partition - offset;
+                return switch (segment.kind()) {
+                    case EMPTY -> List.of();
+                    case DATASET -> session.dataset(segment.id()).get(local);
+                    case SHUFFLE -> session.existingShuffle(segment.id()).bucket(local);
+                    case CACHE -> session.existingCache(segment.id()).ofTask(local);
+                };
+            }
+            offset += segment.count();
+        }
+        throw new IllegalStateException("partition " + partition + " is outside stage " + stage.id());
     }
 
     private synchronized void track(PooledWorker worker, boolean start) {
@@ -185,26 +342,11 @@ final class JobRun implements JobHandle {
         }
     }
 
-    private void complete(int position, List<byte[]> output) {
-        boolean last;
+    private void finish() {
         synchronized (this) {
             if (finished) {
                 return;
             }
-            results.set(position, output);
-            done[position] = true;
-            remaining--;
-            last = remaining == 0;
-            notifyAll();
-        }
-        listener.onTaskEnd(jobId, stage.id(), partitions[position], true);
-        if (last) {
-            finish();
-        }
-    }
-
-    private void finish() {
-        synchronized (this) {
             finished = true;
             notifyAll();
         }
@@ -261,6 +403,17 @@ final class JobRun implements JobHandle {
             }
             throw failure;
         }
+    }
+
+    @Override
+    public synchronized List<byte[]> awaitAccumulatorUpdates() throws InterruptedException, JobFailedException {
+        while (!finished) {
+            wait();
+        }
+        if (failure != null) {
+            throw failure;
+        }
+        return List.copyOf(accumulatorUpdates);
     }
 
     @Override

@@ -1,12 +1,18 @@
 package dev.ember.engine;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 
 import dev.ember.api.EngineSession;
 import dev.ember.api.JobHandle;
@@ -15,23 +21,28 @@ import dev.ember.api.JobPlan;
 import dev.ember.api.SessionConfig;
 import dev.ember.api.WorkerSpec;
 
-/** One driver's jobs and stored datasets. */
+/** One driver's jobs and what they keep between jobs: datasets, broadcasts, shuffle outputs and cached RDDs. */
 final class SessionImpl implements EngineSession {
 
     private final EmberEngine engine;
     private final String id;
     private final SessionConfig config;
     private final WorkerSpec workerSpec;
+    private final Path spillDirectory;
     private final Map<Integer, List<List<byte[]>>> datasets = new ConcurrentHashMap<>();
+    private final Map<Integer, byte[]> broadcasts = new ConcurrentHashMap<>();
+    private final Map<Integer, StoredOutputs> shuffles = new ConcurrentHashMap<>();
+    private final Map<Integer, StoredOutputs> caches = new ConcurrentHashMap<>();
     private final Set<JobRun> jobs = ConcurrentHashMap.newKeySet();
     private final AtomicInteger datasetIds = new AtomicInteger();
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    SessionImpl(EmberEngine engine, String id, SessionConfig config) {
+    SessionImpl(EmberEngine engine, String id, SessionConfig config, Path spillDirectory) {
         this.engine = engine;
         this.id = id;
         this.config = config;
         this.workerSpec = new WorkerSpec(config.pythonExec(), config.workerEnv());
+        this.spillDirectory = spillDirectory;
     }
 
     @Override
@@ -46,6 +57,10 @@ final class SessionImpl implements EngineSession {
 
     WorkerSpec workerSpec() {
         return workerSpec;
+    }
+
+    Path spillDirectory() {
+        return spillDirectory;
     }
 
     @Override
@@ -70,6 +85,54 @@ final class SessionImpl implements EngineSession {
     }
 
     @Override
+    public void storeBroadcast(int broadcastId, byte[] value) {
+        ensureOpen();
+        broadcasts.put(broadcastId, Objects.requireNonNull(value, "value"));
+    }
+
+    @Override
+    public void dropBroadcast(int broadcastId) {
+        broadcasts.remove(broadcastId);
+    }
+
+    Map<Integer, byte[]> broadcasts() {
+        return broadcasts;
+    }
+
+    /** The stored output of a shuffle, created empty for {@code tasks} map tasks if it does not exist yet. */
+    StoredOutputs shuffle(int shuffleId, int tasks, int reducers) {
+        return shuffles.computeIfAbsent(shuffleId, key -> new StoredOutputs(tasks, reducers));
+    }
+
+    StoredOutputs existingShuffle(int shuffleId) {
+        return shuffles.get(shuffleId);
+    }
+
+    StoredOutputs cache(int rddId, int partitions) {
+        return caches.computeIfAbsent(rddId, key -> new StoredOutputs(partitions, 1));
+    }
+
+    StoredOutputs existingCache(int rddId) {
+        return caches.get(rddId);
+    }
+
+    @Override
+    public void dropShuffle(int shuffleId) {
+        StoredOutputs outputs = shuffles.remove(shuffleId);
+        if (outputs != null) {
+            outputs.discard();
+        }
+    }
+
+    @Override
+    public void unpersist(int rddId) {
+        StoredOutputs outputs = caches.remove(rddId);
+        if (outputs != null) {
+            outputs.discard();
+        }
+    }
+
+    @Override
     public JobHandle submit(JobPlan plan, JobListener listener) {
         ensureOpen();
         JobRun job = new JobRun(engine, this, engine.nextJobId(), plan, listener == null ? JobListener.NONE : listener);
@@ -83,15 +146,50 @@ final class SessionImpl implements EngineSession {
     }
 
     @Override
+    public void cancelJobGroup(String jobGroup, String reason) {
+        for (JobRun job : List.copyOf(jobs)) {
+            if (jobGroup.equals(job.jobGroup())) {
+                job.cancel(reason);
+            }
+        }
+    }
+
+    @Override
+    public void cancelAllJobs(String reason) {
+        for (JobRun job : List.copyOf(jobs)) {
+            job.cancel(reason);
+        }
+    }
+
+    List<JobRun> runningJobs() {
+        return List.copyOf(jobs);
+    }
+
+    @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        for (JobRun job : List.copyOf(jobs)) {
-            job.cancel("the session " + id + " was closed");
-        }
+        cancelAllJobs("the session " + id + " was closed");
         datasets.clear();
+        broadcasts.clear();
+        shuffles.values().forEach(StoredOutputs::discard);
+        shuffles.clear();
+        caches.values().forEach(StoredOutputs::discard);
+        caches.clear();
+        deleteSpillDirectory();
         engine.sessionClosed(this);
+    }
+
+    private void deleteSpillDirectory() {
+        if (!Files.exists(spillDirectory)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(spillDirectory)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException e) {
+            // Left for the engine's own clean-up when it stops.
+        }
     }
 
     private void ensureOpen() {

@@ -3,27 +3,41 @@ package dev.ember.engine;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.function.Supplier;
 
 import dev.ember.api.Frames;
+import dev.ember.api.StageOutput;
 import dev.ember.api.StagePlan;
 import dev.ember.engine.WorkerPool.PooledWorker;
 
 /**
- * Runs one task on one worker. Sends a header frame, the command (unless the worker has it), the input frames and
- * {@link Frames#END_OF_DATA}; reads output frames until {@code END_OF_DATA}, or an exception report.
+ * Runs one task on one worker.
  * <p>
- * Input is written from a second thread when it is large, because the worker streams output while it still reads
- * input: if both sides block on a full socket buffer, neither would move.
+ * To the worker: a JSON header frame; the command frame unless the worker has it; for each broadcast the worker
+ * lacks, {@code int32 id} and the value frame; the input frames and {@link Frames#END_OF_DATA}.
+ * <p>
+ * From the worker: output frames (for a shuffle, each preceded by {@code int32 reduce partition}) and
+ * {@code END_OF_DATA}, then either {@link Frames#NULL} or one frame of accumulator updates. Or, if the user's code
+ * raised, {@link Frames#EXCEPTION} and a traceback frame (after the worker has read the rest of its input).
+ * <p>
+ * Input is written from a second thread when it is not small, because the worker streams output while it still
+ * reads input: if both sides blocked on a full socket buffer, neither would move.
  */
 final class TaskAttempt {
 
     private static final int INLINE_INPUT_BYTES = 64 * 1024;
+
+    /** What a successful task produced. */
+    record Output(List<byte[]> results, PartitionedOutput partitioned, byte[] accumulatorUpdates) {
+    }
 
     private final ExecutorService writers;
 
@@ -31,77 +45,138 @@ final class TaskAttempt {
         this.writers = writers;
     }
 
-    List<byte[]> run(PooledWorker worker, int jobId, StagePlan stage, int partition, int attempt,
-            List<byte[]> input) throws IOException, UserCodeException {
+    Output run(PooledWorker worker, int jobId, StagePlan stage, int partition, int attempt, Iterable<byte[]> input,
+            Map<Integer, byte[]> broadcasts, Supplier<PartitionedOutput> partitionedOutput)
+            throws IOException, UserCodeException {
         DataOutputStream out = worker.channel.output();
         DataInputStream in = worker.channel.input();
         boolean sendCommand = worker.needsCommand(stage.commandId());
+        List<Integer> newBroadcasts = new ArrayList<>();
+        for (Integer id : stage.broadcasts()) {
+            if (!worker.knownBroadcasts.contains(id)) {
+                newBroadcasts.add(id);
+            }
+        }
+        List<Integer> forget = worker.knownBroadcasts.stream().filter(id -> !broadcasts.containsKey(id)).toList();
+        StageOutput output = stage.output();
         try {
             String header = "{\"job\":" + jobId + ",\"stage\":" + stage.id() + ",\"partition\":" + partition
                     + ",\"attempt\":" + attempt + ",\"commandId\":\"" + stage.commandId() + "\",\"hasCommand\":"
-                    + sendCommand + "}";
+                    + sendCommand + ",\"output\":\"" + output.kind().name().toLowerCase() + "\",\"numReducers\":"
+                    + output.numReducers() + ",\"newBroadcasts\":" + newBroadcasts + ",\"forgetBroadcasts\":" + forget
+                    + "}";
             writeFrame(out, header.getBytes(StandardCharsets.UTF_8));
             if (sendCommand) {
                 writeFrame(out, stage.command());
             }
-            long inputBytes = 0;
-            for (byte[] frame : input) {
-                inputBytes += frame.length;
+            worker.knownBroadcasts.removeAll(forget);
+            for (Integer id : newBroadcasts) {
+                byte[] value = broadcasts.get(id);
+                if (value == null) {
+                    throw new IllegalStateException("broadcast " + id + " was destroyed; it cannot be used");
+                }
+                out.writeInt(id);
+                writeFrame(out, value);
+                worker.knownBroadcasts.add(id);
             }
-            Future<?> writer = null;
-            if (inputBytes <= INLINE_INPUT_BYTES) {
-                writeInput(out, input);
-            } else {
-                out.flush();
-                writer = writers.submit(() -> {
-                    writeInput(out, input);
-                    return null;
-                });
-            }
-            List<byte[]> output;
+            Future<?> writer = startInput(out, input);
+            Output result;
             try {
-                output = readOutput(in);
+                result = readOutput(in, output, partitionedOutput);
             } catch (UserCodeException e) {
                 // The worker drained its input before reporting, so the writer is finishing too.
                 awaitWriter(writer);
                 throw e;
             }
             awaitWriter(writer);
-            return output;
+            return result;
         } catch (IOException | RuntimeException e) {
             worker.forgetCommand(stage.commandId());
             throw e;
         }
     }
 
-    private static void writeInput(DataOutputStream out, List<byte[]> input) throws IOException {
-        for (byte[] frame : input) {
-            writeFrame(out, frame);
+    /** Writes small in-memory input at once; anything else from a writer thread, whose future is returned. */
+    private Future<?> startInput(DataOutputStream out, Iterable<byte[]> input) throws IOException {
+        if (input instanceof List<byte[]> list && totalBytes(list) <= INLINE_INPUT_BYTES) {
+            writeInput(out, list);
+            return null;
+        }
+        out.flush();
+        return writers.submit(() -> {
+            writeInput(out, input);
+            return null;
+        });
+    }
+
+    private static long totalBytes(List<byte[]> frames) {
+        long total = 0;
+        for (byte[] frame : frames) {
+            total += frame.length;
+        }
+        return total;
+    }
+
+    private static void writeInput(DataOutputStream out, Iterable<byte[]> input) throws IOException {
+        try {
+            for (byte[] frame : input) {
+                writeFrame(out, frame);
+            }
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
         }
         out.writeInt(Frames.END_OF_DATA);
         out.flush();
     }
 
-    private static List<byte[]> readOutput(DataInputStream in) throws IOException, UserCodeException {
-        List<byte[]> output = new ArrayList<>();
-        while (true) {
-            int length = in.readInt();
-            if (length >= 0) {
-                output.add(readExactly(in, length));
-                continue;
+    private static Output readOutput(DataInputStream in, StageOutput output, Supplier<PartitionedOutput> partitioned)
+            throws IOException, UserCodeException {
+        boolean keyed = output.kind() == StageOutput.Kind.SHUFFLE;
+        List<byte[]> results = output.kind() == StageOutput.Kind.RESULT ? new ArrayList<>() : null;
+        PartitionedOutput stored = results == null ? partitioned.get() : null;
+        try {
+            while (true) {
+                int code = in.readInt();
+                if (code >= 0) {
+                    if (keyed) {
+                        stored.add(code, readFrame(in));
+                    } else if (results != null) {
+                        results.add(readExactly(in, code));
+                    } else {
+                        stored.add(0, readExactly(in, code));
+                    }
+                    continue;
+                }
+                switch (code) {
+                    case Frames.END_OF_DATA:
+                        byte[] updates = readOptionalFrame(in);
+                        return new Output(results, stored == null ? null : stored.seal(), updates);
+                    case Frames.TIMING:
+                        readFrame(in);
+                        break;
+                    case Frames.EXCEPTION:
+                        throw new UserCodeException(new String(readFrame(in), StandardCharsets.UTF_8));
+                    default:
+                        throw new IOException("worker protocol error: unexpected control code " + code);
+                }
             }
-            switch (length) {
-                case Frames.END_OF_DATA:
-                    return output;
-                case Frames.TIMING:
-                    readFrame(in);
-                    break;
-                case Frames.EXCEPTION:
-                    throw new UserCodeException(new String(readFrame(in), StandardCharsets.UTF_8));
-                default:
-                    throw new IOException("worker protocol error: unexpected control code " + length);
+        } catch (IOException | UserCodeException | RuntimeException e) {
+            if (stored != null) {
+                stored.discard();
             }
+            throw e;
         }
+    }
+
+    private static byte[] readOptionalFrame(DataInputStream in) throws IOException {
+        int length = in.readInt();
+        if (length == Frames.NULL) {
+            return null;
+        }
+        if (length < 0) {
+            throw new IOException("worker protocol error: expected accumulator updates, got control code " + length);
+        }
+        return readExactly(in, length);
     }
 
     private static void awaitWriter(Future<?> writer) throws IOException {

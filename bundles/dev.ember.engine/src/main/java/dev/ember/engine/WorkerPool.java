@@ -5,6 +5,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -17,7 +18,8 @@ import dev.ember.api.WorkerSpec;
 import dev.ember.api.WorkerTransport;
 
 /**
- * Python workers kept between tasks, keyed by how they were started and which transport reaches them. A worker that
+ * Python workers kept between tasks, keyed by session (drivers never share a worker process, so one driver's code
+ * and broadcasts never meet another's), by how they were started and by which transport reaches them. A worker that
  * finished a task cleanly goes back to the pool; one whose channel broke is closed.
  */
 final class WorkerPool {
@@ -26,9 +28,12 @@ final class WorkerPool {
     static final int KNOWN_COMMANDS = 32;
 
     static final class PooledWorker {
+        final String sessionId;
         final WorkerChannel channel;
         final WorkerTransport transport;
         final WorkerSpec spec;
+        /** Broadcast variables this worker holds; only the thread running its task touches this. */
+        final Set<Integer> knownBroadcasts = new HashSet<>();
         private final Map<String, Boolean> knownCommands = new LinkedHashMap<>(16, 0.75f, true) {
             private static final long serialVersionUID = 1L;
 
@@ -40,7 +45,8 @@ final class WorkerPool {
         long idleSince;
         int tasksServed;
 
-        PooledWorker(WorkerChannel channel, WorkerTransport transport, WorkerSpec spec) {
+        PooledWorker(String sessionId, WorkerChannel channel, WorkerTransport transport, WorkerSpec spec) {
+            this.sessionId = sessionId;
             this.channel = channel;
             this.transport = transport;
             this.spec = spec;
@@ -59,10 +65,11 @@ final class WorkerPool {
     private final Deque<PooledWorker> idle = new ArrayDeque<>();
     private final Set<PooledWorker> busy = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Set<WorkerTransport> retired = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final Set<String> retiredSessions = new HashSet<>();
     private boolean closed;
 
     /** Takes an idle worker that matches, or starts a new one through the transport. */
-    PooledWorker acquire(WorkerSpec spec, WorkerTransport transport) throws IOException {
+    PooledWorker acquire(String sessionId, WorkerSpec spec, WorkerTransport transport) throws IOException {
         List<PooledWorker> dead = new ArrayList<>();
         PooledWorker found = null;
         synchronized (this) {
@@ -74,7 +81,8 @@ final class WorkerPool {
                 if (!candidate.channel.isAlive()) {
                     it.remove();
                     dead.add(candidate);
-                } else if (candidate.transport == transport && candidate.spec.equals(spec)) {
+                } else if (candidate.transport == transport && candidate.sessionId.equals(sessionId)
+                        && candidate.spec.equals(spec)) {
                     it.remove();
                     found = candidate;
                     break;
@@ -88,7 +96,7 @@ final class WorkerPool {
         if (found != null) {
             return found;
         }
-        PooledWorker started = new PooledWorker(transport.open(spec), transport, spec);
+        PooledWorker started = new PooledWorker(sessionId, transport.open(spec), transport, spec);
         synchronized (this) {
             if (!closed && !retired.contains(transport)) {
                 busy.add(started);
@@ -104,7 +112,8 @@ final class WorkerPool {
         boolean keep;
         synchronized (this) {
             busy.remove(worker);
-            keep = reusable && !closed && !retired.contains(worker.transport) && worker.channel.isAlive();
+            keep = reusable && !closed && !retired.contains(worker.transport)
+                    && !retiredSessions.contains(worker.sessionId) && worker.channel.isAlive();
             if (keep) {
                 worker.tasksServed++;
                 worker.idleSince = System.currentTimeMillis();
@@ -122,6 +131,16 @@ final class WorkerPool {
         synchronized (this) {
             retired.add(transport);
             idle.removeIf(worker -> worker.transport == transport && toClose.add(worker));
+        }
+        toClose.forEach(worker -> worker.channel.close());
+    }
+
+    /** A session closed: its idle workers stop now, its busy ones when their task ends. */
+    void retireSession(String sessionId) {
+        List<PooledWorker> toClose = new ArrayList<>();
+        synchronized (this) {
+            retiredSessions.add(sessionId);
+            idle.removeIf(worker -> worker.sessionId.equals(sessionId) && toClose.add(worker));
         }
         toClose.forEach(worker -> worker.channel.close());
     }

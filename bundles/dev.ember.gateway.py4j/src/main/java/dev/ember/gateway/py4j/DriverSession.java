@@ -53,6 +53,26 @@ public final class DriverSession {
         session.dropDataset(datasetId);
     }
 
+    public void dropBroadcast(int broadcastId) {
+        session.dropBroadcast(broadcastId);
+    }
+
+    public void dropShuffle(int shuffleId) {
+        session.dropShuffle(shuffleId);
+    }
+
+    public void unpersist(int rddId) {
+        session.unpersist(rddId);
+    }
+
+    public void cancelJobGroup(String jobGroup) {
+        session.cancelJobGroup(jobGroup, "its job group '" + jobGroup + "' was cancelled");
+    }
+
+    public void cancelAllJobs() {
+        session.cancelAllJobs("cancelAllJobs() was called");
+    }
+
     public void stop() {
         for (JobHandle job : jobs.values()) {
             job.cancel("the driver stopped its context");

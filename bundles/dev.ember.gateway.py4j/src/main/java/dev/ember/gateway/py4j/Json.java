@@ -4,6 +4,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 
+import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
@@ -46,6 +47,21 @@ final class Json {
             throw new IllegalArgumentException(what + " is missing the field '" + field + "'");
         }
         return value;
+    }
+
+    static JsonObject asObject(JsonElement value, String what) {
+        if (!value.isJsonObject()) {
+            throw new IllegalArgumentException(what + " must be an object");
+        }
+        return value.getAsJsonObject();
+    }
+
+    static JsonArray array(JsonObject object, String field, String what) {
+        JsonElement value = required(object, field, what);
+        if (!value.isJsonArray()) {
+            throw new IllegalArgumentException(what + " field '" + field + "' must be an array");
+        }
+        return value.getAsJsonArray();
     }
 
     static String string(JsonObject object, String field, String what) {

@@ -9,28 +9,33 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 
 import dev.ember.api.JobPlan;
-import dev.ember.api.StageInput;
+import dev.ember.api.InputSegment;
+import dev.ember.api.StageOutput;
 import dev.ember.api.StagePlan;
 
 /**
  * Reads a job plan sent by a driver:
  *
  * <pre>
- * {"stages": [{"id": 0, "numPartitions": 2, "commandId": "…", "command": "&lt;base64&gt;",
- *              "input": {"kind": "dataset", "dataset": 3} | {"kind": "empty"},
+ * {"stages": [{"id": 0, "commandId": "…", "command": "&lt;base64&gt;",
+ *              "input": [{"kind": "dataset", "id": 3, "count": 2}, {"kind": "shuffle", "id": 1, "count": 4}, …],
+ *              "output": {"kind": "result"} | {"kind": "shuffle", "id": 1, "numReducers": 4} | {"kind": "cache", "id": 7},
+ *              "broadcasts": [2],
  *              "inputCodec": "pickle", "outputCodec": "pickle"}],
  *  "partitions": [0, 1], "jobGroup": null}
  * </pre>
  *
- * A large command is uploaded through the side socket instead and named by {@code "commandBlob": id} in place of
- * {@code "command"}, so no bulk data travels through Py4J.
+ * Input kinds are {@code empty} (no id), {@code dataset}, {@code shuffle} and {@code cache}. A large command is
+ * uploaded through the side socket instead and named by {@code "commandBlob": id} in place of {@code "command"}, so
+ * no bulk data travels through Py4J.
  */
 final class PlanParser {
 
     private static final List<String> PLAN_FIELDS = List.of("stages", "partitions", "jobGroup");
-    private static final List<String> STAGE_FIELDS = List.of("id", "numPartitions", "commandId", "command", "commandBlob", "input",
-            "inputCodec", "outputCodec");
-    private static final List<String> INPUT_FIELDS = List.of("kind", "dataset");
+    private static final List<String> STAGE_FIELDS = List.of("id", "commandId", "command", "commandBlob", "input",
+            "output", "broadcasts", "inputCodec", "outputCodec");
+    private static final List<String> SEGMENT_FIELDS = List.of("kind", "id", "count");
+    private static final List<String> OUTPUT_FIELDS = List.of("kind", "id", "numReducers");
 
     private PlanParser() {
     }
@@ -43,20 +48,12 @@ final class PlanParser {
     static JobPlan parse(String planJson, Blobs blobs) {
         JsonObject plan = Json.parseObject(planJson, "job plan");
         Json.rejectUnknown(plan, "job plan", PLAN_FIELDS);
-        JsonElement stagesElement = Json.required(plan, "stages", "job plan");
-        if (!stagesElement.isJsonArray()) {
-            throw new IllegalArgumentException("job plan field 'stages' must be an array");
-        }
         List<StagePlan> stages = new ArrayList<>();
-        JsonArray stageArray = stagesElement.getAsJsonArray();
+        JsonArray stageArray = Json.array(plan, "stages", "job plan");
         for (int i = 0; i < stageArray.size(); i++) {
             stages.add(parseStage(stageArray.get(i), "job plan stage " + i, blobs));
         }
-        JsonElement partitionsElement = Json.required(plan, "partitions", "job plan");
-        if (!partitionsElement.isJsonArray()) {
-            throw new IllegalArgumentException("job plan field 'partitions' must be an array of integers");
-        }
-        JsonArray partitionArray = partitionsElement.getAsJsonArray();
+        JsonArray partitionArray = Json.array(plan, "partitions", "job plan");
         int[] partitions = new int[partitionArray.size()];
         for (int i = 0; i < partitions.length; i++) {
             partitions[i] = Json.asInt(partitionArray.get(i), "job plan partitions[" + i + "]");
@@ -67,10 +64,7 @@ final class PlanParser {
     }
 
     private static StagePlan parseStage(JsonElement element, String what, Blobs blobs) {
-        if (!element.isJsonObject()) {
-            throw new IllegalArgumentException(what + " must be an object");
-        }
-        JsonObject stage = element.getAsJsonObject();
+        JsonObject stage = Json.asObject(element, what);
         Json.rejectUnknown(stage, what, STAGE_FIELDS);
         byte[] command;
         if (stage.has("commandBlob")) {
@@ -86,28 +80,53 @@ final class PlanParser {
                 throw new IllegalArgumentException(what + " field 'command' is not base64: " + e.getMessage());
             }
         }
-        JsonElement inputElement = Json.required(stage, "input", what);
-        if (!inputElement.isJsonObject()) {
-            throw new IllegalArgumentException(what + " field 'input' must be an object");
+        List<InputSegment> input = new ArrayList<>();
+        JsonArray segments = Json.array(stage, "input", what);
+        for (int i = 0; i < segments.size(); i++) {
+            input.add(parseSegment(Json.asObject(segments.get(i), what + " input[" + i + "]"), what + " input[" + i + "]"));
+        }
+        List<Integer> broadcasts = new ArrayList<>();
+        if (stage.has("broadcasts")) {
+            JsonArray ids = Json.array(stage, "broadcasts", what);
+            for (int i = 0; i < ids.size(); i++) {
+                broadcasts.add(Json.asInt(ids.get(i), what + " broadcasts[" + i + "]"));
+            }
         }
         return new StagePlan(
                 Json.integer(stage, "id", what),
-                Json.integer(stage, "numPartitions", what),
                 Json.string(stage, "commandId", what),
                 command,
-                parseInput(inputElement.getAsJsonObject(), what + " input"),
+                input,
+                parseOutput(Json.asObject(Json.required(stage, "output", what), what + " output"), what + " output"),
+                broadcasts,
                 Json.string(stage, "inputCodec", what),
                 Json.string(stage, "outputCodec", what));
     }
 
-    private static StageInput parseInput(JsonObject input, String what) {
-        Json.rejectUnknown(input, what, INPUT_FIELDS);
-        String kind = Json.string(input, "kind", what);
+    private static InputSegment parseSegment(JsonObject segment, String what) {
+        Json.rejectUnknown(segment, what, SEGMENT_FIELDS);
+        String kind = Json.string(segment, "kind", what);
+        int count = Json.integer(segment, "count", what);
         return switch (kind) {
-            case "empty" -> StageInput.empty();
-            case "dataset" -> StageInput.dataset(Json.integer(input, "dataset", what));
+            case "empty" -> InputSegment.empty(count);
+            case "dataset" -> InputSegment.dataset(Json.integer(segment, "id", what), count);
+            case "shuffle" -> InputSegment.shuffle(Json.integer(segment, "id", what), count);
+            case "cache" -> InputSegment.cache(Json.integer(segment, "id", what), count);
             default -> throw new IllegalArgumentException(what + " has an unknown kind '" + kind
-                    + "' (known: empty, dataset)");
+                    + "' (known: empty, dataset, shuffle, cache)");
+        };
+    }
+
+    private static StageOutput parseOutput(JsonObject output, String what) {
+        Json.rejectUnknown(output, what, OUTPUT_FIELDS);
+        String kind = Json.string(output, "kind", what);
+        return switch (kind) {
+            case "result" -> StageOutput.result();
+            case "shuffle" -> StageOutput.shuffle(Json.integer(output, "id", what),
+                    Json.integer(output, "numReducers", what));
+            case "cache" -> StageOutput.cache(Json.integer(output, "id", what));
+            default -> throw new IllegalArgumentException(what + " has an unknown kind '" + kind
+                    + "' (known: result, shuffle, cache)");
         };
     }
 }

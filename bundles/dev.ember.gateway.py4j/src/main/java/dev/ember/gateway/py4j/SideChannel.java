@@ -32,9 +32,11 @@ import dev.ember.api.JobHandle;
  * <li>{@code {"op":"store","session":S,"partitions":N}} followed, per partition, by frames and
  * {@link Frames#END_OF_DATA}; answered by the dataset id.</li>
  * <li>{@code {"op":"blob","session":S}} followed by one frame; answered by the blob id.</li>
+ * <li>{@code {"op":"broadcast","session":S,"id":B}} followed by one frame (the pickled value); answered by B.</li>
  * <li>{@code {"op":"results","session":S,"job":J}}: answered, per requested partition, by its frames and
- * {@code END_OF_DATA}, then {@link Frames#END_OF_STREAM}; or at any point by {@link Frames#EXCEPTION} and a JSON
- * frame {@code {"kind":…,"message":…}}.</li>
+ * {@code END_OF_DATA}, then the job's accumulator update frames and {@code END_OF_DATA}, then
+ * {@link Frames#END_OF_STREAM}; or at any point by {@link Frames#EXCEPTION} and a JSON frame
+ * {@code {"kind":…,"message":…}}.</li>
  * </ul>
  */
 final class SideChannel implements AutoCloseable {
@@ -127,6 +129,11 @@ final class SideChannel implements AutoCloseable {
                 out.writeInt(session.engineSession().storeDataset(data));
             }
             case "blob" -> out.writeInt(session.storeBlob(readFrame(in, Integer.MAX_VALUE)));
+            case "broadcast" -> {
+                int broadcastId = Json.integer(request, "id", "broadcast request");
+                session.engineSession().storeBroadcast(broadcastId, readFrame(in, Integer.MAX_VALUE));
+                out.writeInt(broadcastId);
+            }
             case "results" -> streamResults(session, Json.integer(request, "job", "results request"), out);
             default -> sendError(out, "SETUP", "unknown side socket operation '" + op + "'");
         }
@@ -149,6 +156,11 @@ final class SideChannel implements AutoCloseable {
                 out.writeInt(Frames.END_OF_DATA);
                 job.releaseResult(position);
             }
+            for (byte[] update : job.awaitAccumulatorUpdates()) {
+                out.writeInt(update.length);
+                out.write(update);
+            }
+            out.writeInt(Frames.END_OF_DATA);
             out.writeInt(Frames.END_OF_STREAM);
         } catch (JobFailedException e) {
             sendError(out, e.kind().name(), e.getMessage());

@@ -8,21 +8,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
 import dev.ember.api.JobPlan;
-import dev.ember.api.StageInput;
+import dev.ember.api.InputSegment;
+import dev.ember.api.StageOutput;
 import dev.ember.api.StagePlan;
 
 class PlanParserTest {
 
     private static final PlanParser.Blobs NO_BLOBS = id -> null;
+    private static final String EMPTY_1 = "[{\"kind\":\"empty\",\"count\":1}]";
+    private static final String EMPTY_3 = "[{\"kind\":\"empty\",\"count\":3}]";
 
     private static String stage(String inputJson, String commandField) {
-        return "{\"id\":0,\"numPartitions\":3,\"commandId\":\"abc\"," + commandField + ",\"input\":" + inputJson
-                + ",\"inputCodec\":\"pickle\",\"outputCodec\":\"pickle\"}";
+        return "{\"id\":0,\"commandId\":\"abc\"," + commandField + ",\"input\":" + inputJson
+                + ",\"output\":{\"kind\":\"result\"},\"inputCodec\":\"pickle\",\"outputCodec\":\"pickle\"}";
     }
 
     private static String plan(String stageJson, String partitions) {
@@ -35,13 +39,14 @@ class PlanParserTest {
 
     @Test
     void parsesADatasetStage() {
-        JobPlan plan = PlanParser.parse(plan(stage("{\"kind\":\"dataset\",\"dataset\":7}", inlineCommand("fn")),
-                "[2,0]"), NO_BLOBS);
+        JobPlan plan = PlanParser.parse(plan(stage("[{\"kind\":\"dataset\",\"id\":7,\"count\":3}]",
+                inlineCommand("fn")), "[2,0]"), NO_BLOBS);
         StagePlan stage = plan.resultStage();
         assertEquals(3, stage.numPartitions());
         assertEquals("abc", stage.commandId());
         assertArrayEquals("fn".getBytes(StandardCharsets.UTF_8), stage.command());
-        assertEquals(StageInput.dataset(7), stage.input());
+        assertEquals(List.of(InputSegment.dataset(7, 3)), stage.input());
+        assertEquals(StageOutput.result(), stage.output());
         assertArrayEquals(new int[] { 2, 0 }, plan.partitions());
         assertNull(plan.jobGroup());
     }
@@ -49,16 +54,16 @@ class PlanParserTest {
     @Test
     void takesALargeCommandFromAnUploadedBlob() {
         Map<Integer, byte[]> blobs = new java.util.HashMap<>(Map.of(4, new byte[] { 9, 8, 7 }));
-        JobPlan plan = PlanParser.parse(plan(stage("{\"kind\":\"empty\"}", "\"commandBlob\":4"), "[0]"), blobs::remove);
+        JobPlan plan = PlanParser.parse(plan(stage(EMPTY_1, "\"commandBlob\":4"), "[0]"), blobs::remove);
         assertArrayEquals(new byte[] { 9, 8, 7 }, plan.resultStage().command());
-        assertEquals(StageInput.empty(), plan.resultStage().input());
+        assertEquals(List.of(InputSegment.empty(1)), plan.resultStage().input());
         assertTrue(blobs.isEmpty(), "a blob is used once");
     }
 
     @Test
     void rejectsAMissingBlob() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> PlanParser.parse(plan(stage("{\"kind\":\"empty\"}", "\"commandBlob\":5"), "[0]"), NO_BLOBS));
+                () -> PlanParser.parse(plan(stage(EMPTY_1, "\"commandBlob\":5"), "[0]"), NO_BLOBS));
         assertTrue(e.getMessage().contains("command blob 5"), e.getMessage());
     }
 
@@ -78,8 +83,8 @@ class PlanParserTest {
 
     @Test
     void rejectsAMissingFieldByName() {
-        String noCodec = "{\"id\":0,\"numPartitions\":1,\"commandId\":\"a\"," + inlineCommand("x")
-                + ",\"input\":{\"kind\":\"empty\"},\"inputCodec\":\"pickle\"}";
+        String noCodec = "{\"id\":0,\"commandId\":\"a\"," + inlineCommand("x") + ",\"input\":" + EMPTY_1
+                + ",\"output\":{\"kind\":\"result\"},\"inputCodec\":\"pickle\"}";
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> PlanParser.parse(plan(noCodec, "[0]"), NO_BLOBS));
         assertTrue(e.getMessage().contains("missing the field 'outputCodec'"), e.getMessage());
@@ -88,23 +93,42 @@ class PlanParserTest {
     @Test
     void rejectsAPartitionOutsideTheStage() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PlanParser.parse(
-                plan(stage("{\"kind\":\"empty\"}", inlineCommand("x")), "[3]"), NO_BLOBS));
+                plan(stage(EMPTY_3, inlineCommand("x")), "[3]"), NO_BLOBS));
         assertTrue(e.getMessage().contains("partition 3"), e.getMessage());
     }
 
     @Test
     void rejectsAFractionalPartitionCount() {
-        String stage = stage("{\"kind\":\"empty\"}", inlineCommand("x")).replace("\"numPartitions\":3",
-                "\"numPartitions\":2.5");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> PlanParser.parse(plan(stage, "[0]"), NO_BLOBS));
-        assertTrue(e.getMessage().contains("'numPartitions' must be an integer"), e.getMessage());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PlanParser.parse(
+                plan(stage("[{\"kind\":\"empty\",\"count\":2.5}]", inlineCommand("x")), "[0]"), NO_BLOBS));
+        assertTrue(e.getMessage().contains("'count' must be an integer"), e.getMessage());
     }
 
     @Test
     void rejectsAnUnknownInputKind() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PlanParser.parse(
-                plan(stage("{\"kind\":\"shuffle\"}", inlineCommand("x")), "[0]"), NO_BLOBS));
-        assertTrue(e.getMessage().contains("unknown kind 'shuffle'"), e.getMessage());
+                plan(stage("[{\"kind\":\"socket\",\"count\":1}]", inlineCommand("x")), "[0]"), NO_BLOBS));
+        assertTrue(e.getMessage().contains("unknown kind 'socket'"), e.getMessage());
+    }
+
+    @Test
+    void parsesAShuffleMapStageBeforeTheResultStage() {
+        String map = "{\"id\":0,\"commandId\":\"m\"," + inlineCommand("m") + ",\"input\":"
+                + "[{\"kind\":\"dataset\",\"id\":1,\"count\":2}],\"output\":{\"kind\":\"shuffle\",\"id\":5,"
+                + "\"numReducers\":3},\"broadcasts\":[4],\"inputCodec\":\"pickle\",\"outputCodec\":\"pickle\"}";
+        String reduce = stage("[{\"kind\":\"shuffle\",\"id\":5,\"count\":3}]", inlineCommand("r"));
+        JobPlan plan = PlanParser.parse("{\"stages\":[" + map + "," + reduce + "],\"partitions\":[0,1,2]}", NO_BLOBS);
+        assertEquals(StageOutput.shuffle(5, 3), plan.stages().get(0).output());
+        assertEquals(List.of(4), plan.stages().get(0).broadcasts());
+        assertEquals(List.of(InputSegment.shuffle(5, 3)), plan.resultStage().input());
+    }
+
+    @Test
+    void rejectsAPlanWhoseLastStageDoesNotReturnResults() {
+        String map = "{\"id\":0,\"commandId\":\"m\"," + inlineCommand("m") + ",\"input\":" + EMPTY_1
+                + ",\"output\":{\"kind\":\"cache\",\"id\":2},\"inputCodec\":\"pickle\",\"outputCodec\":\"pickle\"}";
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> PlanParser.parse("{\"stages\":[" + map + "],\"partitions\":[0]}", NO_BLOBS));
+        assertTrue(e.getMessage().contains("last stage"), e.getMessage());
     }
 }

@@ -1,0 +1,111 @@
+package dev.ember.engine;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+
+/**
+ * Everything one stage wrote for later stages: a shuffle (one {@link PartitionedOutput} per map task, bucketed by
+ * reduce partition) or a cached RDD (one per partition, a single bucket). Tasks commit their output only when they
+ * succeed, so a retried task never counts twice.
+ */
+final class StoredOutputs {
+
+    private final int buckets;
+    private final PartitionedOutput[] byTask;
+
+    StoredOutputs(int tasks, int buckets) {
+        this.buckets = buckets;
+        this.byTask = new PartitionedOutput[tasks];
+    }
+
+    int tasks() {
+        return byTask.length;
+    }
+
+    int buckets() {
+        return buckets;
+    }
+
+    synchronized void commit(int task, PartitionedOutput output) {
+        PartitionedOutput previous = byTask[task];
+        byTask[task] = output;
+        if (previous != null) {
+            previous.discard();
+        }
+    }
+
+    synchronized int[] missingTasks() {
+        List<Integer> missing = new ArrayList<>();
+        for (int i = 0; i < byTask.length; i++) {
+            if (byTask[i] == null) {
+                missing.add(i);
+            }
+        }
+        return missing.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** The frames of one bucket across all tasks, in task order. */
+    Iterable<byte[]> bucket(int bucket) {
+        PartitionedOutput[] snapshot;
+        synchronized (this) {
+            snapshot = byTask.clone();
+        }
+        return () -> new Iterator<>() {
+            private int task;
+            private Iterator<byte[]> frames = List.<byte[]>of().iterator();
+
+            @Override
+            public boolean hasNext() {
+                while (!frames.hasNext() && task < snapshot.length) {
+                    PartitionedOutput output = snapshot[task++];
+                    if (output == null) {
+                        throw new IllegalStateException("output of task " + (task - 1) + " is missing");
+                    }
+                    frames = output.bucket(bucket).iterator();
+                }
+                return frames.hasNext();
+            }
+
+            @Override
+            public byte[] next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                return frames.next();
+            }
+        };
+    }
+
+    /** The frames one task wrote to bucket 0: a cached partition. */
+    Iterable<byte[]> ofTask(int task) {
+        PartitionedOutput output;
+        synchronized (this) {
+            output = byTask[task];
+        }
+        if (output == null) {
+            throw new IllegalStateException("output of task " + task + " is missing");
+        }
+        return output.bucket(0);
+    }
+
+    synchronized boolean isComplete() {
+        for (PartitionedOutput output : byTask) {
+            if (output == null) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Frees memory and deletes spill files. */
+    synchronized void discard() {
+        for (int i = 0; i < byTask.length; i++) {
+            if (byTask[i] != null) {
+                byTask[i].discard();
+                byTask[i] = null;
+            }
+        }
+    }
+}
