@@ -28,17 +28,18 @@ DEFAULT_BATCH_SIZE = 1024
 LOG_LEVELS = ("ALL", "DEBUG", "ERROR", "FATAL", "INFO", "OFF", "TRACE", "WARN")
 
 
-def parse_master(master: str) -> int:
-    """The number of worker slots ``local``, ``local[N]``, ``local[*]`` or ``local[N, F]`` asks for."""
+def parse_master(master: str) -> tuple[int, Optional[int]]:
+    """The worker slots ``local``, ``local[N]``, ``local[*]`` or ``local[N, F]`` asks for, and F (task failures
+    allowed) when given."""
     if master == "local":
-        return 1
-    match = re.fullmatch(r"local\[\s*(\*|\d+)\s*(?:,\s*\d+\s*)?\]", master)
+        return 1, None
+    match = re.fullmatch(r"local\[\s*(\*|\d+)\s*(?:,\s*(\d+)\s*)?\]", master)
     if not match:
         raise ValueError(f"Could not parse Master URL: '{master}' (Ember runs 'local', 'local[N]' or 'local[*]')")
     slots = (os.cpu_count() or 1) if match.group(1) == "*" else int(match.group(1))
     if slots < 1:
         raise ValueError(f"Master URL '{master}' asks for {slots} workers; at least 1 is needed")
-    return slots
+    return slots, int(match.group(2)) if match.group(2) else None
 
 
 class SparkContext:
@@ -66,7 +67,10 @@ class SparkContext:
             self._conf.setIfMissing("spark.app.name", "ember")
             self.master: str = self._conf.get("spark.master")
             self.appName: str = self._conf.get("spark.app.name")
-            self._parallelism = parse_master(self.master)
+            self._parallelism, max_failures = parse_master(self.master)
+            self._max_task_failures = max_failures or int(self._conf.get("spark.task.maxFailures", "4"))
+            if self._max_task_failures < 1:
+                raise ValueError(f"spark.task.maxFailures must be at least 1, got {self._max_task_failures}")
             self._batch_size = batchSize if batchSize > 0 else DEFAULT_BATCH_SIZE
             self.environment = {k[len("spark.executorEnv."):]: v for k, v in self._conf.getAll()
                                 if k.startswith("spark.executorEnv.")}
@@ -94,6 +98,7 @@ class SparkContext:
                 "parallelism": self._parallelism,
                 "pythonExec": self._python_exec(),
                 "workerEnv": self._worker_env(),
+                "maxTaskFailures": self._max_task_failures,
             }))
             self._side = SideChannel(self._entry.sidePort(), self._launched.secret, self._session.id())
         except BaseException:
@@ -113,6 +118,7 @@ class SparkContext:
         env["PYTHONPATH"] = os.pathsep.join(paths)
         # The same hash seed everywhere, so string keys hash alike in every worker.
         env.setdefault("PYTHONHASHSEED", "0")
+        env.setdefault("EMBER_PYTHON_WORKER_MEMORY", self._conf.get("spark.python.worker.memory", "512m"))
         return env
 
     def __getnewargs__(self) -> Any:
@@ -376,8 +382,13 @@ class SparkContext:
             job_id = self._session.submitJob(json.dumps(plan))
         except Py4JJavaError as e:
             raise SparkJobError(f"the gateway refused the job: {e.java_exception.getMessage()}") from None
-        for frames in self._side.results(job_id, self._merge_accumulator_updates):
-            yield from ser.load_records(frames)
+        try:
+            for frames in self._side.results(job_id, self._merge_accumulator_updates):
+                yield from ser.load_records(frames)
+        except KeyboardInterrupt:
+            # Ctrl-C: stop the job's tasks (their workers are killed and replaced), then let the interrupt go on.
+            self._session.cancelJob(job_id)
+            raise
 
     def _check_running(self) -> None:
         if self._stopped:

@@ -106,7 +106,12 @@ class PlanBuilder:
                    partition_func: Optional[Callable[[Any], int]] = None) -> None:
         command = StageCommand(func or _identity_partition, partition_func)
         with collect_broadcast_ids() as broadcast_ids:
-            inner = cloudpickle.dumps(command)
+            try:
+                inner = cloudpickle.dumps(command)
+            except pickle.PicklingError:
+                raise
+            except Exception as e:
+                raise pickle.PicklingError(f"Could not serialize object: {type(e).__name__}: {e}") from e
         # The worker puts addPyFile paths on sys.path before it unpickles the command, which may import them.
         blob = pickle.dumps((list(self.ctx._py_files), inner), pickle.HIGHEST_PROTOCOL)
         stage: dict[str, Any] = {

@@ -24,6 +24,7 @@ from functools import reduce as _reduce
 from itertools import chain, islice
 from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable, Iterator, Optional, Sequence, Union
 
+from ember.merge import ExternalMerger
 from ember.statcounter import StatCounter
 from ember.storagelevel import StorageLevel
 
@@ -337,16 +338,14 @@ class RDD:
             numPartitions = self._defaultReducePartitions()
 
         def combine_locally(iterator: Iterator[Any]) -> Iterator[Any]:
-            merged: dict = {}
-            for k, v in iterator:
-                merged[k] = mergeValue(merged[k], v) if k in merged else createCombiner(v)
-            return iter(merged.items())
+            merger = ExternalMerger(createCombiner, mergeValue, mergeCombiners)
+            merger.merge_values(iterator)
+            return merger.items()
 
         def merge_combiners(iterator: Iterator[Any]) -> Iterator[Any]:
-            merged: dict = {}
-            for k, c in iterator:
-                merged[k] = mergeCombiners(merged[k], c) if k in merged else c
-            return iter(merged.items())
+            merger = ExternalMerger(createCombiner, mergeValue, mergeCombiners)
+            merger.merge_combined(iterator)
+            return merger.items()
 
         locally = self.mapPartitions(combine_locally, preservesPartitioning=True)
         return locally.partitionBy(numPartitions, partitionFunc).mapPartitions(merge_combiners, True)

@@ -65,7 +65,7 @@ class BundleLifecycleTest {
         engineConfig.update(new Hashtable<>(Map.of("transportWaitSeconds", 1)));
         Bundle tcp = bundle("dev.ember.transport.tcp");
         tcp.stop();
-        try (EngineSession session = engine.openSession(new SessionConfig("itest", 1, "python3", Map.of()))) {
+        try (EngineSession session = engine.openSession(new SessionConfig("itest", 1, "python3", Map.of(), 1))) {
             // ConfigAdmin delivers the new setting asynchronously; a job started before it arrives waits longer.
             String message = "";
             for (int attempt = 0; attempt < 5 && !message.contains("(waited 1 s)"); attempt++) {
@@ -88,7 +88,7 @@ class BundleLifecycleTest {
     void aJobWhoseCodecIsMissingFailsNamingTheBundle(@InjectService(timeout = 5000) Engine engine) throws Exception {
         Bundle codec = bundle("dev.ember.codec.pickle");
         codec.stop();
-        try (EngineSession session = engine.openSession(new SessionConfig("itest", 1, "python3", Map.of()))) {
+        try (EngineSession session = engine.openSession(new SessionConfig("itest", 1, "python3", Map.of(), 1))) {
             JobHandle job = session.submit(trivialPlan(), JobListener.NONE);
             JobFailedException failure = assertThrows(JobFailedException.class, () -> job.awaitResult(0));
             assertEquals(JobFailedException.Kind.SETUP, failure.kind());
@@ -100,7 +100,7 @@ class BundleLifecycleTest {
 
     @Test
     void aStoredDatasetMustMatchTheStage(@InjectService(timeout = 5000) Engine engine) throws Exception {
-        try (EngineSession session = engine.openSession(new SessionConfig("itest", 1, "python3", Map.of()))) {
+        try (EngineSession session = engine.openSession(new SessionConfig("itest", 1, "python3", Map.of(), 1))) {
             int dataset = session.storeDataset(List.of(List.of(new byte[] { 1 }), List.of()));
             StagePlan stage = new StagePlan(0, "c", new byte[0], List.of(InputSegment.dataset(dataset, 3)),
                     StageOutput.result(), List.of(), "pickle", "pickle");

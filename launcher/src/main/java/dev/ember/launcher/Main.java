@@ -129,6 +129,8 @@ public final class Main {
             config.put("felix.fileinstall.noInitialDelay", "true");
             config.put("felix.fileinstall.poll", "1000");
             config.put("felix.fileinstall.log.level", "2");
+            // conf/ belongs to the operator: FileInstall must never write ConfigAdmin changes back into it.
+            config.put("felix.fileinstall.enableConfigSave", "false");
             config.put("gosh.args", interactive ? "" : "--nointeractive --noshutdown");
 
             FrameworkFactory factory = ServiceLoader.load(FrameworkFactory.class).findFirst()

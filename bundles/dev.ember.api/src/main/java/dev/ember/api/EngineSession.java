@@ -33,6 +33,9 @@ public interface EngineSession extends AutoCloseable {
     /** Drops the cached partitions of an RDD. */
     void unpersist(int rddId);
 
+    /** Cancels one running job; an unknown or finished job is ignored. */
+    void cancelJob(int jobId, String reason);
+
     /** Cancels the running jobs of a job group (see {@link JobPlan#jobGroup()}). */
     void cancelJobGroup(String jobGroup, String reason);
 

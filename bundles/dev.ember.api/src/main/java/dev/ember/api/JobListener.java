@@ -9,10 +9,19 @@ public interface JobListener {
     JobListener NONE = new JobListener() {
     };
 
+    default void onJobStart(int jobId, int stageCount) {
+    }
+
     default void onStageStart(int jobId, int stageId, int taskCount) {
     }
 
+    default void onTaskStart(int jobId, int stageId, int partition, int attempt) {
+    }
+
     default void onTaskEnd(int jobId, int stageId, int partition, boolean succeeded) {
+    }
+
+    default void onStageEnd(int jobId, int stageId, boolean succeeded) {
     }
 
     default void onJobEnd(int jobId, boolean succeeded) {

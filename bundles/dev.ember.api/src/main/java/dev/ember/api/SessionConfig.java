@@ -10,8 +10,11 @@ import java.util.Objects;
  * @param parallelism how many tasks of this session may run at once ({@code local[N]})
  * @param pythonExec  the Python interpreter workers run
  * @param workerEnv   extra environment for workers (for example {@code PYTHONPATH})
+ * @param maxTaskFailures how many times a task may fail (its worker lost, or its code raising) before the job
+ *                    fails ({@code spark.task.maxFailures})
  */
-public record SessionConfig(String appName, int parallelism, String pythonExec, Map<String, String> workerEnv) {
+public record SessionConfig(String appName, int parallelism, String pythonExec, Map<String, String> workerEnv,
+        int maxTaskFailures) {
 
     public SessionConfig {
         Objects.requireNonNull(appName, "appName");
@@ -20,5 +23,8 @@ public record SessionConfig(String appName, int parallelism, String pythonExec, 
             throw new IllegalArgumentException("parallelism must be at least 1, got " + parallelism);
         }
         workerEnv = Map.copyOf(workerEnv);
+        if (maxTaskFailures < 1) {
+            throw new IllegalArgumentException("maxTaskFailures must be at least 1, got " + maxTaskFailures);
+        }
     }
 }

@@ -29,6 +29,10 @@ public interface WorkerChannel extends Closeable {
     /** The last lines the worker wrote to its standard error, for failure reports. */
     String stderrTail();
 
+    /** Ends the worker gracefully: asks it to exit, then makes sure it did. May take a moment. */
     @Override
     void close();
+
+    /** Kills the worker process at once (a cancelled task); the channel is closed afterwards. */
+    void abort();
 }

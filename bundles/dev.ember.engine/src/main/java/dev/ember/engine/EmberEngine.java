@@ -45,9 +45,6 @@ public final class EmberEngine implements Engine {
 
     @ObjectClassDefinition(name = "Ember engine")
     public @interface Config {
-        @AttributeDefinition(description = "Attempts per task when its worker dies or cannot be reached")
-        int maxTaskAttempts() default 4;
-
         @AttributeDefinition(description = "Seconds an idle worker is kept before it is stopped")
         int workerIdleTimeoutSeconds() default 60;
 

@@ -68,6 +68,7 @@ final class JobRun implements JobHandle {
             fail(invalid);
             return;
         }
+        listener.onJobStart(jobId, plan.stages().size());
         engine.taskThreads().execute(this::runStages);
     }
 
@@ -165,6 +166,7 @@ final class JobRun implements JobHandle {
                 }
                 listener.onStageStart(jobId, stage.id(), tasks.length);
                 new StageRun(stage, tasks, store).runAndWait();
+                listener.onStageEnd(jobId, stage.id(), !isFailed());
             }
             finish();
         } catch (InterruptedException e) {
@@ -229,8 +231,9 @@ final class JobRun implements JobHandle {
 
         private void runTask(int index) {
             int partition = store == null ? partitions[tasks[index]] : tasks[index];
-            int maxAttempts = Math.max(1, engine.config().maxTaskAttempts());
+            int maxAttempts = session.config().maxTaskFailures();
             String lastFailure = "";
+            String lastTraceback = null;
             for (int attempt = 0; attempt < maxAttempts && !isFinished(); attempt++) {
                 WorkerTransport transport;
                 try {
@@ -255,6 +258,7 @@ final class JobRun implements JobHandle {
                     continue;
                 }
                 track(worker, true);
+                listener.onTaskStart(jobId, stage.id(), partition, attempt);
                 try {
                     TaskAttempt.Output output = taskAttempt.run(worker, jobId, stage, partition, attempt,
                             inputOf(stage, partition), session.broadcasts(), this::newPartitionedOutput);
@@ -263,13 +267,12 @@ final class JobRun implements JobHandle {
                     succeeded(index, partition, output);
                     return;
                 } catch (UserCodeException e) {
+                    // The worker is fine (it reported and read its input to the end); the task may succeed on a
+                    // retry if the error was not deterministic.
                     track(worker, false);
                     engine.pool().release(worker, true);
-                    listener.onTaskEnd(jobId, stage.id(), partition, false);
-                    fail(new JobFailedException(Kind.USER_CODE, "Task for partition " + partition + " of stage "
-                            + stage.id() + " (job " + jobId + ", attempt " + attempt + ") failed in Python:\n"
-                            + e.getMessage()));
-                    return;
+                    lastTraceback = e.getMessage();
+                    lastFailure = "failed in Python";
                 } catch (IOException | RuntimeException e) {
                     track(worker, false);
                     String tail = worker.channel.stderrTail();
@@ -282,9 +285,15 @@ final class JobRun implements JobHandle {
             }
             if (!isFinished()) {
                 listener.onTaskEnd(jobId, stage.id(), partition, false);
-                fail(new JobFailedException(Kind.WORKER_LOST, "Task for partition " + partition + " of stage "
-                        + stage.id() + " (job " + jobId + ") failed " + maxAttempts + " times; last failure: "
-                        + lastFailure));
+                String attempts = maxAttempts == 1 ? "" : " (failed " + maxAttempts + " times)";
+                if (lastTraceback != null && lastFailure.equals("failed in Python")) {
+                    fail(new JobFailedException(Kind.USER_CODE, "Task for partition " + partition + " of stage "
+                            + stage.id() + " (job " + jobId + ")" + attempts + " failed in Python:\n" + lastTraceback));
+                } else {
+                    fail(new JobFailedException(Kind.WORKER_LOST, "Task for partition " + partition + " of stage "
+                            + stage.id() + " (job " + jobId + ") failed " + maxAttempts + " times; last failure: "
+                            + lastFailure));
+                }
             }
         }
 
@@ -365,14 +374,18 @@ final class JobRun implements JobHandle {
             interrupted = cause.kind() == Kind.CANCELLED ? new ArrayList<>(running) : List.of();
             notifyAll();
         }
-        // Closing the channel of a cancelled task makes its runner fail fast; the pool replaces the worker.
-        interrupted.forEach(worker -> worker.channel.close());
+        // Killing the worker of a cancelled task makes its runner fail fast; the pool replaces the worker.
+        interrupted.forEach(worker -> worker.channel.abort());
         session.jobFinished(this);
         listener.onJobEnd(jobId, false);
     }
 
     private synchronized boolean isFinished() {
         return finished;
+    }
+
+    private synchronized boolean isFailed() {
+        return failure != null;
     }
 
     @Override

@@ -146,6 +146,15 @@ final class SessionImpl implements EngineSession {
     }
 
     @Override
+    public void cancelJob(int jobId, String reason) {
+        for (JobRun job : List.copyOf(jobs)) {
+            if (job.jobId() == jobId) {
+                job.cancel(reason);
+            }
+        }
+    }
+
+    @Override
     public void cancelJobGroup(String jobGroup, String reason) {
         for (JobRun job : List.copyOf(jobs)) {
             if (jobGroup.equals(job.jobGroup())) {

@@ -47,6 +47,7 @@ public final class DriverSession {
         if (job != null) {
             job.cancel("cancelled by the driver");
         }
+        session.cancelJob(jobId, "cancelled by the driver");
     }
 
     public void dropDataset(int datasetId) {

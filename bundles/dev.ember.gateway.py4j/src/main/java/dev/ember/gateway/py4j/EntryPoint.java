@@ -37,17 +37,19 @@ public final class EntryPoint {
     }
 
     /**
-     * Opens a session. {@code confJson} holds {@code appName}, {@code parallelism}, {@code pythonExec} and
-     * {@code workerEnv} (an object of strings).
+     * Opens a session. {@code confJson} holds {@code appName}, {@code parallelism}, {@code pythonExec},
+     * {@code workerEnv} (an object of strings) and optionally {@code maxTaskFailures} (default 4).
      */
     public DriverSession openSession(String confJson) {
         JsonObject conf = Json.parseObject(confJson, "session configuration");
-        Json.rejectUnknown(conf, "session configuration", List.of("appName", "parallelism", "pythonExec", "workerEnv"));
+        Json.rejectUnknown(conf, "session configuration",
+                List.of("appName", "parallelism", "pythonExec", "workerEnv", "maxTaskFailures"));
         SessionConfig config = new SessionConfig(
                 Json.string(conf, "appName", "session configuration"),
                 Json.integer(conf, "parallelism", "session configuration"),
                 Json.string(conf, "pythonExec", "session configuration"),
-                Json.stringMap(conf, "workerEnv", "session configuration"));
+                Json.stringMap(conf, "workerEnv", "session configuration"),
+                conf.has("maxTaskFailures") ? Json.integer(conf, "maxTaskFailures", "session configuration") : 4);
         DriverSession session = new DriverSession(engine.openSession(config), sessions::remove);
         sessions.put(session.id(), session);
         return session;

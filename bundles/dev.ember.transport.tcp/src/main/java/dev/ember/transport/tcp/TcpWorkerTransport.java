@@ -187,5 +187,15 @@ public final class TcpWorkerTransport implements WorkerTransport {
         public void close() {
             process.stopGracefully(output, socket);
         }
+
+        @Override
+        public void abort() {
+            process.destroy();
+            try {
+                socket.close();
+            } catch (IOException e) {
+                // Already closed.
+            }
+        }
     }
 }

@@ -1,0 +1,128 @@
+"""Combining values by key within a worker's memory limit.
+
+``spark.python.worker.memory`` (default 512m) bounds the memory of one merge. Past it, the merger spills what it
+holds to disk, bucketed by key hash, and at the end merges one bucket at a time, so a shuffle partition larger than
+memory still combines correctly."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import re
+import shutil
+import sys
+import tempfile
+from typing import IO, Any, Callable, Iterable, Iterator, Optional
+
+SPILL_BUCKETS = 59
+CHECK_EVERY = 1000
+SPILL_BATCH = 1000
+_UNITS = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def parse_memory(text: str) -> int:
+    """Bytes in a JVM-style memory string: '512m', '2g', '100k' or plain bytes."""
+    match = re.fullmatch(r"\s*(\d+)\s*([kmgt]?)b?\s*", text.lower())
+    if not match:
+        raise ValueError(f"Invalid memory size {text!r}: use a number with k, m, g or t, such as 512m")
+    return int(match.group(1)) * _UNITS.get(match.group(2), 1)
+
+
+def memory_limit() -> int:
+    return parse_memory(os.environ.get("EMBER_PYTHON_WORKER_MEMORY", "512m"))
+
+
+def resident_bytes() -> int:
+    """This process's resident memory now (Linux), or its peak where /proc is missing."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        import resource
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+class ExternalMerger:
+    def __init__(self, create: Callable[[Any], Any], merge_value: Callable[[Any, Any], Any],
+                 merge_combiners: Callable[[Any, Any], Any], limit: Optional[int] = None) -> None:
+        self.create = create
+        self.merge_value = merge_value
+        self.merge_combiners = merge_combiners
+        self.limit = memory_limit() if limit is None else limit
+        self.data: dict = {}
+        self.spills = 0
+        self.directory: Optional[str] = None
+
+    def merge_values(self, iterator: Iterable[tuple[Any, Any]]) -> None:
+        data, create, merge = self.data, self.create, self.merge_value
+        for count, (k, v) in enumerate(iterator, 1):
+            data[k] = merge(data[k], v) if k in data else create(v)
+            if count % CHECK_EVERY == 0 and resident_bytes() > self.limit:
+                self._spill()
+                data = self.data
+
+    def merge_combined(self, iterator: Iterable[tuple[Any, Any]]) -> None:
+        data, merge = self.data, self.merge_combiners
+        for count, (k, c) in enumerate(iterator, 1):
+            data[k] = merge(data[k], c) if k in data else c
+            if count % CHECK_EVERY == 0 and resident_bytes() > self.limit:
+                self._spill()
+                data = self.data
+
+    def _spill(self) -> None:
+        if not self.data:
+            return
+        if self.directory is None:
+            self.directory = tempfile.mkdtemp(prefix="ember-merge-")
+        buckets: list[list] = [[] for _ in range(SPILL_BUCKETS)]
+        streams: dict[int, IO[bytes]] = {}
+        try:
+            for k, c in self.data.items():
+                b = hash(k) % SPILL_BUCKETS
+                buckets[b].append((k, c))
+                if len(buckets[b]) >= SPILL_BATCH:
+                    self._write(streams, b, buckets[b])
+                    buckets[b] = []
+            for b, batch in enumerate(buckets):
+                if batch:
+                    self._write(streams, b, batch)
+        finally:
+            for stream in streams.values():
+                stream.close()
+        self.data = {}
+        self.spills += 1
+
+    def _write(self, streams: dict[int, IO[bytes]], bucket: int, batch: list) -> None:
+        stream = streams.get(bucket)
+        if stream is None:
+            stream = streams[bucket] = open(os.path.join(self.directory, f"bucket-{bucket}"), "ab")
+        pickle.dump(batch, stream, pickle.HIGHEST_PROTOCOL)
+
+    def items(self) -> Iterator[tuple[Any, Any]]:
+        if not self.spills:
+            return iter(self.data.items())
+        self._spill()
+        print(f"ember: merge spilled {self.spills} times to {self.directory} (limit {self.limit} bytes)",
+              file=sys.stderr, flush=True)
+        return self._merge_spilled()
+
+    def _merge_spilled(self) -> Iterator[tuple[Any, Any]]:
+        try:
+            for b in range(SPILL_BUCKETS):
+                path = os.path.join(self.directory, f"bucket-{b}")
+                if not os.path.exists(path):
+                    continue
+                merged: dict = {}
+                merge = self.merge_combiners
+                with open(path, "rb") as stream:
+                    while True:
+                        try:
+                            batch = pickle.load(stream)
+                        except EOFError:
+                            break
+                        for k, c in batch:
+                            merged[k] = merge(merged[k], c) if k in merged else c
+                os.unlink(path)
+                yield from merged.items()
+        finally:
+            shutil.rmtree(self.directory, ignore_errors=True)
