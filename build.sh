@@ -2,7 +2,7 @@
 # Builds Ember from a fresh checkout and runs the pi example end to end:
 #   1. the Maven reactor (bundles, launcher, distribution in launcher/target/ember),
 #   2. .venv/ with the ember client installed (editable),
-#   3. examples/pi.py on the embedded local distribution.
+#   3. examples/pi.py and examples/wordcount.py on the embedded local distribution.
 # Unit and in-framework tests are left to ./test.sh.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -11,3 +11,4 @@ command -v mvn >/dev/null || { echo "build.sh: Maven is needed (apt-get install 
 mvn -B -ntp -q install -DskipTests
 ./scripts/make-venv.sh
 .venv/bin/python examples/pi.py
+.venv/bin/python examples/wordcount.py
