@@ -46,17 +46,25 @@ def test_shuffle_ten_times_the_budget_spills_on_both_sides_and_cleans_up(tmp_pat
         for i in range(n):
             expected.setdefault(i % 2000, []).append("v" * 40 + str(i))
         ok = grouped == {{k: sorted(v) for k, v in expected.items()}}
-        files_while_running = glob.glob(os.path.join({str(spill)!r}, "ember-spill-*", "*", "spill-*"))
+        spill_glob = os.path.join({str(spill)!r}, "ember-spill-*", "*", "spill-*")
+        files_while_running = glob.glob(spill_glob)
+        # The shuffled RDDs are garbage now; the next job tells the engine to drop their output.
+        import gc
+        del pairs
+        gc.collect()
+        sc.range(3).count()
+        files_after_release = glob.glob(spill_glob)
         log = open(sc._launched.log_path).read()
         sc.stop()
         left = [p for p in glob.glob(os.path.join({str(spill)!r}, "**"), recursive=True) if os.path.isfile(p)]
         report({{"ok": ok, "spill_files": len(files_while_running), "merge_spilled": "merge spilled" in log,
-                "left_after_stop": left}})
+                "after_release": files_after_release, "left_after_stop": left}})
     """, env={"EMBER_HOME": str(home)}, timeout=180)
     result = result_of(proc)
     assert result["ok"]
     assert result["spill_files"] > 0, "the JVM kept a shuffle ten times its budget without spilling"
     assert result["merge_spilled"], "the Python merge never spilled under a 4 MB worker memory limit"
+    assert result["after_release"] == [], "spill files outlived the RDDs that needed them"
     assert result["left_after_stop"] == []
 
 
