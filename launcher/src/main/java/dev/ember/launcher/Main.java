@@ -55,6 +55,7 @@ public final class Main {
                 }
             }
         }
+        trace("main");
         Path home = distributionHome();
         Launch launch = new Launch(home, interactive);
         try {
@@ -136,24 +137,30 @@ public final class Main {
             FrameworkFactory factory = ServiceLoader.load(FrameworkFactory.class).findFirst()
                     .orElseThrow(() -> new IllegalStateException("no OSGi framework on the class path (lib/)"));
             framework = factory.newFramework(config);
+            trace("framework created");
             framework.init();
+            trace("framework initialised");
             BundleContext context = framework.getBundleContext();
             List<Bundle> bundles;
             try (Stream<Path> jars = Files.list(home.resolve("bundle"))) {
                 bundles = jars.filter(path -> path.toString().endsWith(".jar")).sorted()
                         .map(jar -> install(context, jar)).toList();
             }
+            trace("bundles installed");
             framework.start();
+            trace("framework started, " + bundles.size() + " bundles installed");
             for (Bundle bundle : bundles.stream().sorted(Comparator.comparingInt(Main::startOrder)).toList()) {
                 if (bundle.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
                     bundle.start();
+                    trace("started " + bundle.getSymbolicName());
                 }
             }
         }
 
         private static Bundle install(BundleContext context, Path jar) {
             try {
-                return context.installBundle(jar.toUri().toString());
+                // reference: makes Felix use the jar where it is instead of copying it into the cache.
+                return context.installBundle("reference:" + jar.toUri());
             } catch (BundleException e) {
                 throw new IllegalStateException("cannot install " + jar + ": " + e.getMessage(), e);
             }
@@ -193,6 +200,16 @@ public final class Main {
             } catch (IOException | UncheckedIOException e) {
                 // A temp directory left behind is harmless.
             }
+        }
+    }
+
+    private static final boolean TRACE = System.getenv("EMBER_TRACE_START") != null;
+
+    /** With EMBER_TRACE_START set, prints milliseconds since the JVM started at each step of the boot. */
+    static void trace(String step) {
+        if (TRACE) {
+            long uptime = java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime();
+            System.err.println("ember-start +" + uptime + " ms: " + step);
         }
     }
 
