@@ -196,12 +196,12 @@ class SparkContext:
         if isinstance(c, range):
             return self._parallelize_range(c, num_slices)
         data = c if isinstance(c, list) else list(c)
-        size = len(data)
-        batch = max(1, min(size // num_slices, self._batch_size))
-        partitions = []
-        for i in range(num_slices):
-            chunk = data[i * size // num_slices:(i + 1) * size // num_slices]
-            partitions.append([ser.dumps_batch(chunk[j:j + batch]) for j in range(0, len(chunk), batch)])
+        # As PySpark does: pickle in batches of min(len // numSlices, batchSize) records, then deal whole batches to
+        # the partitions as evenly as possible (so partition boundaries fall on batch boundaries).
+        batch = max(1, min(len(data) // num_slices, self._batch_size))
+        frames = [ser.dumps_batch(data[j:j + batch]) for j in range(0, len(data), batch)]
+        partitions = [frames[i * len(frames) // num_slices:(i + 1) * len(frames) // num_slices]
+                      for i in range(num_slices)]
         dataset_id = self._side.store(partitions)
         rdd = RDD(self, RDD.SOURCE, num_slices, segment={"kind": "dataset", "id": dataset_id})
         self._on_release(rdd, "dropDataset", dataset_id)
@@ -214,8 +214,9 @@ class SparkContext:
         start, step = r.start, r.step
 
         def slice_of_range(split: int, _: Iterable[Any]) -> Iterable[int]:
-            lo = split * size // num_slices
-            hi = (split + 1) * size // num_slices
+            # PySpark's boundaries: element int(split * size / numSlices), with float division.
+            lo = int(split * size / num_slices)
+            hi = int((split + 1) * size / num_slices)
             return iter(range(start + lo * step, start + hi * step, step))
 
         return RDD(self, RDD.SOURCE, num_slices, segment={"kind": "empty"}, func=slice_of_range)

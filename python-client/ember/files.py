@@ -11,6 +11,7 @@ import glob
 import gzip
 import os
 import shutil
+import re
 import uuid
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 # The split size Hadoop uses for local files (fs.local.block.size).
 BLOCK_SIZE = 32 * 1024 * 1024
 COMPRESSED_SUFFIXES = (".gz", ".bz2")
+_LINE_END = re.compile(rb"\r\n|\r|\n")
 CODECS = {
     "org.apache.hadoop.io.compress.GzipCodec": ".gz",
     "org.apache.hadoop.io.compress.BZip2Codec": ".bz2",
@@ -39,7 +41,11 @@ def list_files(path: str) -> list[str]:
     found: list[str] = []
     for part in path.split(","):
         part = _strip_scheme(part.strip())
-        matches = sorted(glob.glob(part)) if glob.has_magic(part) else [part]
+        if glob.has_magic(part):
+            # Hadoop's hidden-file filter applies to glob matches too.
+            matches = sorted(m for m in glob.glob(part) if not os.path.basename(m).startswith((".", "_")))
+        else:
+            matches = [part]
         if not matches:
             raise FileNotFoundError(f"Input path does not exist: {part}")
         for match in matches:
@@ -96,21 +102,45 @@ def read_lines(path: str, start: int, end: int, use_unicode: bool) -> Iterator[A
     if path.endswith(COMPRESSED_SUFFIXES):
         with _open_compressed(path) as f:
             offset = 0
-            for raw in f:
+            for raw in _raw_lines(f):
                 yield decode(raw, offset)
                 offset += len(raw)
         return
     with open(path, "rb") as f:
+        position = start
+        lines = _raw_lines(f)
         if start > 0:
+            # The line that crosses into this split (or ends right before it) belongs to the previous split.
             f.seek(start - 1)
-            f.readline()
-        position = f.tell()
-        while position < end:
-            raw = f.readline()
-            if not raw:
+            lines = _raw_lines(f)
+            position = start - 1 + len(next(lines, b""))
+        for raw in lines:
+            if position >= end:
                 break
             yield decode(raw, position)
             position += len(raw)
+
+
+def _raw_lines(stream: IO[bytes], chunk_size: int = 1 << 16) -> Iterator[bytes]:
+    """Lines with their terminator, ended as Hadoop ends them: by LF, CR or CR LF."""
+    pending = b""
+    while True:
+        chunk = stream.read(chunk_size)
+        if not chunk:
+            if pending:
+                yield pending
+            return
+        data = pending + chunk
+        begin = 0
+        while True:
+            match = _LINE_END.search(data, begin)
+            if match is None:
+                break
+            if match.group() == b"\r" and match.end() == len(data):
+                break  # A CR at the end of the chunk may be the start of CR LF.
+            yield data[begin:match.end()]
+            begin = match.end()
+        pending = data[begin:]
 
 
 def text_file(ctx: "SparkContext", name: str, min_partitions: Optional[int], use_unicode: bool) -> "RDD":

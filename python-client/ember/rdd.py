@@ -323,7 +323,7 @@ class RDD:
         Records keep their order within each map partition; map partitions follow one another in order."""
         if numPartitions is None:
             numPartitions = self._defaultReducePartitions()
-        if numPartitions < 1:
+        if numPartitions < 0 or (numPartitions == 0 and self.getNumPartitions() > 0):
             raise ValueError(f"Number of partitions must be positive, got {numPartitions}")
         partitioner = Partitioner(numPartitions, partitionFunc)
         if self.partitioner == partitioner:
@@ -481,7 +481,8 @@ class RDD:
             return self
 
         def group_of(split: int, iterator: Iterator[Any]) -> Iterator[Any]:
-            target = split * numPartitions // parts
+            # Partition i takes parents [i * parts // n, (i + 1) * parts // n), as Spark groups them.
+            target = ((split + 1) * numPartitions - 1) // parts
             return ((target, item) for item in iterator)
 
         return (self.mapPartitionsWithIndex(group_of).partitionBy(numPartitions, _identity)
@@ -599,7 +600,7 @@ class RDD:
     def fold(self, zeroValue: Any, op: Callable[[Any, Any], Any]) -> Any:
         """Folds each partition, then the partition results, each time starting from ``zeroValue``."""
         def fold_partition(iterator: Iterator[Any]) -> Iterable[Any]:
-            acc = zeroValue
+            acc = copy.deepcopy(zeroValue)  # op may change its first argument and return it
             for item in iterator:
                 acc = op(acc, item)
             return [acc]
@@ -648,9 +649,10 @@ class RDD:
         marker = _EmptyMarker()
 
         def op(a: Any, b: Any) -> Any:
-            if a is marker:
+            # The marker is pickled to the workers, so it is recognised by type, not identity.
+            if isinstance(a, _EmptyMarker):
                 return b
-            if b is marker:
+            if isinstance(b, _EmptyMarker):
                 return a
             return f(a, b)
 
@@ -713,11 +715,16 @@ class RDD:
                 raise ValueError("buckets should be sorted")
             if len(set(buckets)) != len(buckets):
                 raise ValueError("buckets should not contain duplicated values")
-            edges = list(buckets)
+            edges = buckets
             low, high = edges[0], edges[-1]
-            steps = [edges[i + 1] - edges[i] for i in range(len(edges) - 1)]
-            even = max(steps) - min(steps) < 1e-10
-            width = (high - low) / (len(edges) - 1) if even else None
+            even, width = False, None
+            try:
+                steps = [edges[i + 1] - edges[i] for i in range(len(edges) - 1)]
+            except TypeError:
+                pass  # Not numbers (strings, say): buckets are found by bisection.
+            else:
+                if max(steps) - min(steps) < 1e-10:
+                    even, width = True, (high - low) / (len(edges) - 1)
         else:
             raise TypeError("buckets should be a list or tuple or number(int or long)")
 

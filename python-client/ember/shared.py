@@ -65,6 +65,7 @@ class Broadcast(Generic[T]):
         self._context = context
         self._id = bid
         self._value = value
+        self._destroyed = False
 
     @property
     def id(self) -> int:
@@ -73,7 +74,7 @@ class Broadcast(Generic[T]):
     @property
     def value(self) -> T:
         if self._context is not None:
-            if self._value is None and self._id not in self._context._broadcasts:
+            if self._destroyed:
                 raise RuntimeError(f"Broadcast {self._id} was destroyed and cannot be used")
             return self._value
         if self._id not in _worker_broadcasts:
@@ -92,6 +93,7 @@ class Broadcast(Generic[T]):
         if self._context is not None:
             self._context._unpersist_broadcast(self._id, destroy=True)
             self._value = None
+            self._destroyed = True
 
     def __reduce__(self) -> tuple:
         ids = _collecting_ids()

@@ -59,7 +59,7 @@ class StatCounter:
         return int(self.n)
 
     def mean(self) -> float:
-        return float(self.mu) if self.n else float("nan")
+        return float(self.mu)
 
     def sum(self) -> float:
         return self.n * float(self.mu)

@@ -12,7 +12,6 @@ import faulthandler
 import json
 import os
 import pickle
-import socket
 import sys
 import traceback
 from collections import OrderedDict
@@ -50,20 +49,23 @@ class _Input:
             self._exhausted = True
 
 
-def _connect() -> tuple[IO[bytes], IO[bytes], socket.socket]:
-    port = int(os.environ["EMBER_WORKER_PORT"])
-    secret = os.environ["EMBER_WORKER_SECRET"].encode("utf-8")
-    sock = socket.create_connection(("127.0.0.1", port))
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    infile = sock.makefile("rb", 1 << 16)
-    outfile = sock.makefile("wb", 1 << 16)
-    ser.write_frame(secret, outfile)
-    outfile.flush()
-    return infile, outfile, sock
+def _pipe_streams() -> tuple[IO[bytes], IO[bytes]]:
+    """Takes stdin and stdout for the frame protocol and points file descriptors 0 and 1 elsewhere, so nothing
+    user code prints or reads can touch the data stream."""
+    data_in = os.fdopen(os.dup(0), "rb", buffering=1 << 16)
+    data_out = os.fdopen(os.dup(1), "wb", buffering=1 << 16)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.dup2(2, 1)
+    sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
+    return data_in, data_out
 
 
 def serve(infile: IO[bytes], outfile: IO[bytes]) -> None:
-    commands: OrderedDict[str, shared.StageCommand] = OrderedDict()
+    # Pickled commands by id. Each task unpickles its own copy, as PySpark does, so state a function keeps in its
+    # closure (or a fold's zero value) never leaks from one task into the next.
+    commands: OrderedDict[str, bytes] = OrderedDict()
     batcher = ser.AutoBatcher()
     while True:
         try:
@@ -89,13 +91,13 @@ def serve(infile: IO[bytes], outfile: IO[bytes]) -> None:
         command = None
         try:
             if command_bytes is not None:
-                commands[command_id] = load_command(command_bytes)
+                commands[command_id] = command_bytes
                 commands.move_to_end(command_id)  # A re-sent command is the newest, as the JVM sees it.
                 if len(commands) > COMMAND_CACHE_SIZE:
                     commands.popitem(last=False)
             else:
                 commands.move_to_end(command_id)
-            command = commands[command_id]
+            command = load_command(commands[command_id])
             shared.start_task_accumulators(command.accumulators)
             records = command.func(header["partition"], iter(task_input))
             if header.get("output") == "shuffle":
@@ -154,12 +156,16 @@ def write_buckets(records: Iterable[Any], partition_func: Callable[[Any], int], 
 
 
 def main() -> None:
+    """A worker on the pipe transport: the JVM started this process and talks to it over its stdin and stdout.
+    (Socket transports fork workers from ember.daemon instead.)"""
     faulthandler.enable()
-    infile, outfile, sock = _connect()
-    try:
-        serve(infile, outfile)
-    finally:
-        sock.close()
+    transport = os.environ.get("EMBER_WORKER_TRANSPORT", "pipe")
+    if transport != "pipe":
+        raise SystemExit(f"ember.worker runs on the pipe transport; {transport!r} workers come from ember.daemon")
+    infile, outfile = _pipe_streams()
+    ser.write_int(os.getpid(), outfile)
+    outfile.flush()
+    serve(infile, outfile)
 
 
 if __name__ == "__main__":

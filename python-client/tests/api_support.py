@@ -31,8 +31,11 @@ PAIRS = pairs_of(KEYS, 150)
 
 
 def slices(data: list, n: int) -> list[list]:
-    """How PySpark slices a small list (fewer than 1024 records per slice) into ``n`` partitions."""
-    return [data[i * len(data) // n:(i + 1) * len(data) // n] for i in range(n)]
+    """How PySpark's parallelize slices a list into ``n`` partitions: it pickles the list in batches of
+    min(len // n, 1024) records (at least 1) and the JVM deals whole batches out as evenly as it can."""
+    batch = max(1, min(len(data) // n, 1024))
+    batches = [data[i:i + batch] for i in range(0, len(data), batch)]
+    return [[x for b in batches[i * len(batches) // n:(i + 1) * len(batches) // n] for x in b] for i in range(n)]
 
 
 def by_repr(records: Iterable[Any]) -> list:

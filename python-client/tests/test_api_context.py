@@ -93,12 +93,20 @@ def test_empty_rdd(sc: SparkContext) -> None:
     assert empty.aggregate((0, 0), lambda a, x: (a[0] + x, a[1] + 1), lambda a, b: (a[0] + b[0], a[1] + b[1])) \
         == (0, 0)
     assert empty.map(lambda x: x + 1).filter(bool).collect() == []
-    assert empty.distinct().collect() == []
     assert empty.union(sc.parallelize([None, "ü"], 2)).collect() == [None, "ü"]
     with pytest.raises(ValueError):
         empty.reduce(operator.add)
     with pytest.raises(ValueError):
         empty.first()
+
+
+def test_shuffles_of_empty_rdd(sc: SparkContext) -> None:
+    """With no partitions, the default number of reduce partitions is 0: the shuffle is empty, not an error."""
+    empty = sc.emptyRDD()
+    assert empty.sortByKey().collect() == []
+    assert empty.distinct().collect() == []
+    assert empty.map(lambda x: (x, 1)).reduceByKey(operator.add).collect() == []
+    assert empty.map(lambda x: (x, 1)).groupByKey().collect() == []
 
 
 @pytest.mark.parametrize("n", PARTS)

@@ -17,9 +17,18 @@ DATA = list(range(N))
 PARTITION_COUNTS = [1, 2, 7]
 
 
-def slices(data: list, n: int) -> list[list]:
-    """How PySpark slices a list into ``n`` partitions."""
-    return [data[i * len(data) // n:(i + 1) * len(data) // n] for i in range(n)]
+def slices(data: list, n: int, batch_limit: int = 1024) -> list[list]:
+    """How PySpark slices a list into ``n`` partitions: it pickles the list in batches of
+    min(len // n, 1024) records (at least 1), and the JVM hands out whole batches, as evenly as it can."""
+    batch = max(1, min(len(data) // n, batch_limit))
+    batches = [data[i:i + batch] for i in range(0, len(data), batch)]
+    return [[x for b in batches[i * len(batches) // n:(i + 1) * len(batches) // n] for x in b] for i in range(n)]
+
+
+def range_slices(data: list, n: int) -> list[list]:
+    """How PySpark slices a range: partition i starts at element int(i * size / n); no batching."""
+    starts = [int(i * len(data) / n) for i in range(n + 1)]
+    return [data[starts[i]:starts[i + 1]] for i in range(n)]
 
 
 # -- map / filter / flatMap / collect / sum / count ------------------------------------------------------------------
@@ -94,7 +103,7 @@ def test_range_variants(sc: SparkContext, n: int, args: tuple) -> None:
     assert rdd.collect() == expected
     assert rdd.count() == len(expected)
     assert rdd.sum() == sum(expected)
-    assert rdd.glom().collect() == slices(expected, n)
+    assert rdd.glom().collect() == range_slices(expected, n)
     assert rdd.map(lambda x: x % 1000).filter(lambda x: x < 10).collect() == [x % 1000 for x in expected
                                                                               if x % 1000 < 10]
     assert sc.parallelize(range(*args), n).collect() == expected

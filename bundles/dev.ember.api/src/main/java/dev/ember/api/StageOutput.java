@@ -26,8 +26,8 @@ public record StageOutput(Kind kind, int id, int numReducers) {
     }
 
     public static StageOutput shuffle(int shuffleId, int numReducers) {
-        if (numReducers < 1) {
-            throw new IllegalArgumentException("a shuffle needs at least one reduce partition, got " + numReducers);
+        if (numReducers < 0) {
+            throw new IllegalArgumentException("a shuffle's reduce partitions must not be negative, got " + numReducers);
         }
         return new StageOutput(Kind.SHUFFLE, shuffleId, numReducers);
     }

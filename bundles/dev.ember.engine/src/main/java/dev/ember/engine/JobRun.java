@@ -234,7 +234,7 @@ final class JobRun implements JobHandle {
             int maxAttempts = session.config().maxTaskFailures();
             String lastFailure = "";
             String lastTraceback = null;
-            for (int attempt = 0; attempt < maxAttempts && !isFinished(); attempt++) {
+            for (int attempt = 0, failures = 0; failures < maxAttempts && !isFinished(); attempt++, failures++) {
                 WorkerTransport transport;
                 try {
                     transport = engine.awaitTransport();
@@ -255,6 +255,9 @@ final class JobRun implements JobHandle {
                 } catch (IOException e) {
                     lastFailure = "could not start a worker through transport '" + transport.name() + "': "
                             + e.getMessage();
+                    if (engine.pool().isRetired(transport)) {
+                        failures--;
+                    }
                     continue;
                 }
                 track(worker, true);
@@ -277,6 +280,11 @@ final class JobRun implements JobHandle {
                     track(worker, false);
                     String tail = worker.channel.stderrTail();
                     engine.pool().release(worker, false);
+                    if (engine.pool().isRetired(worker.transport)) {
+                        // Its transport was swapped out under it: not the task's fault, so it does not count.
+                        failures--;
+                        continue;
+                    }
                     lastFailure = "worker (pid " + worker.channel.pid() + ", transport " + worker.transport.name()
                             + ") was lost: " + e + (tail.isEmpty() ? "" : "\nits last output:\n" + tail);
                     LOG.log(System.Logger.Level.WARNING, "job {0} stage {1} partition {2} attempt {3}: {4}", jobId,

@@ -135,6 +135,10 @@ final class WorkerPool {
         toClose.forEach(worker -> worker.channel.close());
     }
 
+    synchronized boolean isRetired(WorkerTransport transport) {
+        return retired.contains(transport);
+    }
+
     /** A session closed: its idle workers stop now, its busy ones when their task ends. */
     void retireSession(String sessionId) {
         List<PooledWorker> toClose = new ArrayList<>();

@@ -1,0 +1,61 @@
+package dev.ember.transport.common;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Drains a Python process's output on a daemon thread: each line goes to the JVM's stderr with a prefix, the last
+ * lines are kept for failure reports, and the first line can be awaited (a daemon announces its address there).
+ */
+public final class OutputTail {
+
+    private static final int LINES = 40;
+
+    private final Deque<String> tail = new ArrayDeque<>();
+    private final CompletableFuture<String> firstLine = new CompletableFuture<>();
+
+    public OutputTail(InputStream output, String prefix, String threadName) {
+        Thread drain = new Thread(() -> drain(output, prefix), threadName);
+        drain.setDaemon(true);
+        drain.start();
+    }
+
+    private void drain(InputStream output, String prefix) {
+        try (BufferedReader reader = new BufferedReader(new InputStreamReader(output, StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = reader.readLine()) != null) {
+                if (!firstLine.isDone()) {
+                    firstLine.complete(line);
+                    continue;
+                }
+                synchronized (tail) {
+                    if (tail.size() == LINES) {
+                        tail.removeFirst();
+                    }
+                    tail.addLast(line);
+                }
+                System.err.println(prefix + line);
+            }
+        } catch (IOException e) {
+            // The process is gone; what was read so far stays in the tail.
+        }
+        firstLine.complete(null);
+    }
+
+    /** The first line the process printed, or null if it ended without printing one. */
+    public CompletableFuture<String> firstLine() {
+        return firstLine;
+    }
+
+    public String lines() {
+        synchronized (tail) {
+            return String.join("\n", tail);
+        }
+    }
+}
