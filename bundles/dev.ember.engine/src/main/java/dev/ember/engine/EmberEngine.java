@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -30,6 +32,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 import dev.ember.api.Codec;
 import dev.ember.api.Engine;
+import dev.ember.api.JobInfo;
+import dev.ember.api.WorkerInfo;
 import dev.ember.api.EngineSession;
 import dev.ember.api.SessionConfig;
 import dev.ember.api.WorkerTransport;
@@ -165,6 +169,29 @@ public final class EmberEngine implements Engine {
         SessionImpl session = new SessionImpl(this, id, sessionConfig, spillRoot.resolve(id));
         sessions.add(session);
         return session;
+    }
+
+    @Override
+    public String activeTransport() {
+        WorkerTransport current = transport;
+        return current == null ? null : current.name();
+    }
+
+    @Override
+    public List<WorkerInfo> workers() {
+        return pool.snapshot();
+    }
+
+    @Override
+    public List<JobInfo> jobs() {
+        List<JobInfo> jobs = new ArrayList<>();
+        for (SessionImpl session : sessions) {
+            for (JobRun job : session.runningJobs()) {
+                jobs.add(job.info());
+            }
+        }
+        jobs.sort(Comparator.comparingInt(JobInfo::jobId));
+        return jobs;
     }
 
     void sessionClosed(SessionImpl session) {

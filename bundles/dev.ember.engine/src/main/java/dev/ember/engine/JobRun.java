@@ -14,6 +14,7 @@ import dev.ember.api.InputSegment;
 import dev.ember.api.JobFailedException;
 import dev.ember.api.JobFailedException.Kind;
 import dev.ember.api.JobHandle;
+import dev.ember.api.JobInfo;
 import dev.ember.api.JobListener;
 import dev.ember.api.JobPlan;
 import dev.ember.api.StageOutput;
@@ -58,8 +59,17 @@ final class JobRun implements JobHandle {
         this.done = new boolean[partitions.length];
     }
 
+    private volatile int currentStage;
+    private volatile int stageTasksTotal;
+    private volatile int stageTasksDone;
+
     String jobGroup() {
         return plan.jobGroup();
+    }
+
+    JobInfo info() {
+        return new JobInfo(jobId, session.id(), plan.jobGroup(), currentStage, plan.stages().size(), stageTasksDone,
+                stageTasksTotal);
     }
 
     void start() {
@@ -164,6 +174,9 @@ final class JobRun implements JobHandle {
                 if (tasks.length == 0) {
                     continue;
                 }
+                currentStage = plan.stages().indexOf(stage);
+                stageTasksTotal = tasks.length;
+                stageTasksDone = 0;
                 listener.onStageStart(jobId, stage.id(), tasks.length);
                 new StageRun(stage, tasks, store).runAndWait();
                 listener.onStageEnd(jobId, stage.id(), !isFailed());
@@ -328,6 +341,7 @@ final class JobRun implements JobHandle {
                     accumulatorUpdates.add(output.accumulatorUpdates());
                 }
                 remaining--;
+                stageTasksDone++;
                 JobRun.this.notifyAll();
             }
             listener.onTaskEnd(jobId, stage.id(), partition, true);

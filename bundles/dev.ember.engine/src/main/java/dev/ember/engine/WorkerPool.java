@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Set;
 
 import dev.ember.api.WorkerChannel;
+import dev.ember.api.WorkerInfo;
 import dev.ember.api.WorkerSpec;
 import dev.ember.api.WorkerTransport;
 
@@ -156,6 +157,21 @@ final class WorkerPool {
             idle.removeIf(worker -> worker.idleSince < cutoff && toClose.add(worker));
         }
         toClose.forEach(worker -> worker.channel.close());
+    }
+
+    synchronized List<WorkerInfo> snapshot() {
+        long now = System.currentTimeMillis();
+        List<WorkerInfo> workers = new ArrayList<>();
+        for (PooledWorker worker : busy) {
+            workers.add(new WorkerInfo(worker.channel.pid(), worker.transport.name(), worker.sessionId,
+                    worker.tasksServed, true, 0));
+        }
+        for (PooledWorker worker : idle) {
+            workers.add(new WorkerInfo(worker.channel.pid(), worker.transport.name(), worker.sessionId,
+                    worker.tasksServed, false, now - worker.idleSince));
+        }
+        workers.sort(java.util.Comparator.comparingLong(WorkerInfo::pid));
+        return workers;
     }
 
     synchronized int size() {
