@@ -18,6 +18,10 @@ TIMING = -3
 END_OF_STREAM = -4
 NULL = -5
 
+LOWEST_CONTROL_CODE = NULL
+# The largest frame either side accepts: well above any batch, and below what the JVM can allocate.
+MAX_FRAME_BYTES = 1 << 30
+
 _INT = struct.Struct(">i")
 PICKLE_PROTOCOL = pickle.HIGHEST_PROTOCOL
 
@@ -37,6 +41,16 @@ def read_int(stream: IO[bytes]) -> int:
     return _INT.unpack(data)[0]
 
 
+def read_length(stream: IO[bytes]) -> int:
+    """A frame length or control code; anything else is a ProtocolError."""
+    length = read_int(stream)
+    if length < LOWEST_CONTROL_CODE:
+        raise ProtocolError(f"{length} is neither a frame length nor a control code")
+    if length > MAX_FRAME_BYTES:
+        raise ProtocolError(f"a frame of {length} bytes exceeds the limit of {MAX_FRAME_BYTES}")
+    return length
+
+
 def write_frame(payload: bytes, stream: IO[bytes]) -> None:
     stream.write(_INT.pack(len(payload)))
     stream.write(payload)
@@ -50,7 +64,7 @@ def read_exactly(stream: IO[bytes], length: int) -> bytes:
 
 
 def read_frame(stream: IO[bytes]) -> bytes:
-    length = read_int(stream)
+    length = read_length(stream)
     if length < 0:
         raise ProtocolError(f"expected a frame, got control code {length}")
     return read_exactly(stream, length)
@@ -59,7 +73,7 @@ def read_frame(stream: IO[bytes]) -> bytes:
 def read_frames(stream: IO[bytes]) -> Iterator[bytes]:
     """Yields frames until END_OF_DATA; any other control code is an error."""
     while True:
-        length = read_int(stream)
+        length = read_length(stream)
         if length == END_OF_DATA:
             return
         if length < 0:

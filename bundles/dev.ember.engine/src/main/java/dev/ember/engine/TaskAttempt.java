@@ -136,14 +136,14 @@ final class TaskAttempt {
         PartitionedOutput stored = results == null ? partitioned.get() : null;
         try {
             while (true) {
-                int code = in.readInt();
+                int code = FrameInput.readLength(in);
                 if (code >= 0) {
                     if (keyed) {
-                        stored.add(code, readFrame(in));
+                        stored.add(code, FrameInput.readFrame(in));
                     } else if (results != null) {
-                        results.add(readExactly(in, code));
+                        results.add(FrameInput.readPayload(in, code));
                     } else {
-                        stored.add(0, readExactly(in, code));
+                        stored.add(0, FrameInput.readPayload(in, code));
                     }
                     continue;
                 }
@@ -152,10 +152,10 @@ final class TaskAttempt {
                         byte[] updates = readOptionalFrame(in);
                         return new Output(results, stored == null ? null : stored.seal(), updates);
                     case Frames.TIMING:
-                        readFrame(in);
+                        FrameInput.readFrame(in);
                         break;
                     case Frames.EXCEPTION:
-                        throw new UserCodeException(new String(readFrame(in), StandardCharsets.UTF_8));
+                        throw new UserCodeException(new String(FrameInput.readFrame(in), StandardCharsets.UTF_8));
                     default:
                         throw new IOException("worker protocol error: unexpected control code " + code);
                 }
@@ -169,14 +169,14 @@ final class TaskAttempt {
     }
 
     private static byte[] readOptionalFrame(DataInputStream in) throws IOException {
-        int length = in.readInt();
+        int length = FrameInput.readLength(in);
         if (length == Frames.NULL) {
             return null;
         }
         if (length < 0) {
             throw new IOException("worker protocol error: expected accumulator updates, got control code " + length);
         }
-        return readExactly(in, length);
+        return FrameInput.readPayload(in, length);
     }
 
     private static void awaitWriter(Future<?> writer) throws IOException {
@@ -199,19 +199,5 @@ final class TaskAttempt {
     private static void writeFrame(DataOutputStream out, byte[] frame) throws IOException {
         out.writeInt(frame.length);
         out.write(frame);
-    }
-
-    private static byte[] readFrame(DataInputStream in) throws IOException {
-        int length = in.readInt();
-        if (length < 0) {
-            throw new IOException("worker protocol error: expected a frame, got control code " + length);
-        }
-        return readExactly(in, length);
-    }
-
-    private static byte[] readExactly(DataInputStream in, int length) throws IOException {
-        byte[] frame = new byte[length];
-        in.readFully(frame);
-        return frame;
     }
 }
