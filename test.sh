@@ -5,6 +5,9 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 
+# The venv comes first: the in-framework tests start real Python workers with .venv/bin/python.
+./scripts/make-venv.sh || { echo "test.sh: could not set up .venv" >&2; echo "0 passed, 1 failed"; exit 1; }
+
 # Keep going past test failures so every suite runs and is counted; compile errors still stop the build.
 mvn -B -ntp install -Dmaven.test.failure.ignore=true -Dbnd.testing.failure.ignore=true
 mvn_status=$?
@@ -13,8 +16,6 @@ if [ $mvn_status -ne 0 ]; then
   echo "0 passed, 1 failed"
   exit 1
 fi
-
-./scripts/make-venv.sh || { echo "test.sh: could not set up .venv" >&2; echo "0 passed, 1 failed"; exit 1; }
 rm -f python-client/target/pytest.xml
 (cd python-client && ../.venv/bin/python -m pytest -q -p no:cacheprovider --junitxml=target/pytest.xml)
 
