@@ -134,6 +134,63 @@ class TransportSwapTest {
         }
     }
 
+    @Test
+    void theEngineReportsJobStageAndTaskEventsToTheListener(@InjectService(timeout = 5000) Engine engine,
+            @InjectService(timeout = 5000, filter = "(ember.codec=pickle)") Codec codec) throws Exception {
+        String python = python();
+        byte[] command = command(python);
+        List<String> events = java.util.Collections.synchronizedList(new ArrayList<>());
+        JobListener recorder = new JobListener() {
+            @Override
+            public void onJobStart(int jobId, int stageCount) {
+                events.add("job-start " + stageCount);
+            }
+
+            @Override
+            public void onStageStart(int jobId, int stageId, int taskCount) {
+                events.add("stage-start " + stageId + " " + taskCount);
+            }
+
+            @Override
+            public void onTaskStart(int jobId, int stageId, int partition, int attempt) {
+                events.add("task-start " + partition);
+            }
+
+            @Override
+            public void onTaskEnd(int jobId, int stageId, int partition, boolean succeeded) {
+                events.add("task-end " + partition + " " + succeeded);
+            }
+
+            @Override
+            public void onStageEnd(int jobId, int stageId, boolean succeeded) {
+                events.add("stage-end " + stageId + " " + succeeded);
+            }
+
+            @Override
+            public void onJobEnd(int jobId, boolean succeeded) {
+                events.add("job-end " + succeeded);
+            }
+        };
+        try (EngineSession session = engine.openSession(
+                new SessionConfig("events", 2, python, Map.of("PYTHONHASHSEED", "0"), 1))) {
+            int dataset = session.storeDataset(List.of(List.of(codec.encode(List.of(1, 2))),
+                    List.of(codec.encode(List.of(3))), List.of(codec.encode(List.of()))));
+            StagePlan stage = new StagePlan(0, "events", command, List.of(InputSegment.dataset(dataset, 3)),
+                    StageOutput.result(), List.of(), "pickle", "pickle");
+            JobHandle job = session.submit(new JobPlan(List.of(stage), new int[] { 0, 1, 2 }, null), recorder);
+            job.awaitAccumulatorUpdates();
+            awaitTrue(() -> events.contains("job-end true"), "the job's end event");
+        }
+        assertEquals("job-start 1", events.get(0));
+        assertEquals("stage-start 0 3", events.get(1));
+        for (int partition = 0; partition < 3; partition++) {
+            assertTrue(events.contains("task-start " + partition), events.toString());
+            assertTrue(events.contains("task-end " + partition + " true"), events.toString());
+        }
+        assertEquals(List.of("stage-end 0 true", "job-end true"), events.subList(events.size() - 2, events.size()));
+        assertEquals(10, events.size(), events.toString());
+    }
+
     private static String python() {
         String python = System.getProperty("ember.python");
         assertTrue(python != null && Files.isExecutable(Path.of(python)),
