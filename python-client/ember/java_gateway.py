@@ -6,6 +6,7 @@ gateway's side socket as frames, never through Py4J.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -23,7 +24,7 @@ from py4j.java_gateway import GatewayParameters, JavaGateway
 from py4j.protocol import Py4JAuthenticationError, Py4JNetworkError
 
 from ember import serializers as ser
-from ember.errors import EmberAuthError, EmberStartError, PythonException, SparkJobError
+from ember.errors import EmberAuthError, EmberStartError, PythonException, SparkJobError, user_exception
 
 LOG_TAIL_LINES = 40
 
@@ -220,6 +221,9 @@ def _raise_remote(infile: IO[bytes]) -> None:
     error = json.loads(ser.read_frame(infile))
     kind, message = error.get("kind", "SETUP"), error.get("message", "")
     if kind == "USER_CODE":
+        detail = error.get("detail")
+        if detail:
+            raise user_exception(message, base64.b64decode(detail))
         raise PythonException(message)
     if "authentication failed" in message:
         raise EmberAuthError(message)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
 
 import cloudpickle
 
+from ember.diagnostics import find_unpicklable
 from ember.shared import StageCommand, collect_broadcast_ids
 
 if TYPE_CHECKING:
@@ -108,10 +109,15 @@ class PlanBuilder:
         with collect_broadcast_ids() as broadcast_ids:
             try:
                 inner = cloudpickle.dumps(command)
-            except pickle.PicklingError:
-                raise
             except Exception as e:
-                raise pickle.PicklingError(f"Could not serialize object: {type(e).__name__}: {e}") from e
+                if "SPARK-5063" in str(e):
+                    raise pickle.PicklingError(f"Could not serialize object: {e}") from e
+                culprit = find_unpicklable(command)
+                where = f" ({culprit})" if culprit else ""
+                raise pickle.PicklingError(
+                    f"Could not serialize object{where}: {type(e).__name__}: {e}. Functions passed to RDD operations "
+                    f"are pickled and sent to the workers: create such objects inside the function instead, or "
+                    f"use mapPartitions to create one per partition.") from e
         # The worker puts addPyFile paths on sys.path before it unpickles the command, which may import them.
         blob = pickle.dumps((list(self.ctx._py_files), inner), pickle.HIGHEST_PROTOCOL)
         stage: dict[str, Any] = {

@@ -104,11 +104,12 @@ def serve(infile: IO[bytes], outfile: IO[bytes]) -> None:
                 write_buckets(records, command.partition_func, header["numReducers"], outfile)
             else:
                 batcher.dump(records, outfile)
-        except BaseException:  # noqa: B036 - every failure of user code is reported, even SystemExit
+        except BaseException as error:  # noqa: B036 - every failure of user code is reported, even SystemExit
             report = traceback.format_exc()
             task_input.drain()
             ser.write_int(ser.EXCEPTION, outfile)
             ser.write_frame(report.encode("utf-8", "replace"), outfile)
+            ser.write_frame(_pickle_exception(error), outfile)
             outfile.flush()
             continue
         task_input.drain()
@@ -119,6 +120,22 @@ def serve(infile: IO[bytes], outfile: IO[bytes]) -> None:
         else:
             ser.write_frame(ser.dumps_batch(updates), outfile)
         outfile.flush()
+
+
+def _pickle_exception(error: BaseException) -> bytes:
+    """The exception's class, args and attributes, pickled for the driver to rebuild it as the user's own type
+    without calling its __init__ (custom exceptions often take other arguments than their args). Attributes that
+    cannot be pickled are left out; a class that cannot be pickled gives b"" and the driver raises
+    PythonException with the traceback alone."""
+    attributes = dict(getattr(error, "__dict__", {}))
+    for candidate in (attributes, {}):
+        try:
+            data = cloudpickle.dumps((type(error), error.args, candidate))
+            pickle.loads(data)
+            return data
+        except Exception:
+            continue
+    return b""
 
 
 def load_command(blob: bytes) -> shared.StageCommand:

@@ -8,7 +8,10 @@ public final class Frames {
 
     /** Ends the frames of one partition or one section. */
     public static final int END_OF_DATA = -1;
-    /** Followed by one frame holding a UTF-8 error report (a Python traceback from workers). */
+    /**
+     * Followed by one frame holding a UTF-8 error report (a Python traceback from workers); from a worker, also by a
+     * second frame with the exception pickled (empty if it could not be pickled).
+     */
     public static final int EXCEPTION = -2;
     /** Followed by one frame holding UTF-8 JSON task statistics. */
     public static final int TIMING = -3;

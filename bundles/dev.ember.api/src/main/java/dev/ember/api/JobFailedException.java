@@ -18,18 +18,33 @@ public class JobFailedException extends Exception {
     }
 
     private final Kind kind;
+    private final byte[] detail;
 
     public JobFailedException(Kind kind, String message) {
+        this(kind, message, (byte[]) null);
+    }
+
+    /**
+     * @param detail an opaque payload for the driver, such as the user's exception pickled by the worker; may be null
+     */
+    public JobFailedException(Kind kind, String message, byte[] detail) {
         super(message);
         this.kind = kind;
+        this.detail = detail == null ? null : detail.clone();
     }
 
     public JobFailedException(Kind kind, String message, Throwable cause) {
         super(message, cause);
         this.kind = kind;
+        this.detail = null;
     }
 
     public Kind kind() {
         return kind;
+    }
+
+    /** The opaque payload that came with the failure (the pickled Python exception), or null. */
+    public byte[] detail() {
+        return detail == null ? null : detail.clone();
     }
 }

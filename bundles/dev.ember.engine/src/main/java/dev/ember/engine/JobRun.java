@@ -247,6 +247,7 @@ final class JobRun implements JobHandle {
             int maxAttempts = session.config().maxTaskFailures();
             String lastFailure = "";
             String lastTraceback = null;
+            byte[] lastPickled = null;
             for (int attempt = 0, failures = 0; failures < maxAttempts && !isFinished(); attempt++, failures++) {
                 WorkerTransport transport;
                 try {
@@ -288,6 +289,7 @@ final class JobRun implements JobHandle {
                     track(worker, false);
                     engine.pool().release(worker, true);
                     lastTraceback = e.getMessage();
+                    lastPickled = e.pickled();
                     lastFailure = "failed in Python";
                 } catch (IOException | RuntimeException e) {
                     track(worker, false);
@@ -309,7 +311,8 @@ final class JobRun implements JobHandle {
                 String attempts = maxAttempts == 1 ? "" : " (failed " + maxAttempts + " times)";
                 if (lastTraceback != null && lastFailure.equals("failed in Python")) {
                     fail(new JobFailedException(Kind.USER_CODE, "Task for partition " + partition + " of stage "
-                            + stage.id() + " (job " + jobId + ")" + attempts + " failed in Python:\n" + lastTraceback));
+                            + stage.id() + " (job " + jobId + ")" + attempts + " failed in Python:\n" + lastTraceback,
+                            lastPickled));
                 } else {
                     fail(new JobFailedException(Kind.WORKER_LOST, "Task for partition " + partition + " of stage "
                             + stage.id() + " (job " + jobId + ") failed " + maxAttempts + " times; last failure: "

@@ -155,7 +155,8 @@ final class TaskAttempt {
                         FrameInput.readFrame(in);
                         break;
                     case Frames.EXCEPTION:
-                        throw new UserCodeException(new String(FrameInput.readFrame(in), StandardCharsets.UTF_8));
+                        String traceback = new String(FrameInput.readFrame(in), StandardCharsets.UTF_8);
+                        throw new UserCodeException(traceback, FrameInput.readFrame(in));
                     default:
                         throw new IOException("worker protocol error: unexpected control code " + code);
                 }

@@ -5,7 +5,15 @@ final class UserCodeException extends Exception {
 
     private static final long serialVersionUID = 1L;
 
-    UserCodeException(String traceback) {
+    private final byte[] pickled;
+
+    UserCodeException(String traceback, byte[] pickled) {
         super(traceback, null, false, false);
+        this.pickled = pickled;
+    }
+
+    /** The exception as the worker pickled it, or an empty array if it could not. */
+    byte[] pickled() {
+        return pickled;
     }
 }

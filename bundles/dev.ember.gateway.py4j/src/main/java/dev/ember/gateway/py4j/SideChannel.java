@@ -12,6 +12,7 @@ import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -163,7 +164,7 @@ final class SideChannel implements AutoCloseable {
             out.writeInt(Frames.END_OF_DATA);
             out.writeInt(Frames.END_OF_STREAM);
         } catch (JobFailedException e) {
-            sendError(out, e.kind().name(), e.getMessage());
+            sendError(out, e.kind().name(), e.getMessage(), e.detail());
         } catch (IOException e) {
             // The driver stopped reading (for example take() got enough): the job's remaining work is not needed.
             job.cancel("the driver closed the result stream");
@@ -198,9 +199,18 @@ final class SideChannel implements AutoCloseable {
     }
 
     private static void sendError(DataOutputStream out, String kind, String message) throws IOException {
+        sendError(out, kind, message, null);
+    }
+
+    /** {@code detail} (the pickled Python exception, opaque here) travels base64-encoded for the driver to rebuild. */
+    private static void sendError(DataOutputStream out, String kind, String message, byte[] detail)
+            throws IOException {
         JsonObject error = new JsonObject();
         error.addProperty("kind", kind);
         error.addProperty("message", message);
+        if (detail != null && detail.length > 0) {
+            error.addProperty("detail", Base64.getEncoder().encodeToString(detail));
+        }
         byte[] bytes = error.toString().getBytes(StandardCharsets.UTF_8);
         out.writeInt(Frames.EXCEPTION);
         out.writeInt(bytes.length);

@@ -1,0 +1,83 @@
+"""Errors a user can act on: the user's own exception types, and closures that cannot be pickled named."""
+
+from __future__ import annotations
+
+import pickle
+import socket
+import threading
+
+import pytest
+
+from ember import PythonException, SparkContext, SparkJobError
+
+
+class InventoryError(Exception):
+    def __init__(self, item: str, missing: int) -> None:
+        super().__init__(f"{item}: {missing} missing")
+        self.item = item
+        self.missing = missing
+
+
+def test_a_custom_exception_is_caught_by_its_own_type_with_the_worker_traceback(sc: SparkContext) -> None:
+    def check(x: int) -> int:
+        if x == 7:
+            raise InventoryError("bolts", x)
+        return x
+
+    with pytest.raises(InventoryError) as info:
+        sc.parallelize(list(range(10)), 3).map(check).collect()
+    error = info.value
+    assert (error.item, error.missing) == ("bolts", 7)
+    assert isinstance(error, PythonException) and isinstance(error, SparkJobError)
+    report = str(error)
+    assert "Traceback (most recent call last)" in report
+    assert "in check" in report
+    assert "InventoryError: bolts: 7 missing" in report
+    assert "partition 2 of stage 0" in report  # 10 records in 3 slices: 7 is in the last one
+
+
+def test_builtin_exceptions_keep_their_type(sc: SparkContext) -> None:
+    with pytest.raises(ValueError, match="invalid literal for int"):
+        sc.parallelize(["1", "x"], 2).map(int).collect()
+    with pytest.raises(ZeroDivisionError):
+        sc.parallelize([1, 0], 1).map(lambda x: 1 / x).collect()
+    with pytest.raises(KeyError) as info:
+        sc.parallelize([{"a": 1}], 1).map(lambda d: d["b"]).collect()
+    assert info.value.args == ("b",)
+
+
+def test_an_exception_that_cannot_be_pickled_still_arrives_as_python_exception(sc: SparkContext) -> None:
+    class HoldsALock(Exception):
+        def __init__(self) -> None:
+            super().__init__("with a lock")
+            self.lock = threading.Lock()
+
+    def fail(_: int) -> int:
+        raise HoldsALock()
+
+    with pytest.raises(PythonException, match="HoldsALock: with a lock"):
+        sc.parallelize([1], 1).map(fail).collect()
+
+
+def test_an_unpicklable_closure_variable_is_named(sc: SparkContext) -> None:
+    def job() -> None:
+        conn = socket.socket()
+        try:
+            sc.parallelize([1, 2], 1).map(lambda x: (x, conn.fileno())).collect()
+        finally:
+            conn.close()
+
+    with pytest.raises(pickle.PicklingError) as info:
+        job()
+    message = str(info.value)
+    assert "closure variable 'conn' -> socket.socket" in message
+    assert "inside the function" in message  # says what to do about it
+    assert sc.parallelize([1, 2], 1).sum() == 3  # the context is still usable
+
+
+def test_an_rdd_used_inside_a_function_gets_the_spark_5063_message(sc: SparkContext) -> None:
+    inner = sc.parallelize([1, 2, 3])
+    with pytest.raises(pickle.PicklingError, match="SPARK-5063"):
+        sc.parallelize([1], 1).map(lambda x: inner.count()).collect()
+    with pytest.raises(pickle.PicklingError, match="SPARK-5063"):
+        sc.parallelize([1], 1).map(lambda x: sc.defaultParallelism).collect()
