@@ -44,11 +44,14 @@ public final class Main {
     public static void main(String[] args) throws Exception {
         boolean interactive = false;
         boolean exitOnStdinEof = false;
+        boolean exitAfterBoot = false;
         for (String arg : args) {
             switch (arg) {
                 case "run" -> interactive = false;
                 case "shell" -> interactive = true;
                 case "--exit-on-stdin-eof" -> exitOnStdinEof = true;
+                // Boots completely, then stops: the build's training run for the class-data-sharing archive.
+                case "--exit-after-boot" -> exitAfterBoot = true;
                 default -> {
                     System.err.println("ember: unknown argument '" + arg + "'\nusage: ember [run|shell] [--exit-on-stdin-eof]");
                     System.exit(2);
@@ -65,6 +68,10 @@ public final class Main {
             e.printStackTrace();
             launch.stop();
             System.exit(1);
+        }
+        if (exitAfterBoot) {
+            launch.stop();
+            System.exit(0);
         }
         Runtime.getRuntime().addShutdownHook(new Thread(launch::stop, "ember-shutdown"));
         if (exitOnStdinEof) {
