@@ -77,7 +77,12 @@ class Launched:
             if self.conn_info.exists():
                 data = self.conn_info.read_bytes()
                 port, length = struct.unpack(">ii", data[:8])
-                return port, data[8:8 + length].decode("utf-8")
+                text = data[8:8 + length].decode("utf-8")
+                if port < 0:  # The gateway could not start; the text says why.
+                    output = self.log_tail()
+                    self.close()
+                    raise EmberStartError(f"{text}. The JVM's output:\n{output}")
+                return port, text
             code = self.process.poll()
             if code is not None:
                 output = self.log_tail()  # Read before close() removes the log with the work directory.
@@ -119,7 +124,7 @@ class Launched:
 def connect(port: int, secret: str) -> tuple[JavaGateway, Any]:
     """Connects Py4J to a gateway and returns it with the entry point; a wrong secret raises EmberAuthError."""
     gateway = JavaGateway(gateway_parameters=GatewayParameters(
-        port=port, auth_token=secret, auto_convert=True, auto_close=True))
+        port=port, auth_token=secret, auto_convert=False, auto_close=True))
     try:
         entry = gateway.entry_point
         entry.sidePort()  # The first call authenticates.

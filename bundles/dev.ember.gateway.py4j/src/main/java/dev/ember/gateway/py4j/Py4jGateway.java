@@ -63,30 +63,32 @@ public final class Py4jGateway implements Gateway {
 
     @Activate
     public Py4jGateway(@Reference Engine engine, Config config) throws IOException {
-        // Py4J logs every connection at INFO; only problems matter here.
-        Logger.getLogger("py4j").setLevel(Level.WARNING);
-        String secret = newSecret();
-        InetAddress address = InetAddress.getByName(config.bindAddress());
-        bindAddress = address;
-        entryPoint = new EntryPoint(engine);
-        sideChannel = new SideChannel(address, secret, entryPoint.sessions());
-        entryPoint.setSidePort(sideChannel.port());
-
-        previousStrategy = ReflectionUtil.getClassLoadingStrategy();
-        ReflectionUtil.setClassLoadingStrategy(new BundleClassLoading(Py4jGateway.class.getClassLoader()));
-        server = new GatewayServer.GatewayServerBuilder()
-                .entryPoint(entryPoint)
-                .javaAddress(address)
-                .javaPort(config.port())
-                .authToken(secret)
-                .serverSocketFactory(new NoDelayServerSocketFactory())
-                .build();
-        server.start(true);
         String connInfoPath = System.getenv(CONN_INFO_ENV);
-        if (connInfoPath != null && !connInfoPath.isEmpty()) {
-            writeConnInfo(Path.of(connInfoPath), server.getListeningPort(), secret);
+        try {
+            // Py4J logs every connection at INFO; only problems matter here.
+            Logger.getLogger("py4j").setLevel(Level.WARNING);
+            String secret = newSecret();
+            bindAddress = InetAddress.getByName(config.bindAddress());
+            entryPoint = new EntryPoint(engine);
+            sideChannel = new SideChannel(bindAddress, secret, entryPoint.sessions());
+            entryPoint.setSidePort(sideChannel.port());
+
+            previousStrategy = ReflectionUtil.getClassLoadingStrategy();
+            ReflectionUtil.setClassLoadingStrategy(new BundleClassLoading(Py4jGateway.class.getClassLoader()));
+            server = new LockedGatewayServer(new LockedGateway(entryPoint), bindAddress, config.port(), secret,
+                    new NoDelayServerSocketFactory());
+            server.start(true);
+            if (connInfoPath != null && !connInfoPath.isEmpty()) {
+                writeConnInfo(Path.of(connInfoPath), server.getListeningPort(), secret);
+            }
+        } catch (IOException | RuntimeException e) {
+            // A driver waiting for the conn-info file learns at once why, instead of timing out.
+            if (connInfoPath != null && !connInfoPath.isEmpty()) {
+                writeConnInfo(Path.of(connInfoPath), -1, "the Ember gateway failed to start: " + e);
+            }
+            throw e;
         }
-        LOG.info("Ember gateway listening on " + address.getHostAddress() + ":" + server.getListeningPort());
+        LOG.info("Ember gateway listening on " + bindAddress.getHostAddress() + ":" + server.getListeningPort());
     }
 
     /** Address and port are bound once; a changed configuration takes effect when the bundle restarts. */
@@ -124,7 +126,10 @@ public final class Py4jGateway implements Gateway {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
 
-    /** Writes {@code int32 port, int32 secret length, secret} to a temp file and renames it onto the path. */
+    /**
+     * Writes {@code int32 port, int32 secret length, secret} to a temp file and renames it onto the path. A port of
+     * -1 reports a failure, with the reason in place of the secret.
+     */
     static void writeConnInfo(Path target, int port, String secret) throws IOException {
         byte[] secretBytes = secret.getBytes(StandardCharsets.UTF_8);
         ByteBuffer buffer = ByteBuffer.allocate(8 + secretBytes.length);
@@ -137,10 +142,18 @@ public final class Py4jGateway implements Gateway {
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
-    /** Loads classes Py4J looks up by name through this bundle, not the framework's application class loader. */
+    /**
+     * Loads the classes Py4J looks up by name through this bundle, and only this package's: a client reaching for
+     * {@code gateway.jvm.java.lang.Runtime} finds nothing.
+     */
     private record BundleClassLoading(ClassLoader loader) implements ClassLoadingStrategy {
+        private static final String SERVED_PACKAGE = Py4jGateway.class.getPackageName() + ".";
+
         @Override
         public Class<?> classForName(String className) throws ClassNotFoundException {
+            if (!className.startsWith(SERVED_PACKAGE)) {
+                throw new ClassNotFoundException(className + " is not served by the Ember gateway");
+            }
             return Class.forName(className, true, loader);
         }
 

@@ -1,0 +1,56 @@
+package dev.ember.gateway.py4j;
+
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.util.List;
+import java.util.Set;
+
+import java.net.InetAddress;
+
+import py4j.CallbackClient;
+import py4j.Gateway;
+import py4j.GatewayServer;
+import py4j.Py4JException;
+import py4j.ReturnObject;
+
+/**
+ * A Py4J gateway that serves Ember's entry point and nothing else: clients may call the public methods that
+ * {@link EntryPoint} and {@link DriverSession} declare themselves (not those inherited from {@code Object}, such as
+ * {@code getClass}), and may not construct objects. Together with {@link Py4jGateway}'s class loading, which
+ * finds no class outside this bundle's gateway package, this keeps the JVM's classes out of reach even of a client
+ * that has the secret.
+ */
+final class LockedGateway extends Gateway {
+
+    private static final Set<Class<?>> SERVED = Set.of(EntryPoint.class, DriverSession.class);
+
+    LockedGateway(Object entryPoint) {
+        // Py4J wants a callback client even when no callbacks are made; it connects only on first use.
+        super(entryPoint, new CallbackClient(GatewayServer.DEFAULT_PYTHON_PORT, InetAddress.getLoopbackAddress()));
+    }
+
+    @Override
+    public ReturnObject invoke(String methodName, String targetObjectId, List<Object> args) {
+        Object target = getObject(targetObjectId);
+        if (target == null || !SERVED.contains(target.getClass()) || !declares(target.getClass(), methodName)) {
+            throw new Py4JException("The Ember gateway only serves its entry point: "
+                    + (target == null ? "object " + targetObjectId : target.getClass().getSimpleName()) + "."
+                    + methodName + " is not available");
+        }
+        return super.invoke(methodName, targetObjectId, args);
+    }
+
+    @Override
+    public ReturnObject invoke(String fqn, List<Object> args) {
+        throw new Py4JException("The Ember gateway does not construct objects (" + fqn + ")");
+    }
+
+    private static boolean declares(Class<?> type, String methodName) {
+        for (Method method : type.getDeclaredMethods()) {
+            if (method.getName().equals(methodName) && Modifier.isPublic(method.getModifiers())) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
