@@ -19,7 +19,7 @@ from ember import files
 from ember import serializers as ser
 from ember.conf import SparkConf
 from ember.errors import EmberError, SparkJobError
-from ember.java_gateway import Launched, SideChannel, connect, find_home
+from ember.java_gateway import Launched, Remote, SideChannel, connect, find_home, find_secret
 from ember.plan import PlanBuilder
 from ember.shared import (COMPLEX_ACCUMULATOR_PARAM, FLOAT_ACCUMULATOR_PARAM, INT_ACCUMULATOR_PARAM, Accumulator,
                           AccumulatorParam, Broadcast)
@@ -30,9 +30,11 @@ LOG_LEVELS = ("ALL", "DEBUG", "ERROR", "FATAL", "INFO", "OFF", "TRACE", "WARN")
 
 def parse_master(master: str) -> tuple[int, Optional[int]]:
     """The worker slots ``local``, ``local[N]``, ``local[*]`` or ``local[N, F]`` asks for, and F (task failures
-    allowed) when given."""
+    allowed) when given. ``ember://host:port`` (a running service) gets one slot per core."""
     if master == "local":
         return 1, None
+    if master.startswith("ember://"):
+        return os.cpu_count() or 1, None
     match = re.fullmatch(r"local\[\s*(\*|\d+)\s*(?:,\s*(\d+)\s*)?\]", master)
     if not match:
         raise ValueError(f"Could not parse Master URL: '{master}' (Ember runs 'local', 'local[N]' or 'local[*]')")
@@ -63,6 +65,9 @@ class SparkContext:
                 self._conf.setMaster(master)
             if appName:
                 self._conf.setAppName(appName)
+            if not self._conf.contains("spark.master") and os.environ.get("EMBER_GATEWAY"):
+                # A running service named by the environment, when the program names no master itself.
+                self._conf.setMaster("ember://" + os.environ["EMBER_GATEWAY"])
             self._conf.setIfMissing("spark.master", "local[*]")
             self._conf.setIfMissing("spark.app.name", "ember")
             self.master: str = self._conf.get("spark.master")
@@ -88,11 +93,17 @@ class SparkContext:
         atexit.register(self.stop)
 
     def _start(self) -> None:
-        home = find_home(self._conf.get("spark.ember.home"))
-        timeout = float(self._conf.get("spark.ember.startTimeout", "60"))
-        self._launched = Launched(home, timeout)
+        if self.master.startswith("ember://"):
+            host, _, port = self.master[len("ember://"):].rstrip("/").rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"Could not parse Master URL: '{self.master}' (expected ember://host:port)")
+            self._launched = Remote(host, int(port), find_secret(self._conf.get("spark.ember.secret"), int(port)))
+        else:
+            home = find_home(self._conf.get("spark.ember.home"))
+            timeout = float(self._conf.get("spark.ember.startTimeout", "60"))
+            self._launched = Launched(home, timeout)
         try:
-            self._gateway, self._entry = connect(self._launched.port, self._launched.secret)
+            self._gateway, self._entry = connect(self._launched.port, self._launched.secret, self._launched.host)
             self._session = self._entry.openSession(json.dumps({
                 "appName": self.appName,
                 "parallelism": self._parallelism,
@@ -100,7 +111,9 @@ class SparkContext:
                 "workerEnv": self._worker_env(),
                 "maxTaskFailures": self._max_task_failures,
             }))
-            self._side = SideChannel(self._entry.sidePort(), self._launched.secret, self._session.id())
+            self._side = SideChannel(self._entry.sidePort(), self._launched.secret, self._session.id(),
+                                     self._launched.host)
+            self._lease = self._side.attach()
         except BaseException:
             self._launched.close()
             raise
@@ -148,6 +161,10 @@ class SparkContext:
             try:
                 self._gateway.close()
             except (Py4JError, OSError):
+                pass
+            try:
+                self._lease.close()
+            except (AttributeError, OSError):
                 pass
             self._launched.close()
             if SparkContext._active_spark_context is self:
@@ -394,9 +411,8 @@ class SparkContext:
     def _check_running(self) -> None:
         if self._stopped:
             raise EmberError("This SparkContext has been stopped; create a new one to run jobs")
-        if self._launched.process.poll() is not None:
-            raise EmberError(f"The Ember JVM exited with code {self._launched.process.returncode}. "
-                             f"Its last output:\n{self._launched.log_tail()}")
+        if not self._launched.alive():
+            raise EmberError(self._launched.death_report())
 
 
 from ember.rdd import RDD  # noqa: E402  (RDD refers back to SparkContext)

@@ -47,8 +47,52 @@ def find_home(configured: Optional[str] = None) -> Path:
     return home
 
 
+class Remote:
+    """A running Ember service this driver connects to (``ember://host:port``); stopping the driver's context
+    leaves the service running."""
+
+    def __init__(self, host: str, port: int, secret: str) -> None:
+        self.host = host
+        self.port = port
+        self.secret = secret
+        self.log_tail_after_close = ""
+
+    def alive(self) -> bool:
+        return True
+
+    def death_report(self) -> str:
+        return ""
+
+    def log_tail(self) -> str:
+        return "(the service's log is in logs/ember.log of its distribution)"
+
+    def close(self, timeout: float = 10.0) -> None:
+        pass
+
+
+def find_secret(configured: Optional[str], port: int) -> str:
+    """The service's secret: as configured, from EMBER_SECRET, or from run/gateway.json of the distribution
+    (readable only by the user who started the service)."""
+    if configured:
+        return configured
+    if os.environ.get("EMBER_SECRET"):
+        return os.environ["EMBER_SECRET"]
+    try:
+        info_file = find_home() / "run" / "gateway.json"
+        info = json.loads(info_file.read_text())
+    except (EmberStartError, OSError, ValueError):
+        info = {}
+    if info.get("port") == port and info.get("secret"):
+        return info["secret"]
+    raise EmberAuthError(
+        f"No secret for the Ember service on port {port}: set EMBER_SECRET or spark.ember.secret, or run the driver "
+        f"as the user who started the service, whose run/gateway.json holds it")
+
+
 class Launched:
     """A JVM started by this driver. It exits when its stdin (held here) closes."""
+
+    host = "127.0.0.1"
 
     def __init__(self, home: Path, start_timeout: float) -> None:
         self.home = home
@@ -96,6 +140,13 @@ class Launched:
                     f"The Ember JVM did not open its gateway within {timeout:.0f} s. Its output:\n{output}")
             time.sleep(0.005)
 
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def death_report(self) -> str:
+        return (f"The Ember JVM exited with code {self.process.returncode}. "
+                f"Its last output:\n{self.log_tail()}")
+
     def log_tail(self) -> str:
         try:
             lines = self.log_path.read_text("utf-8", "replace").splitlines()
@@ -121,10 +172,10 @@ class Launched:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def connect(port: int, secret: str) -> tuple[JavaGateway, Any]:
+def connect(port: int, secret: str, host: str = "127.0.0.1") -> tuple[JavaGateway, Any]:
     """Connects Py4J to a gateway and returns it with the entry point; a wrong secret raises EmberAuthError."""
     gateway = JavaGateway(gateway_parameters=GatewayParameters(
-        port=port, auth_token=secret, auto_convert=False, auto_close=True))
+        address=host, port=port, auth_token=secret, auto_convert=False, auto_close=True))
     try:
         entry = gateway.entry_point
         entry.sidePort()  # The first call authenticates.
@@ -142,14 +193,15 @@ def connect(port: int, secret: str) -> tuple[JavaGateway, Any]:
 class SideChannel:
     """Client of the gateway's side socket: one request per connection, authenticated with the secret."""
 
-    def __init__(self, port: int, secret: str, session_id: str) -> None:
+    def __init__(self, port: int, secret: str, session_id: str, host: str = "127.0.0.1") -> None:
+        self.host = host
         self.port = port
         self.secret = secret.encode("utf-8")
         self.session_id = session_id
 
     @contextmanager
     def _request(self, request: dict) -> Iterator[tuple[IO[bytes], IO[bytes]]]:
-        sock = socket.create_connection(("127.0.0.1", self.port))
+        sock = socket.create_connection((self.host, self.port))
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         infile = sock.makefile("rb", 1 << 16)
         outfile = sock.makefile("wb", 1 << 16)
@@ -188,6 +240,22 @@ class SideChannel:
             ser.write_frame(payload, outfile)
             outfile.flush()
             return _read_id(infile)
+
+    def attach(self) -> socket.socket:
+        """Opens the connection that keeps the session alive: when it closes (the driver stopped or died), the
+        service closes the session. The caller holds the socket until it stops."""
+        sock = socket.create_connection((self.host, self.port))
+        out = sock.makefile("wb")
+        ser.write_frame(self.secret, out)
+        out.flush()
+        infile = sock.makefile("rb")
+        if ser.read_int(infile) == ser.EXCEPTION:
+            _raise_remote(infile)
+        ser.write_frame(json.dumps({"op": "attach", "session": self.session_id}).encode("utf-8"), out)
+        out.flush()
+        if ser.read_int(infile) == ser.EXCEPTION:
+            _raise_remote(infile)
+        return sock
 
     def results(self, job_id: int, on_accumulator_updates: Callable[[list[bytes]], None]) -> Iterator[list[bytes]]:
         """Yields each requested partition's frames in order, then hands the job's accumulator updates to

@@ -156,7 +156,15 @@ public final class Main {
             trace("bundles installed");
             framework.start();
             trace("framework started, " + bundles.size() + " bundles installed");
+            boolean configured = false;
             for (Bundle bundle : bundles.stream().sorted(Comparator.comparingInt(Main::startOrder)).toList()) {
+                if (!configured && startOrder(bundle) >= 4) {
+                    // Ember's components must see conf/ at their first activation (the gateway binds its address
+                    // once); FileInstall, which watches the files afterwards, would deliver them a moment late.
+                    Configs.load(context, home.resolve("conf"));
+                    configured = true;
+                    trace("configurations loaded");
+                }
                 if (bundle.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
                     bundle.start();
                     trace("started " + bundle.getSymbolicName());

@@ -4,10 +4,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
+import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 
 import dev.ember.api.Engine;
+import dev.ember.api.JobInfo;
 import dev.ember.api.SessionConfig;
+import dev.ember.api.WorkerInfo;
 
 /**
  * The object Python drivers see as {@code gateway.entry_point}. Public methods here and on {@link DriverSession}
@@ -53,6 +56,40 @@ public final class EntryPoint {
         DriverSession session = new DriverSession(engine.openSession(config), sessions::remove);
         sessions.put(session.id(), session);
         return session;
+    }
+
+    /**
+     * What the engine is doing, as JSON: the active transport, the number of open sessions, the workers and the
+     * running jobs. For tools that watch a running service.
+     */
+    public String status() {
+        JsonObject status = new JsonObject();
+        status.addProperty("transport", engine.activeTransport());
+        status.addProperty("sessions", sessions.size());
+        JsonArray workers = new JsonArray();
+        for (WorkerInfo info : engine.workers()) {
+            JsonObject worker = new JsonObject();
+            worker.addProperty("pid", info.pid());
+            worker.addProperty("transport", info.transport());
+            worker.addProperty("session", info.sessionId());
+            worker.addProperty("tasks", info.tasksServed());
+            worker.addProperty("busy", info.busy());
+            workers.add(worker);
+        }
+        status.add("workers", workers);
+        JsonArray jobs = new JsonArray();
+        for (JobInfo info : engine.jobs()) {
+            JsonObject job = new JsonObject();
+            job.addProperty("job", info.jobId());
+            job.addProperty("session", info.sessionId());
+            job.addProperty("stage", info.stage());
+            job.addProperty("stages", info.stageCount());
+            job.addProperty("tasksDone", info.tasksDone());
+            job.addProperty("tasks", info.tasksTotal());
+            jobs.add(job);
+        }
+        status.add("jobs", jobs);
+        return status.toString();
     }
 
     void closeAll() {

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.logging.Level;
@@ -26,6 +27,8 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+import com.google.gson.JsonObject;
 
 import dev.ember.api.Engine;
 import dev.ember.api.Gateway;
@@ -53,6 +56,8 @@ public final class Py4jGateway implements Gateway {
     }
 
     static final String CONN_INFO_ENV = "EMBER_CONN_INFO_PATH";
+    /** Set by {@code bin/ember start}: where a service publishes how to reach it (owner-only, JSON). */
+    static final String GATEWAY_FILE_ENV = "EMBER_GATEWAY_FILE";
     private static final Logger LOG = Logger.getLogger(Py4jGateway.class.getName());
 
     private final InetAddress bindAddress;
@@ -60,6 +65,7 @@ public final class Py4jGateway implements Gateway {
     private final SideChannel sideChannel;
     private final EntryPoint entryPoint;
     private final ClassLoadingStrategy previousStrategy;
+    private Path serviceFile;
 
     @Activate
     public Py4jGateway(@Reference Engine engine, Config config) throws IOException {
@@ -81,6 +87,11 @@ public final class Py4jGateway implements Gateway {
             if (connInfoPath != null && !connInfoPath.isEmpty()) {
                 writeConnInfo(Path.of(connInfoPath), server.getListeningPort(), secret);
             }
+            String gatewayFile = System.getenv(GATEWAY_FILE_ENV);
+            serviceFile = gatewayFile == null || gatewayFile.isEmpty() ? null : Path.of(gatewayFile);
+            if (serviceFile != null) {
+                writeServiceFile(serviceFile, bindAddress.getHostAddress(), server.getListeningPort(), secret);
+            }
         } catch (IOException | RuntimeException e) {
             // A driver waiting for the conn-info file learns at once why, instead of timing out.
             if (connInfoPath != null && !connInfoPath.isEmpty()) {
@@ -99,6 +110,13 @@ public final class Py4jGateway implements Gateway {
 
     @Deactivate
     void deactivate() {
+        if (serviceFile != null) {
+            try {
+                Files.deleteIfExists(serviceFile);
+            } catch (IOException e) {
+                LOG.warning("could not remove " + serviceFile + ": " + e);
+            }
+        }
         server.shutdown();
         sideChannel.close();
         entryPoint.closeAll();
@@ -139,6 +157,24 @@ public final class Py4jGateway implements Gateway {
         try (OutputStream out = Files.newOutputStream(temp)) {
             out.write(buffer.array());
         }
+        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /**
+     * Writes {@code {"host":…,"port":…,"pid":…,"secret":…}} on one line to a file only its owner can read, through a
+     * temp file renamed onto the path, so a reader never sees half of it.
+     */
+    static void writeServiceFile(Path target, String host, int port, String secret) throws IOException {
+        JsonObject info = new JsonObject();
+        info.addProperty("host", host);
+        info.addProperty("port", port);
+        info.addProperty("pid", ProcessHandle.current().pid());
+        info.addProperty("secret", secret);
+        Path dir = target.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path temp = Files.createTempFile(dir, ".gateway", ".tmp",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(temp, info + "\n");
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 

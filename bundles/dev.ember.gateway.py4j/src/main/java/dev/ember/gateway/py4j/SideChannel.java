@@ -34,6 +34,9 @@ import dev.ember.api.JobHandle;
  * {@link Frames#END_OF_DATA}; answered by the dataset id.</li>
  * <li>{@code {"op":"blob","session":S}} followed by one frame; answered by the blob id.</li>
  * <li>{@code {"op":"broadcast","session":S,"id":B}} followed by one frame (the pickled value); answered by B.</li>
+ * <li>{@code {"op":"attach","session":S}}: answered by {@code 0}; the driver then keeps the connection open for the
+ * life of its session. When it closes (the driver stopped, crashed or was killed), the session is closed: its jobs
+ * are cancelled and everything it held is freed.</li>
  * <li>{@code {"op":"results","session":S,"job":J}}: answered, per requested partition, by its frames and
  * {@code END_OF_DATA}, then the job's accumulator update frames and {@code END_OF_DATA}, then
  * {@link Frames#END_OF_STREAM}; or at any point by {@link Frames#EXCEPTION} and a JSON frame
@@ -136,6 +139,18 @@ final class SideChannel implements AutoCloseable {
                 out.writeInt(broadcastId);
             }
             case "results" -> streamResults(session, Json.integer(request, "job", "results request"), out);
+            case "attach" -> {
+                out.writeInt(0);
+                out.flush();
+                // Nothing more is sent on this connection; its end is the signal.
+                while (in.read() >= 0) {
+                    // Ignore anything the driver sends.
+                }
+                if (sessions.containsKey(session.id())) {
+                    LOG.info("driver of session " + session.id() + " disconnected; closing its session");
+                    session.stop();
+                }
+            }
             default -> sendError(out, "SETUP", "unknown side socket operation '" + op + "'");
         }
     }

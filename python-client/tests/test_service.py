@@ -1,0 +1,130 @@
+"""Ember as a long-running service: start, status and stop, several clients at once, and a killed client's session
+freed while the others go on."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from conftest import EMBER_DIST, StartDriver, driver_result
+from ember.java_gateway import connect
+
+
+def ember(home: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(home / "bin" / "ember"), *args], capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture()
+def service(tmp_path: Path) -> Iterator[tuple[Path, dict]]:
+    home = tmp_path / "ember"
+    shutil.copytree(EMBER_DIST, home, symlinks=True)
+    proc = subprocess.Popen([str(home / "bin" / "ember"), "start"], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    info_file = home / "run" / "gateway.json"
+    deadline = time.monotonic() + 30
+    while not info_file.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert info_file.exists(), (home / "logs" / "ember.log").read_text() if (home / "logs").exists() else "no log"
+    try:
+        yield home, json.loads(info_file.read_text())
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def sessions_open(info: dict) -> int:
+    gateway, entry = connect(info["port"], info["secret"])
+    try:
+        return json.loads(entry.status())["sessions"]
+    finally:
+        gateway.close()
+
+
+def test_start_status_stop(service: tuple[Path, dict]) -> None:
+    home, info = service
+    assert stat.S_IMODE((home / "run" / "gateway.json").stat().st_mode) == 0o600
+    status = ember(home, "status")
+    assert status.returncode == 0 and f"ember://127.0.0.1:{info['port']}" in status.stdout
+    assert "gateway listening" in (home / "logs" / "ember.log").read_text()
+    stopped = ember(home, "stop")
+    assert stopped.returncode == 0, stopped.stderr
+    assert not (home / "run" / "gateway.json").exists()
+    assert ember(home, "status").returncode == 3
+    assert not Path(f"/proc/{info['pid']}").exists() or "zombie" in Path(f"/proc/{info['pid']}/status").read_text(
+    ).lower()
+
+
+def test_two_clients_run_at_once_and_a_killed_client_frees_its_session(service: tuple[Path, dict],
+                                                                      start_driver: StartDriver,
+                                                                      tmp_path: Path) -> None:
+    home, info = service
+    env = {"EMBER_HOME": str(home), "EMBER_GATEWAY": f"127.0.0.1:{info['port']}"}
+    steady = start_driver("""
+        import time
+        from ember import SparkContext
+        sc = SparkContext(appName="steady")
+        def slow(x):
+            time.sleep(0.002)
+            return x * x
+        total = sc.parallelize(list(range(3000)), 30).map(slow).sum()
+        report({"total": total})
+    """, env=env)
+    started = tmp_path / "victim-started"
+    victim = start_driver(f"""
+        import time
+        from pathlib import Path
+        from ember import SparkContext
+        sc = SparkContext(appName="victim")
+        def endless(x):
+            Path({str(started)!r}).touch()
+            time.sleep(600)
+            return x
+        sc.parallelize(list(range(8)), 8).map(endless).collect()
+    """, env=env)
+    deadline = time.monotonic() + 60
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert started.exists(), victim.output_text()
+    assert sessions_open(info) == 2
+    victim.proc.send_signal(signal.SIGKILL)
+    victim.proc.wait()
+    freed = False
+    while time.monotonic() < deadline and not freed:
+        freed = sessions_open(info) <= 1
+        time.sleep(0.2)
+    assert freed, "the killed client's session was not closed"
+    steady.proc.wait(timeout=120)
+    result = driver_result(subprocess.CompletedProcess([], steady.proc.returncode, steady.output_text(), ""))
+    assert result["total"] == sum(x * x for x in range(3000))
+    deadline = time.monotonic() + 30
+    while sessions_open(info) != 0 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert sessions_open(info) == 0
+
+
+def test_a_client_with_a_wrong_secret_is_refused(service: tuple[Path, dict], run_driver) -> None:
+    home, info = service
+    proc = run_driver(f"""
+        from ember import SparkContext
+        from ember.errors import EmberAuthError
+        try:
+            SparkContext("ember://127.0.0.1:{info['port']}", "intruder")
+            report("connected")
+        except EmberAuthError as e:
+            report("refused: " + str(e))
+    """, env={"EMBER_HOME": str(home), "EMBER_SECRET": "not-the-secret"})
+    assert driver_result(proc).startswith("refused: ")
