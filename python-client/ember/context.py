@@ -21,6 +21,7 @@ from ember.conf import SparkConf
 from ember.errors import EmberError, SparkJobError
 from ember.java_gateway import Launched, Remote, SideChannel, connect, find_home, find_secret
 from ember.plan import PlanBuilder
+from ember.progress import ConsoleProgressBar, JobTracker, StatusTracker
 from ember.shared import (COMPLEX_ACCUMULATOR_PARAM, FLOAT_ACCUMULATOR_PARAM, INT_ACCUMULATOR_PARAM, Accumulator,
                           AccumulatorParam, Broadcast)
 
@@ -88,6 +89,10 @@ class SparkContext:
             self._broadcast_values: dict[int, Any] = {}
             self._broadcasts: set[int] = set()  # Broadcast ids whose value the engine holds now.
             self._local = threading.local()
+            self._tracker = JobTracker()
+            self._progress_bar = ConsoleProgressBar(self._tracker) if self._show_progress() else None
+            # Events cost a little per task, so they flow only while someone watches.
+            self._track_jobs = self._progress_bar is not None
             self._start()
             SparkContext._active_spark_context = self
         atexit.register(self.stop)
@@ -117,6 +122,19 @@ class SparkContext:
         except BaseException:
             self._launched.close()
             raise
+
+    def _show_progress(self) -> bool:
+        """spark.ui.showConsoleProgress decides; unset, the bar shows when stderr is a terminal."""
+        setting = self._conf.get("spark.ui.showConsoleProgress")
+        if setting is not None:
+            return setting.strip().lower() == "true"
+        return sys.stderr.isatty()
+
+    def statusTracker(self) -> StatusTracker:
+        """PySpark's status API. Jobs report their events to the driver once a tracker (or the console bar) asks
+        for them, so it knows the jobs started from its creation on."""
+        self._track_jobs = True
+        return StatusTracker(self._tracker)
 
     def _python_exec(self) -> str:
         return (self._conf.get("spark.pyspark.python") or os.environ.get("PYSPARK_PYTHON") or sys.executable)
@@ -396,17 +414,33 @@ class SparkContext:
         for bid in builder.broadcasts:
             if bid not in self._broadcasts and bid in self._broadcast_values:
                 self._upload_broadcast(bid)  # Unpersisted earlier, used again.
+        watching = self._track_jobs
         try:
-            job_id = self._session.submitJob(json.dumps(plan))
+            job_id = self._session.submitJob(json.dumps(plan), watching)
         except Py4JJavaError as e:
             raise SparkJobError(f"the gateway refused the job: {e.java_exception.getMessage()}") from None
+        self._tracker.started(job_id, plan["jobGroup"])
+        bar = self._progress_bar
+
+        def on_progress(event: dict) -> None:
+            self._tracker.on_event(event)
+            if bar is not None:
+                bar.update(job_id, force=event["event"] == "stageStart")
+
+        succeeded = False
         try:
-            for frames in self._side.results(job_id, self._merge_accumulator_updates):
+            for frames in self._side.results(job_id, self._merge_accumulator_updates,
+                                             on_progress if watching else None):
                 yield from ser.load_records(frames)
+            succeeded = True
         except KeyboardInterrupt:
             # Ctrl-C: stop the job's tasks (their workers are killed and replaced), then let the interrupt go on.
             self._session.cancelJob(job_id)
             raise
+        finally:
+            self._tracker.finished(job_id, succeeded)
+            if bar is not None:
+                bar.clear()
 
     def _check_running(self) -> None:
         if self._stopped:

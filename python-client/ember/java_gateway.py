@@ -257,9 +257,11 @@ class SideChannel:
             _raise_remote(infile)
         return sock
 
-    def results(self, job_id: int, on_accumulator_updates: Callable[[list[bytes]], None]) -> Iterator[list[bytes]]:
+    def results(self, job_id: int, on_accumulator_updates: Callable[[list[bytes]], None],
+                on_progress: Optional[Callable[[dict], None]] = None) -> Iterator[list[bytes]]:
         """Yields each requested partition's frames in order, then hands the job's accumulator updates to
-        ``on_accumulator_updates``; raises if the job failed."""
+        ``on_accumulator_updates``; raises if the job failed. With ``on_progress``, the job's events are pushed
+        and handed to it as they come."""
         with self._request({"op": "results", "job": job_id}) as (infile, outfile):
             outfile.flush()
             sections: list[list[bytes]] = []
@@ -277,6 +279,10 @@ class SideChannel:
                 elif length == ser.END_OF_STREAM:
                     on_accumulator_updates(sections.pop() if sections else [])
                     return
+                elif length == ser.PROGRESS:
+                    event = json.loads(ser.read_frame(infile))
+                    if on_progress is not None:
+                        on_progress(event)
                 elif length == ser.EXCEPTION:
                     _raise_remote(infile)
                 else:

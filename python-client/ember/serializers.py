@@ -17,8 +17,9 @@ EXCEPTION = -2
 TIMING = -3
 END_OF_STREAM = -4
 NULL = -5
+PROGRESS = -6  # In a result stream only: a JSON progress event follows.
 
-LOWEST_CONTROL_CODE = NULL
+LOWEST_CONTROL_CODE = PROGRESS
 # The largest frame either side accepts: well above any batch, and below what the JVM can allocate.
 MAX_FRAME_BYTES = 1 << 30
 

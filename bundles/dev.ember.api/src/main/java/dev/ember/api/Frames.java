@@ -19,6 +19,8 @@ public final class Frames {
     public static final int END_OF_STREAM = -4;
     /** A null value. */
     public static final int NULL = -5;
+    /** In a result stream: followed by one UTF-8 JSON frame with a progress event for the driver. */
+    public static final int PROGRESS = -6;
 
     private Frames() {
     }

@@ -8,13 +8,18 @@ import java.util.function.Consumer;
 import dev.ember.api.EngineSession;
 import dev.ember.api.JobHandle;
 import dev.ember.api.JobListener;
+import dev.ember.api.JobPlan;
 
 /** One Python driver's handle on its engine session, as seen through Py4J. */
 public final class DriverSession {
 
     private final EngineSession session;
     private final Consumer<String> onStop;
-    private final Map<Integer, JobHandle> jobs = new ConcurrentHashMap<>();
+    /** A job whose results the side socket has not streamed yet, with its events (or null) and partitions. */
+    record SubmittedJob(JobHandle handle, ProgressEvents events, int[] partitions) {
+    }
+
+    private final Map<Integer, SubmittedJob> jobs = new ConcurrentHashMap<>();
     private final Map<Integer, byte[]> blobs = new ConcurrentHashMap<>();
     private final AtomicInteger blobIds = new AtomicInteger();
 
@@ -32,20 +37,24 @@ public final class DriverSession {
     }
 
     /**
-     * Starts the job a JSON plan describes and returns its id; the results are read from the side socket.
+     * Starts the job a JSON plan describes and returns its id; the results (and, {@code withEvents}, the job's
+     * progress events) are read from the side socket.
      *
      * @throws IllegalArgumentException if the plan is malformed, with a message naming the field
      */
-    public int submitJob(String planJson) {
-        JobHandle job = session.submit(PlanParser.parse(planJson, blobs::remove), JobListener.NONE);
-        jobs.put(job.jobId(), job);
+    public int submitJob(String planJson, boolean withEvents) {
+        JobPlan plan = PlanParser.parse(planJson, blobs::remove);
+        // Events cost a little per task; a driver that does not show or track progress goes without them.
+        ProgressEvents events = withEvents ? new ProgressEvents(plan.resultStage().id()) : null;
+        JobHandle job = session.submit(plan, events == null ? JobListener.NONE : events);
+        jobs.put(job.jobId(), new SubmittedJob(job, events, plan.partitions()));
         return job.jobId();
     }
 
     public void cancelJob(int jobId) {
-        JobHandle job = jobs.remove(jobId);
+        SubmittedJob job = jobs.remove(jobId);
         if (job != null) {
-            job.cancel("cancelled by the driver");
+            job.handle().cancel("cancelled by the driver");
         }
         session.cancelJob(jobId, "cancelled by the driver");
     }
@@ -75,8 +84,8 @@ public final class DriverSession {
     }
 
     public void stop() {
-        for (JobHandle job : jobs.values()) {
-            job.cancel("the driver stopped its context");
+        for (SubmittedJob job : jobs.values()) {
+            job.handle().cancel("the driver stopped its context");
         }
         jobs.clear();
         blobs.clear();
@@ -96,7 +105,7 @@ public final class DriverSession {
     }
 
     /** Hands a job's results to the side socket once; the job is forgotten after that. */
-    JobHandle takeJob(int jobId) {
+    SubmittedJob takeJob(int jobId) {
         return jobs.remove(jobId);
     }
 }

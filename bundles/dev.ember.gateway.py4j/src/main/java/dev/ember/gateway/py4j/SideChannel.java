@@ -38,7 +38,8 @@ import dev.ember.api.JobHandle;
  * life of its session. When it closes (the driver stopped, crashed or was killed), the session is closed: its jobs
  * are cancelled and everything it held is freed.</li>
  * <li>{@code {"op":"results","session":S,"job":J}}: answered, per requested partition, by its frames and
- * {@code END_OF_DATA}, then the job's accumulator update frames and {@code END_OF_DATA}, then
+ * {@code END_OF_DATA} (for a job submitted with events, preceded by {@link Frames#PROGRESS} event frames as tasks
+ * start and end), then the job's accumulator update frames and {@code END_OF_DATA}, then
  * {@link Frames#END_OF_STREAM}; or at any point by {@link Frames#EXCEPTION} and a JSON frame
  * {@code {"kind":…,"message":…}}.</li>
  * </ul>
@@ -157,13 +158,27 @@ final class SideChannel implements AutoCloseable {
 
     private static void streamResults(DriverSession session, int jobId, DataOutputStream out)
             throws IOException, InterruptedException {
-        JobHandle job = session.takeJob(jobId);
-        if (job == null) {
+        DriverSession.SubmittedJob submitted = session.takeJob(jobId);
+        if (submitted == null) {
             sendError(out, "SETUP", "job " + jobId + " is unknown or its results were already read");
             return;
         }
+        JobHandle job = submitted.handle();
+        ProgressEvents events = submitted.events();
+        boolean sentJobEnd = false;
+        int[] partitions = submitted.partitions();
         try {
             for (int position = 0; position < job.resultCount(); position++) {
+                // Until this partition is done, pass the job's events on as they come (every task end is one).
+                while (events != null && !events.isResultReady(partitions[position]) && !events.hasEnded()) {
+                    JsonObject event = events.poll();
+                    if (event == null) {
+                        out.flush(); // Only before waiting: a burst of events goes out in one write.
+                        event = events.take();
+                    }
+                    sentJobEnd |= sendEvent(out, event);
+                }
+                sentJobEnd |= sendPendingEvents(out, events);
                 List<byte[]> frames = job.awaitResult(position);
                 for (byte[] frame : frames) {
                     out.writeInt(frame.length);
@@ -172,7 +187,12 @@ final class SideChannel implements AutoCloseable {
                 out.writeInt(Frames.END_OF_DATA);
                 job.releaseResult(position);
             }
-            for (byte[] update : job.awaitAccumulatorUpdates()) {
+            List<byte[]> updates = job.awaitAccumulatorUpdates();
+            // The job's last events may still be on their way; its end event is always the last one.
+            while (events != null && !sentJobEnd) {
+                sentJobEnd = sendEvent(out, events.take());
+            }
+            for (byte[] update : updates) {
                 out.writeInt(update.length);
                 out.write(update);
             }
@@ -185,6 +205,26 @@ final class SideChannel implements AutoCloseable {
             job.cancel("the driver closed the result stream");
             throw e;
         }
+    }
+
+    /** Sends the events queued now; true if the job's end was among them. */
+    private static boolean sendPendingEvents(DataOutputStream out, ProgressEvents events) throws IOException {
+        boolean jobEnd = false;
+        if (events != null) {
+            for (JsonObject event = events.poll(); event != null; event = events.poll()) {
+                jobEnd |= sendEvent(out, event);
+            }
+        }
+        return jobEnd;
+    }
+
+    /** Sends one event; true if it was the job's end. */
+    private static boolean sendEvent(DataOutputStream out, JsonObject event) throws IOException {
+        byte[] bytes = event.toString().getBytes(StandardCharsets.UTF_8);
+        out.writeInt(Frames.PROGRESS);
+        out.writeInt(bytes.length);
+        out.write(bytes);
+        return ProgressEvents.isJobEnd(event);
     }
 
     private static List<byte[]> readSection(DataInputStream in) throws IOException {
