@@ -237,7 +237,10 @@ class SparkContext:
         frames = [ser.dumps_batch(data[j:j + batch]) for j in range(0, len(data), batch)]
         partitions = [frames[i * len(frames) // num_slices:(i + 1) * len(frames) // num_slices]
                       for i in range(num_slices)]
-        dataset_id = self._side.store(partitions)
+        try:
+            dataset_id = self._side.store(partitions)
+        except (OSError, EOFError) as e:
+            raise self._connection_lost(e) from e
         rdd = RDD(self, RDD.SOURCE, num_slices, segment={"kind": "dataset", "id": dataset_id})
         self._on_release(rdd, "dropDataset", dataset_id)
         return rdd
@@ -407,7 +410,10 @@ class SparkContext:
     def _run(self, rdd: "RDD", partitions: Optional[Iterable[int]] = None) -> Iterable[Any]:
         """Runs a job for ``rdd`` and yields its records as they stream back, partition by partition."""
         self._check_running()
-        self._release_pending()
+        try:
+            self._release_pending()
+        except Py4JError as e:
+            raise self._connection_lost(e) from e
         wanted = list(range(rdd.getNumPartitions()) if partitions is None else partitions)
         builder = PlanBuilder(self)
         plan = builder.build(rdd, wanted, getattr(self._local, "job_group", None))
@@ -419,6 +425,8 @@ class SparkContext:
             job_id = self._session.submitJob(json.dumps(plan), watching)
         except Py4JJavaError as e:
             raise SparkJobError(f"the gateway refused the job: {e.java_exception.getMessage()}") from None
+        except Py4JError as e:
+            raise self._connection_lost(e) from e
         self._tracker.started(job_id, plan["jobGroup"])
         bar = self._progress_bar
 
@@ -437,10 +445,23 @@ class SparkContext:
             # Ctrl-C: stop the job's tasks (their workers are killed and replaced), then let the interrupt go on.
             self._session.cancelJob(job_id)
             raise
+        except (OSError, EOFError) as e:
+            if isinstance(e, ser.ProtocolError):
+                raise
+            raise self._connection_lost(e) from e
         finally:
             self._tracker.finished(job_id, succeeded)
             if bar is not None:
                 bar.clear()
+
+    def _connection_lost(self, cause: BaseException) -> EmberError:
+        """The error for a gateway that stopped answering: the JVM's death, or a gateway restart."""
+        if not self._launched.alive():
+            return EmberError(self._launched.death_report())
+        return EmberError(
+            f"Lost the connection to the Ember gateway on {self._launched.host}:{self._launched.port}: the gateway "
+            f"restarted or stopped ({type(cause).__name__}). This context's session is gone; create a new "
+            f"SparkContext (a restarted service publishes its new port in run/gateway.json).")
 
     def _check_running(self) -> None:
         if self._stopped:

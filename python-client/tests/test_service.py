@@ -128,3 +128,65 @@ def test_a_client_with_a_wrong_secret_is_refused(service: tuple[Path, dict], run
             report("refused: " + str(e))
     """, env={"EMBER_HOME": str(home), "EMBER_SECRET": "not-the-secret"})
     assert driver_result(proc).startswith("refused: ")
+
+
+
+def test_restarting_the_gateway_bundle_drops_clients_clearly_and_takes_new_ones(tmp_path: Path,
+                                                                              start_driver: StartDriver) -> None:
+    from test_distribution import ShellSession, bundle_line
+
+    home = tmp_path / "ember"
+    shutil.copytree(EMBER_DIST, home, symlinks=True)
+    info_file = home / "run" / "gateway.json"
+    ready, restarted = tmp_path / "ready", tmp_path / "restarted"
+    os.environ["EMBER_GATEWAY_FILE"] = str(info_file)  # what 'bin/ember start' sets; here with a shell to drive
+    try:
+        shell = ShellSession(home)
+    finally:
+        del os.environ["EMBER_GATEWAY_FILE"]
+    try:
+        listing = shell.poll_command("lb", lambda text: "Active" in bundle_line(text, "Ember Py4J gateway")
+                                     and info_file.exists())
+        gateway_id = bundle_line(listing, "Ember Py4J gateway").split("|")[0].strip()
+        first = json.loads(info_file.read_text())
+        driver = start_driver(f"""
+            import json, time
+            from pathlib import Path
+            from ember import SparkContext
+            from ember.errors import EmberError
+            info = Path({str(info_file)!r})
+            sc = SparkContext("ember://127.0.0.1:{first['port']}", "before")
+            before = sc.parallelize(list(range(10)), 2).sum()
+            Path({str(ready)!r}).touch()
+            while not Path({str(restarted)!r}).exists():
+                time.sleep(0.05)
+            try:
+                sc.parallelize(list(range(10)), 2).sum()
+                outcome = "still worked"
+            except EmberError as e:
+                outcome = str(e)
+            sc.stop()
+            port = json.loads(info.read_text())["port"]
+            sc = SparkContext(f"ember://127.0.0.1:{{port}}", "after")
+            after = sc.parallelize(list(range(10)), 2).sum()
+            sc.stop()
+            report({{"before": before, "outcome": outcome, "after": after, "port": port}})
+        """, env={"EMBER_HOME": str(home)})
+        deadline = time.monotonic() + 60
+        while not ready.exists() and time.monotonic() < deadline and driver.proc.poll() is None:
+            time.sleep(0.05)
+        assert ready.exists(), driver.output_text()
+        shell.send(f"stop {gateway_id}")
+        shell.send(f"start {gateway_id}")
+        while time.monotonic() < deadline:
+            if info_file.exists() and json.loads(info_file.read_text())["port"] != first["port"]:
+                break
+            time.sleep(0.05)
+        restarted.touch()
+        driver.proc.wait(timeout=60)
+        result = driver_result(subprocess.CompletedProcess([], driver.proc.returncode, driver.output_text(), ""))
+        assert result["before"] == 45 and result["after"] == 45
+        assert "gateway restarted or stopped" in result["outcome"], result["outcome"]
+        assert result["port"] != first["port"]
+    finally:
+        shell.close()
