@@ -229,8 +229,9 @@ public final class Main {
     }
 
     /**
-     * Libraries and ConfigAdmin first (FileInstall waits on its first scan if ConfigAdmin comes later), then SCR and
-     * FileInstall, Ember's own bundles, and the shell last so its prompt appears once Ember is up.
+     * Libraries and ConfigAdmin first (FileInstall waits on its first scan if ConfigAdmin comes later), then SCR,
+     * Ember's own bundles with the gateway last among them, then FileInstall, and the shell last so its prompt
+     * appears once Ember is up.
      */
     static int startOrder(Bundle bundle) {
         String name = bundle.getSymbolicName() == null ? "" : bundle.getSymbolicName();
@@ -241,7 +242,9 @@ public final class Main {
             return 2;
         }
         if (name.equals("org.apache.felix.fileinstall")) {
-            return 3;
+            // After the gateway: the launcher has put conf/ into ConfigAdmin already, and FileInstall's first
+            // scan of load/ and conf/ need not delay the moment drivers can connect.
+            return 6;
         }
         if (name.equals("dev.ember.gateway.py4j")) {
             // Last of Ember's: once drivers can connect, the engine's transport and codecs are in place.
@@ -251,7 +254,7 @@ public final class Main {
             return 4;
         }
         if (name.startsWith("org.apache.felix.gogo")) {
-            return 6;
+            return 7;
         }
         return 0;
     }

@@ -43,7 +43,9 @@ import dev.ember.api.WorkerTransport;
  * filter in {@code dev.ember.engine.cfg} selects) and every installed {@link Codec}; both may come and go while the
  * engine runs, and each new task uses what is bound at the moment it starts.
  */
-@Component(configurationPid = "dev.ember.engine")
+// Immediate: the engine holds sessions, shuffles and workers, so it must not be disposed of when its last consumer
+// (the gateway, say, being restarted) lets go of it.
+@Component(immediate = true, configurationPid = "dev.ember.engine")
 @Designate(ocd = EmberEngine.Config.class)
 public final class EmberEngine implements Engine {
 

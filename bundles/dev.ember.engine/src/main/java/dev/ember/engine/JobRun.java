@@ -343,11 +343,15 @@ final class JobRun implements JobHandle {
                 if (output.accumulatorUpdates() != null) {
                     accumulatorUpdates.add(output.accumulatorUpdates());
                 }
-                remaining--;
                 stageTasksDone++;
                 JobRun.this.notifyAll();
             }
+            // Before the task counts towards the end of its stage, so listeners see it end before the stage does.
             listener.onTaskEnd(jobId, stage.id(), partition, true);
+            synchronized (JobRun.this) {
+                remaining--;
+                JobRun.this.notifyAll();
+            }
         }
     }
 
