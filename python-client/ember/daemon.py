@@ -69,13 +69,34 @@ def _recv_exactly(conn: socket.socket, length: int) -> bytes:
     return data
 
 
+def _report_exits(_signum: int, _frame: object) -> None:
+    """Collects forked workers that ended and says how, when it was not a clean exit: the JVM keeps the daemon's
+    last output lines for the report of the task that was running there."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        if os.WIFSIGNALED(status):
+            number = os.WTERMSIG(status)
+            try:
+                name = signal.Signals(number).name
+            except ValueError:
+                name = "unknown signal"
+            print(f"ember.daemon: worker {pid} was killed by signal {number} ({name})", file=sys.stderr, flush=True)
+        elif os.WIFEXITED(status) and os.WEXITSTATUS(status) != 0:
+            print(f"ember.daemon: worker {pid} exited with code {os.WEXITSTATUS(status)}", file=sys.stderr,
+                  flush=True)
+
+
 def main() -> None:
     transport = os.environ["EMBER_DAEMON_TRANSPORT"]
     secret = os.environ["EMBER_WORKER_SECRET"].encode("utf-8")
     listener, address = _listen(transport)
     print(address, flush=True)
-    # Children are reaped by the kernel; the JVM watches their pids itself.
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    signal.signal(signal.SIGCHLD, _report_exits)
     stdin = sys.stdin.buffer
     while True:
         ready, _, _ = select.select([listener, stdin], [], [])

@@ -81,3 +81,27 @@ def test_an_rdd_used_inside_a_function_gets_the_spark_5063_message(sc: SparkCont
         sc.parallelize([1], 1).map(lambda x: inner.count()).collect()
     with pytest.raises(pickle.PicklingError, match="SPARK-5063"):
         sc.parallelize([1], 1).map(lambda x: sc.defaultParallelism).collect()
+
+
+def test_a_crashed_worker_is_reported_with_its_signal_and_an_exiting_one_with_its_code(run_driver,
+                                                                                    result_of) -> None:
+    proc = run_driver("""
+        import os, signal
+        from ember import SparkConf, SparkContext, SparkJobError
+        sc = SparkContext("local[2]", "crashes", conf=SparkConf().set("spark.task.maxFailures", "2"))
+        reports = {}
+        for name, crash in [("segv", lambda x: os.kill(os.getpid(), signal.SIGSEGV)), ("exit", lambda x: os._exit(3))]:
+            try:
+                sc.parallelize([1], 1).map(crash).collect()
+                reports[name] = "no error"
+            except SparkJobError as e:
+                reports[name] = str(e)
+        reports["after"] = sc.parallelize(list(range(5)), 2).sum()
+        sc.stop()
+        report(reports)
+    """)
+    reports = result_of(proc)
+    assert "killed by signal 11 (SIGSEGV)" in reports["segv"] and "partition 0" in reports["segv"]
+    assert "Fatal Python error: Segmentation fault" in reports["segv"]  # faulthandler's stack from the worker
+    assert "exited with code 3" in reports["exit"]
+    assert reports["after"] == 10

@@ -293,7 +293,7 @@ final class JobRun implements JobHandle {
                     lastFailure = "failed in Python";
                 } catch (IOException | RuntimeException e) {
                     track(worker, false);
-                    String tail = worker.channel.stderrTail();
+                    String tail = outputAfterLoss(worker);
                     engine.pool().release(worker, false);
                     if (engine.pool().isRetired(worker.transport)) {
                         // Its transport was swapped out under it: not the task's fault, so it does not count.
@@ -301,7 +301,8 @@ final class JobRun implements JobHandle {
                         continue;
                     }
                     lastFailure = "worker (pid " + worker.channel.pid() + ", transport " + worker.transport.name()
-                            + ") was lost: " + e + (tail.isEmpty() ? "" : "\nits last output:\n" + tail);
+                            + ") was lost: " + e + causeIn(tail, worker.channel.pid())
+                            + (tail.isEmpty() ? "" : "\nits last output:\n" + tail);
                     LOG.log(System.Logger.Level.WARNING, "job {0} stage {1} partition {2} attempt {3}: {4}", jobId,
                             stage.id(), partition, attempt, lastFailure);
                 }
@@ -353,6 +354,36 @@ final class JobRun implements JobHandle {
                 JobRun.this.notifyAll();
             }
         }
+    }
+
+    /**
+     * The worker's last output, waiting a moment for the line that says how it ended: that report (from its
+     * daemon) races with the broken connection that told us it was gone.
+     */
+    private static String outputAfterLoss(PooledWorker worker) {
+        String tail = worker.channel.stderrTail();
+        for (int i = 0; i < 20 && causeIn(tail, worker.channel.pid()).isEmpty(); i++) {
+            try {
+                Thread.sleep(15);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            tail = worker.channel.stderrTail();
+        }
+        return tail;
+    }
+
+    /** The line of a worker's output that says how it ended (its daemon reports signals and exit codes). */
+    private static String causeIn(String output, long pid) {
+        String marker = "worker " + pid + " ";
+        String cause = "";
+        for (String line : output.split("\n")) {
+            if (line.contains(marker) && (line.contains("signal") || line.contains("exit"))) {
+                cause = line.substring(line.indexOf(marker));
+            }
+        }
+        return cause.isEmpty() ? "" : " (" + cause + ")";
     }
 
     private Iterable<byte[]> inputOf(StagePlan stage, int partition) {

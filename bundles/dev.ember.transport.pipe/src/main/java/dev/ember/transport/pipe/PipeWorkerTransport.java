@@ -43,6 +43,14 @@ public final class PipeWorkerTransport implements WorkerTransport {
                 false);
         OutputTail stderr = new OutputTail(process.getErrorStream(), "[python " + process.pid() + "] ",
                 "ember-pipe-stderr-" + process.pid());
+        process.onExit().thenAccept(ended -> {
+            int code = ended.exitValue();
+            if (code > 128) {
+                stderr.note("worker " + ended.pid() + " was killed by signal " + (code - 128));
+            } else if (code != 0) {
+                stderr.note("worker " + ended.pid() + " exited with code " + code);
+            }
+        });
         InputStream fromWorker = process.getInputStream();
         OutputStream toWorker = process.getOutputStream();
         try {

@@ -53,6 +53,16 @@ public final class OutputTail {
         return firstLine;
     }
 
+    /** Adds a line of the JVM's own about the process, such as how it ended. */
+    public void note(String line) {
+        synchronized (tail) {
+            if (tail.size() == LINES) {
+                tail.removeFirst();
+            }
+            tail.addLast(line);
+        }
+    }
+
     public String lines() {
         synchronized (tail) {
             return String.join("\n", tail);
