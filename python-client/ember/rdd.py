@@ -777,20 +777,19 @@ class RDD:
         return self.getNumPartitions() == 0 or len(self.take(1)) == 0
 
     def takeOrdered(self, num: int, key: Optional[Callable[[Any], Any]] = None) -> list:
-        if num < 0:
-            raise ValueError("top N cannot be negative.")
-        if num == 0 or self.getNumPartitions() == 0:
-            return []
-        return self.mapPartitions(lambda it: [heapq.nsmallest(num, it, key)]).reduce(
-            lambda a, b: heapq.nsmallest(num, a + b, key))
+        return self._select(num, key, heapq.nsmallest)
 
     def top(self, num: int, key: Optional[Callable[[Any], Any]] = None) -> list:
+        return self._select(num, key, heapq.nlargest)
+
+    def _select(self, num: int, key: Optional[Callable[[Any], Any]],
+                pick: Callable[..., list]) -> list:
+        """The ``num`` records ``pick`` (heapq.nsmallest or nlargest) chooses: per partition, then across them."""
         if num < 0:
             raise ValueError("top N cannot be negative.")
         if num == 0 or self.getNumPartitions() == 0:
             return []
-        return self.mapPartitions(lambda it: [heapq.nlargest(num, it, key)]).reduce(
-            lambda a, b: heapq.nlargest(num, a + b, key))
+        return self.mapPartitions(lambda it: [pick(num, it, key)]).reduce(lambda a, b: pick(num, a + b, key))
 
     def takeSample(self, withReplacement: bool, num: int, seed: Optional[int] = None) -> list:
         if num < 0:

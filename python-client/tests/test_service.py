@@ -62,7 +62,7 @@ def test_start_status_stop(service: tuple[Path, dict]) -> None:
     assert "gateway listening" in (home / "logs" / "ember.log").read_text()
     stopped = ember(home, "stop")
     assert stopped.returncode == 0, stopped.stderr
-    assert not (home / "run" / "gateway.json").exists()
+    assert not (home / "run" / "gateway.json").exists(), stopped.stdout + stopped.stderr
     assert ember(home, "status").returncode == 3
     assert not Path(f"/proc/{info['pid']}").exists() or "zombie" in Path(f"/proc/{info['pid']}/status").read_text(
     ).lower()

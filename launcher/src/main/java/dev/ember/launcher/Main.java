@@ -61,6 +61,9 @@ public final class Main {
         trace("main");
         Path home = distributionHome();
         Launch launch = new Launch(home, interactive);
+        // Registered before the framework starts: a SIGTERM that arrives during the boot (say, right after the
+        // gateway published run/gateway.json) must still stop the framework cleanly.
+        Runtime.getRuntime().addShutdownHook(new Thread(launch::stop, "ember-shutdown"));
         try {
             launch.start();
         } catch (Exception e) {
@@ -73,7 +76,6 @@ public final class Main {
             launch.stop();
             System.exit(0);
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(launch::stop, "ember-shutdown"));
         if (exitOnStdinEof) {
             watchStdin(launch);
         }

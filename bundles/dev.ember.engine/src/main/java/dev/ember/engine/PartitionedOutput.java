@@ -94,26 +94,7 @@ final class PartitionedOutput {
 
     /** The frames of one bucket, read lazily from memory and spill files. */
     Iterable<byte[]> bucket(int bucket) {
-        return () -> new Iterator<>() {
-            private int run;
-            private Iterator<byte[]> frames = List.<byte[]>of().iterator();
-
-            @Override
-            public boolean hasNext() {
-                while (!frames.hasNext() && run < runs.size()) {
-                    frames = runs.get(run++).frames(bucket);
-                }
-                return frames.hasNext();
-            }
-
-            @Override
-            public byte[] next() {
-                if (!hasNext()) {
-                    throw new NoSuchElementException();
-                }
-                return frames.next();
-            }
-        };
+        return Concat.of(runs.size(), run -> runs.get(run).frames(bucket));
     }
 
     long bytesInMemory() {

@@ -1,9 +1,7 @@
 package dev.ember.engine;
 
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
-import java.util.NoSuchElementException;
 
 /**
  * Everything one stage wrote for later stages: a shuffle (one {@link PartitionedOutput} per map task, bucketed by
@@ -52,30 +50,12 @@ final class StoredOutputs {
         synchronized (this) {
             snapshot = byTask.clone();
         }
-        return () -> new Iterator<>() {
-            private int task;
-            private Iterator<byte[]> frames = List.<byte[]>of().iterator();
-
-            @Override
-            public boolean hasNext() {
-                while (!frames.hasNext() && task < snapshot.length) {
-                    PartitionedOutput output = snapshot[task++];
-                    if (output == null) {
-                        throw new IllegalStateException("output of task " + (task - 1) + " is missing");
-                    }
-                    frames = output.bucket(bucket).iterator();
-                }
-                return frames.hasNext();
+        return Concat.of(snapshot.length, task -> {
+            if (snapshot[task] == null) {
+                throw new IllegalStateException("output of task " + task + " is missing");
             }
-
-            @Override
-            public byte[] next() {
-                if (!hasNext()) {
-                    throw new NoSuchElementException();
-                }
-                return frames.next();
-            }
-        };
+            return snapshot[task].bucket(bucket).iterator();
+        });
     }
 
     /** The frames one task wrote to bucket 0: a cached partition. */
