@@ -28,9 +28,10 @@ TRANSPORTS = ["tcp", "uds", "pipe"]
 
 DRIVER = r'''
 import json, statistics, sys, time
-from ember import SparkContext
+from ember import SparkConf, SparkContext
 runs, collect_mb = int(sys.argv[1]), int(sys.argv[2])
-sc = SparkContext("local[2]", "bench-transports")
+# The collect brings a whole gigabyte to the driver on purpose.
+sc = SparkContext("local[2]", "bench-transports", conf=SparkConf().set("spark.driver.maxResultSize", "0"))
 def timed(action):
     start = time.perf_counter(); action(); return time.perf_counter() - start
 tiny = sc.parallelize(range(2000), 2000)

@@ -20,6 +20,7 @@ from ember import serializers as ser
 from ember.conf import SparkConf
 from ember.errors import EmberError, SparkJobError
 from ember.java_gateway import Launched, Remote, SideChannel, connect, find_home, find_secret
+from ember.merge import parse_memory
 from ember.plan import PlanBuilder
 from ember.progress import ConsoleProgressBar, JobTracker, StatusTracker
 from ember.shared import (COMPLEX_ACCUMULATOR_PARAM, FLOAT_ACCUMULATOR_PARAM, INT_ACCUMULATOR_PARAM, Accumulator,
@@ -437,8 +438,17 @@ class SparkContext:
 
         succeeded = False
         try:
+            limit = self._max_result_bytes()
+            received = 0
             for frames in self._side.results(job_id, self._merge_accumulator_updates,
                                              on_progress if watching else None):
+                received += sum(len(frame) for frame in frames)
+                if limit and received > limit:
+                    self._session.cancelJob(job_id)
+                    raise SparkJobError(
+                        f"Total size of serialized results ({received / 2**20:.1f} MiB so far) is bigger than "
+                        f"spark.driver.maxResultSize ({limit / 2**20:.1f} MiB): raise the setting, or bring less "
+                        f"to the driver (take, aggregate, or save the RDD to files)", "SETUP")
                 yield from ser.load_records(frames)
             succeeded = True
         except KeyboardInterrupt:
@@ -453,6 +463,10 @@ class SparkContext:
             self._tracker.finished(job_id, succeeded)
             if bar is not None:
                 bar.clear()
+
+    def _max_result_bytes(self) -> int:
+        """spark.driver.maxResultSize in bytes (default 1g); 0 means no limit, as in Spark."""
+        return parse_memory(self._conf.get("spark.driver.maxResultSize", "1g"))
 
     def _connection_lost(self, cause: BaseException) -> EmberError:
         """The error for a gateway that stopped answering: the JVM's death, or a gateway restart."""

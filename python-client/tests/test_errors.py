@@ -105,3 +105,21 @@ def test_a_crashed_worker_is_reported_with_its_signal_and_an_exiting_one_with_it
     assert "Fatal Python error: Segmentation fault" in reports["segv"]  # faulthandler's stack from the worker
     assert "exited with code 3" in reports["exit"]
     assert reports["after"] == 10
+
+
+def test_a_collect_larger_than_max_result_size_is_refused_naming_the_setting(run_driver, result_of) -> None:
+    proc = run_driver("""
+        from ember import SparkConf, SparkContext, SparkJobError
+        sc = SparkContext("local[2]", "big", conf=SparkConf().set("spark.driver.maxResultSize", "1m"))
+        try:
+            sc.parallelize([b"x" * 100_000] * 50, 5).collect()
+            outcome = "collected"
+        except SparkJobError as e:
+            outcome = str(e)
+        small = sc.parallelize([b"x" * 1000] * 50, 5).collect()
+        sc.stop()
+        report({"outcome": outcome, "small": len(small)})
+    """)
+    result = result_of(proc)
+    assert "spark.driver.maxResultSize" in result["outcome"] and "1.0 MiB" in result["outcome"]
+    assert result["small"] == 50
