@@ -108,6 +108,9 @@ class SparkContext:
             home = find_home(self._conf.get("spark.ember.home"))
             timeout = float(self._conf.get("spark.ember.startTimeout", "60"))
             self._launched = Launched(home, timeout)
+            # Worker prints go to the driver's stderr on a local master unless spark.ember.workerOutput=log.
+            if self._conf.get("spark.ember.workerOutput", "driver").lower() == "driver":
+                self._launched.forward_worker_output(sys.stderr)
         try:
             self._gateway, self._entry = connect(self._launched.port, self._launched.secret, self._launched.host)
             self._session = self._entry.openSession(json.dumps({

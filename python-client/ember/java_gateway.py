@@ -9,12 +9,14 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import struct
 import subprocess
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +29,8 @@ from ember import serializers as ser
 from ember.errors import EmberAuthError, EmberStartError, PythonException, SparkJobError, user_exception
 
 LOG_TAIL_LINES = 40
+# A line of the JVM's log that a worker printed during a task: "[python PID] [stage S partition P] text".
+_WORKER_LINE = re.compile(r"^\[python \d+\] (\[stage \d+ partition \d+\] .*?)\n?$")
 
 
 def find_home(configured: Optional[str] = None) -> Path:
@@ -100,6 +104,7 @@ class Launched:
         self.conn_info = self.workdir / "conn-info"
         self.log_path = self.workdir / "jvm.log"
         self.log_tail_after_close = ""
+        self._closed = False
         env = dict(os.environ)
         env["EMBER_CONN_INFO_PATH"] = str(self.conn_info)
         self._log = open(self.log_path, "wb")
@@ -147,6 +152,35 @@ class Launched:
         return (f"The Ember JVM exited with code {self.process.returncode}. "
                 f"Its last output:\n{self.log_tail()}")
 
+    def forward_worker_output(self, stream: IO[str]) -> None:
+        """Copies what user code prints in workers (lines the workers prefix with stage and partition) from the
+        JVM's log to ``stream``, as it appears."""
+        def follow() -> None:
+            try:
+                log = open(self.log_path, "r", encoding="utf-8", errors="replace")
+            except OSError:
+                return
+            with log:
+                pending = ""
+                while not self._closed:
+                    chunk = log.readline()
+                    if not chunk:
+                        time.sleep(0.05)
+                        continue
+                    pending += chunk
+                    if not pending.endswith("\n"):
+                        continue
+                    match = _WORKER_LINE.match(pending)
+                    pending = ""
+                    if match:
+                        try:
+                            stream.write(match.group(1) + "\n")
+                            stream.flush()
+                        except (OSError, ValueError):
+                            return
+
+        threading.Thread(target=follow, name="ember-worker-output", daemon=True).start()
+
     def log_tail(self) -> str:
         try:
             lines = self.log_path.read_text("utf-8", "replace").splitlines()
@@ -167,6 +201,7 @@ class Launched:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self._closed = True
         self._log.close()
         self.log_tail_after_close = self.log_tail()
         shutil.rmtree(self.workdir, ignore_errors=True)

@@ -49,6 +49,41 @@ class _Input:
             self._exhausted = True
 
 
+class _TaskOutput:
+    """Stands in for sys.stdout and sys.stderr in a worker: each line user code prints is prefixed with the stage
+    and partition of the task, so the driver (which forwards worker output) can say where it came from. Lines go
+    out whole, one write each, so workers sharing an output pipe never interleave within a line."""
+
+    prefix = ""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self._pending = ""
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        if "\n" in self._pending:
+            *lines, self._pending = self._pending.split("\n")
+            self._stream.write("".join(f"{_TaskOutput.prefix}{line}\n" for line in lines))
+            self._stream.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            self._stream.write(f"{_TaskOutput.prefix}{self._pending}\n")
+            self._pending = ""
+        self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def prefix_task_output() -> None:
+    """Called once when a worker starts serving: prints go to the worker's stderr, prefixed and line-buffered."""
+    sys.stdout = _TaskOutput(sys.stdout)
+    sys.stderr = _TaskOutput(sys.stderr)
+
+
 def _pipe_streams() -> tuple[IO[bytes], IO[bytes]]:
     """Takes stdin and stdout for the frame protocol and points file descriptors 0 and 1 elsewhere, so nothing
     user code prints or reads can touch the data stream."""
@@ -63,6 +98,7 @@ def _pipe_streams() -> tuple[IO[bytes], IO[bytes]]:
 
 
 def serve(infile: IO[bytes], outfile: IO[bytes]) -> None:
+    prefix_task_output()
     # Pickled commands by id. Each task unpickles its own copy, as PySpark does, so state a function keeps in its
     # closure (or a fold's zero value) never leaks from one task into the next.
     commands: OrderedDict[str, bytes] = OrderedDict()
@@ -88,6 +124,7 @@ def serve(infile: IO[bytes], outfile: IO[bytes]) -> None:
             bid = ser.read_int(infile)
             shared.worker_receive_broadcast(bid, ser.read_frame(infile))
         task_input = _Input(infile)
+        _TaskOutput.prefix = f"[stage {header.get('stage')} partition {header['partition']}] "
         command = None
         try:
             if command_bytes is not None:
@@ -113,6 +150,8 @@ def serve(infile: IO[bytes], outfile: IO[bytes]) -> None:
             outfile.flush()
             continue
         task_input.drain()
+        sys.stdout.flush()  # A last line printed without a newline still goes out with its task's label.
+        sys.stderr.flush()
         ser.write_int(ser.END_OF_DATA, outfile)
         updates = shared.task_accumulator_updates(command.accumulators)
         if updates is None:
