@@ -149,7 +149,15 @@ class Launched:
         return self.process.poll() is None
 
     def death_report(self) -> str:
-        return (f"The Ember JVM exited with code {self.process.returncode}. "
+        code = self.process.returncode
+        if code is not None and code < 0:
+            try:
+                how = f"was killed by signal {-code} ({signal.Signals(-code).name})"
+            except ValueError:
+                how = f"was killed by signal {-code}"
+        else:
+            how = f"exited with code {code}"
+        return (f"The Ember JVM {how}; this SparkContext cannot run jobs any more (create a new one). "
                 f"Its last output:\n{self.log_tail()}")
 
     def forward_worker_output(self, stream: IO[str]) -> None:

@@ -123,3 +123,26 @@ def test_a_collect_larger_than_max_result_size_is_refused_naming_the_setting(run
     result = result_of(proc)
     assert "spark.driver.maxResultSize" in result["outcome"] and "1.0 MiB" in result["outcome"]
     assert result["small"] == 50
+
+
+def test_a_killed_jvm_is_reported_as_such_on_the_next_call(run_driver, result_of) -> None:
+    proc = run_driver("""
+        import os, signal, time
+        from ember import SparkContext
+        from ember.errors import EmberError
+        sc = SparkContext("local[2]", "jvm-dies")
+        first = sc.parallelize([1, 2, 3]).sum()
+        os.kill(sc._launched.process.pid, signal.SIGKILL)
+        sc._launched.process.wait(10)
+        try:
+            sc.parallelize([1, 2, 3]).sum()
+            outcome = "still ran"
+        except EmberError as e:
+            outcome = str(e)
+        sc.stop()
+        report({"first": first, "outcome": outcome})
+    """)
+    result = result_of(proc)
+    assert result["first"] == 6
+    assert "The Ember JVM was killed by signal 9 (SIGKILL)" in result["outcome"]
+    assert "gateway listening" in result["outcome"]  # the last lines of its log come with it
