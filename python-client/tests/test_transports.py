@@ -36,6 +36,7 @@ def test_the_same_program_gives_the_same_result_on_each_transport(tmp_path: Path
                                                                   transport: str) -> None:
     home = distribution(tmp_path, installed=("uds", "pipe"), target=transport)
     proc = run_driver(f"""
+        import time
         from operator import add
         from ember import SparkContext
         sc = SparkContext("local[2]", "transports")
@@ -46,6 +47,9 @@ def test_the_same_program_gives_the_same_result_on_each_transport(tmp_path: Path
         words = sc.parallelize(["ember", "fire", "ash", "ember"] * 500, 5).map(tally)
         counts = sorted(words.reduceByKey(add).collect())
         transports = sorted(set(sc.parallelize(range(8), 4).mapPartitions({TRANSPORT_OF_TASK}).collect()))
+        # What a task prints reaches the driver whatever carries the data, starting with a worker's first line.
+        sc.parallelize([1], 1).foreach(lambda x: print("hello from the task"))
+        time.sleep(0.5)
         sc.stop()
         report({{"counts": counts, "seen": seen.value, "transports": transports}})
     """, env={"EMBER_HOME": str(home)}, timeout=120)
@@ -54,6 +58,7 @@ def test_the_same_program_gives_the_same_result_on_each_transport(tmp_path: Path
     assert [tuple(pair) for pair in result["counts"]] == expected
     assert result["seen"] == 2000
     assert result["transports"] == [transport]
+    assert "[stage 0 partition 0] hello from the task" in proc.stderr
 
 
 def test_a_transport_dropped_into_load_during_a_job_takes_over_and_removing_it_falls_back(

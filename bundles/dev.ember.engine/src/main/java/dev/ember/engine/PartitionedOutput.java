@@ -49,9 +49,6 @@ final class PartitionedOutput {
         return lists;
     }
 
-    int buckets() {
-        return buckets;
-    }
 
     /** Adds a frame to a bucket, spilling what is buffered if the memory budget is spent. */
     void add(int bucket, byte[] frame) throws IOException {
@@ -97,15 +94,6 @@ final class PartitionedOutput {
         return Concat.of(runs.size(), run -> runs.get(run).frames(bucket));
     }
 
-    long bytesInMemory() {
-        long total = 0;
-        for (Run run : runs) {
-            if (run instanceof MemoryRun memory) {
-                total += memory.bytes();
-            }
-        }
-        return total;
-    }
 
     /** Frees memory and deletes spill files. */
     void discard() {
@@ -129,10 +117,6 @@ final class PartitionedOutput {
         @Override
         public Iterator<byte[]> frames(int bucket) {
             return lists[bucket].iterator();
-        }
-
-        long bytes() {
-            return reservedBytes;
         }
 
         @Override

@@ -174,10 +174,6 @@ final class WorkerPool {
         return workers;
     }
 
-    synchronized int size() {
-        return idle.size() + busy.size();
-    }
-
     void closeAll() {
         List<PooledWorker> toClose;
         synchronized (this) {

@@ -42,7 +42,7 @@ public final class PipeWorkerTransport implements WorkerTransport {
         Process process = ChildProcesses.startPython(spec, "ember.worker", Map.of("EMBER_WORKER_TRANSPORT", NAME),
                 false);
         OutputTail stderr = new OutputTail(process.getErrorStream(), "[python " + process.pid() + "] ",
-                "ember-pipe-stderr-" + process.pid());
+                "ember-pipe-stderr-" + process.pid(), false);
         process.onExit().thenAccept(ended -> {
             int code = ended.exitValue();
             if (code > 128) {
@@ -64,7 +64,7 @@ public final class PipeWorkerTransport implements WorkerTransport {
             waitBriefly(process);
             throw new IOException("the Python worker did not start: " + e.getMessage()
                     + ChildProcesses.describeExit(process.toHandle(), process.isAlive() ? null : process.exitValue(),
-                            firstLineAndTail(stderr)), e);
+                            stderr.lines()), e);
         }
         return channels.track(new StreamWorkerChannel(NAME, process.pid(), fromWorker, toWorker, () -> {
             toWorker.close();
@@ -72,11 +72,6 @@ public final class PipeWorkerTransport implements WorkerTransport {
         }, stderr::lines));
     }
 
-    private static String firstLineAndTail(OutputTail output) {
-        String first = output.firstLine().getNow(null);
-        String rest = output.lines();
-        return first == null ? rest : rest.isEmpty() ? first : first + "\n" + rest;
-    }
 
     private static void waitBriefly(Process process) {
         try {

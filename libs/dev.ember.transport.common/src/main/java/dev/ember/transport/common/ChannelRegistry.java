@@ -16,10 +16,6 @@ public final class ChannelRegistry {
         return channel;
     }
 
-    public int size() {
-        return open.size();
-    }
-
     public void closeAll() {
         List<StreamWorkerChannel> channels = new ArrayList<>(open);
         open.clear();

@@ -10,8 +10,8 @@ import java.util.Deque;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Drains a Python process's output on a daemon thread: each line goes to the JVM's stderr with a prefix, the last
- * lines are kept for failure reports, and the first line can be awaited (a daemon announces its address there).
+ * Drains a Python process's output on a daemon thread: each line goes to the JVM's stderr with a prefix and the
+ * last lines are kept for failure reports. For a daemon, the first line is its address, to be awaited, not output.
  */
 public final class OutputTail {
 
@@ -20,7 +20,10 @@ public final class OutputTail {
     private final Deque<String> tail = new ArrayDeque<>();
     private final CompletableFuture<String> firstLine = new CompletableFuture<>();
 
-    public OutputTail(InputStream output, String prefix, String threadName) {
+    private final boolean firstLineIsAddress;
+
+    public OutputTail(InputStream output, String prefix, String threadName, boolean firstLineIsAddress) {
+        this.firstLineIsAddress = firstLineIsAddress;
         Thread drain = new Thread(() -> drain(output, prefix), threadName);
         drain.setDaemon(true);
         drain.start();
@@ -30,7 +33,7 @@ public final class OutputTail {
         try (BufferedReader reader = new BufferedReader(new InputStreamReader(output, StandardCharsets.UTF_8))) {
             String line;
             while ((line = reader.readLine()) != null) {
-                if (!firstLine.isDone()) {
+                if (firstLineIsAddress && !firstLine.isDone()) {
                     firstLine.complete(line);
                     continue;
                 }
@@ -48,7 +51,7 @@ public final class OutputTail {
         firstLine.complete(null);
     }
 
-    /** The first line the process printed, or null if it ended without printing one. */
+    /** The address line a daemon printed first, or null if it ended without printing one. */
     public CompletableFuture<String> firstLine() {
         return firstLine;
     }

@@ -33,7 +33,7 @@ public final class PythonDaemon {
         daemonEnv.put("EMBER_DAEMON_TRANSPORT", transport);
         Process process = ChildProcesses.startPython(spec, "ember.daemon", daemonEnv, true);
         OutputTail output = new OutputTail(process.getInputStream(), "[python " + process.pid() + "] ",
-                "ember-daemon-output-" + process.pid());
+                "ember-daemon-output-" + process.pid(), true);
         String address;
         try {
             address = output.firstLine().get(timeoutMillis, TimeUnit.MILLISECONDS);
