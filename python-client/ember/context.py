@@ -274,9 +274,18 @@ class SparkContext:
         return RDD(self, RDD.SOURCE, 0, segment={"kind": "empty"})
 
     def textFile(self, name: str, minPartitions: Optional[int] = None, use_unicode: bool = True) -> "RDD":
-        """Lines of a file, a directory of files, a glob or a comma-separated list of them (.gz and .bz2 too)."""
+        """Lines of a file, a directory of files, a glob or a comma-separated list of them (.gz files too), read
+        and split by the JVM. Invalid UTF-8 fails with the file, line and byte offset, unless
+        ``use_unicode=False`` (lines as bytes) or ``spark.ember.text.malformed=replace`` (U+FFFD)."""
         self._check_running()
         return files.text_file(self, name, minPartitions, use_unicode)
+
+    def jsonFile(self, path: str, minPartitions: Optional[int] = None, mode: str = "FAILFAST") -> "RDD":
+        """One record per line of JSON-lines files (dicts, lists or values, as ``json.loads`` gives them), split
+        and checked by the JVM. A malformed line fails the job with its file, line number and text; with
+        ``mode="DROPMALFORMED"`` it is skipped and counted (``rdd.malformedCount()``). Blank lines are ignored."""
+        self._check_running()
+        return files.json_file(self, path, minPartitions, mode)
 
     def wholeTextFiles(self, path: str, minPartitions: Optional[int] = None, use_unicode: bool = True) -> "RDD":
         """(path, content) pairs, one per file."""
@@ -411,8 +420,10 @@ class SparkContext:
         partition, in the order the partitions were given."""
         return list(self._run(rdd.mapPartitions(partitionFunc), partitions))
 
-    def _run(self, rdd: "RDD", partitions: Optional[Iterable[int]] = None) -> Iterable[Any]:
-        """Runs a job for ``rdd`` and yields its records as they stream back, partition by partition."""
+    def _run(self, rdd: "RDD", partitions: Optional[Iterable[int]] = None, output: Optional[dict] = None,
+             output_codec: str = "pickle") -> Iterable[Any]:
+        """Runs a job for ``rdd`` and yields its records as they stream back, partition by partition; with
+        ``output``, the JVM writes the records into files instead (see PlanBuilder.build) and nothing comes back."""
         self._check_running()
         try:
             self._release_pending()
@@ -420,7 +431,7 @@ class SparkContext:
             raise self._connection_lost(e) from e
         wanted = list(range(rdd.getNumPartitions()) if partitions is None else partitions)
         builder = PlanBuilder(self)
-        plan = builder.build(rdd, wanted, getattr(self._local, "job_group", None))
+        plan = builder.build(rdd, wanted, getattr(self._local, "job_group", None), output, output_codec)
         for bid in builder.broadcasts:
             if bid not in self._broadcasts and bid in self._broadcast_values:
                 self._upload_broadcast(bid)  # Unpersisted earlier, used again.

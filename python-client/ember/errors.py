@@ -16,11 +16,20 @@ class EmberAuthError(EmberError):
 
 
 class SparkJobError(EmberError):
-    """A job failed. ``kind`` says why: ``USER_CODE``, ``WORKER_LOST``, ``CANCELLED`` or ``SETUP``."""
+    """A job failed. ``kind`` says why: ``USER_CODE``, ``WORKER_LOST``, ``INPUT``, ``CANCELLED`` or
+    ``SETUP``."""
 
     def __init__(self, message: str, kind: str = "SETUP") -> None:
         super().__init__(message)
         self.kind = kind
+
+
+class MalformedInputError(SparkJobError, ValueError):
+    """Input data that its codec cannot read: invalid UTF-8 in a text file, a malformed JSON line, a truncated
+    file. The message names the file and the line or byte offset."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "INPUT")
 
 
 class PythonException(SparkJobError):

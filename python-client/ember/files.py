@@ -1,34 +1,31 @@
-"""Reading and writing files: textFile, wholeTextFiles, pickleFile, saveAsTextFile, saveAsPickleFile.
+"""Reading and writing files.
 
-Workers read and write the files themselves (driver, JVM and workers share one filesystem on a local master): the
-driver only lists files and plans byte ranges, so no file data passes through the JVM.
+textFile/jsonFile and saveAsTextFile/saveAsJsonFile go through the JVM's codec bundles (``dev.ember.codec.text``,
+``dev.ember.codec.json``): the JVM lists and splits the files, reads each split, checks it (UTF-8, JSON) and sends
+its lines to the workers; for a save, workers send lines and the JVM writes and commits the part files.
+wholeTextFiles, pickleFile and saveAsPickleFile are read and written by the workers themselves (driver, JVM and
+workers share one filesystem on a local master).
 """
 
 from __future__ import annotations
 
 import bz2
 import glob
+import json
 import gzip
 import os
 import shutil
-import re
 import uuid
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
 
 from ember import serializers as ser
+from ember.errors import SparkJobError
 
 if TYPE_CHECKING:
     from ember.context import SparkContext
     from ember.rdd import RDD
 
-# The split size Hadoop uses for local files (fs.local.block.size).
-BLOCK_SIZE = 32 * 1024 * 1024
 COMPRESSED_SUFFIXES = (".gz", ".bz2")
-_LINE_END = re.compile(rb"\r\n|\r|\n")
-CODECS = {
-    "org.apache.hadoop.io.compress.GzipCodec": ".gz",
-    "org.apache.hadoop.io.compress.BZip2Codec": ".bz2",
-}
 
 
 def _strip_scheme(path: str) -> str:
@@ -60,98 +57,76 @@ def list_files(path: str) -> list[str]:
     return [os.path.abspath(f) for f in found]
 
 
-def plan_splits(files: list[str], min_partitions: int) -> list[tuple[str, int, int]]:
-    """Byte ranges (path, start, end) as Hadoop's FileInputFormat cuts them; compressed files stay whole."""
-    total = sum(os.path.getsize(f) for f in files)
-    goal = total // max(min_partitions, 1)
-    split_size = max(1, min(goal, BLOCK_SIZE))
-    splits: list[tuple[str, int, int]] = []
-    for f in files:
-        size = os.path.getsize(f)
-        if f.endswith(COMPRESSED_SUFFIXES) or size == 0:
-            splits.append((f, 0, size))
-            continue
-        start = 0
-        # The last split may be up to 10% larger rather than leave a sliver.
-        while size - start > split_size * 1.1:
-            splits.append((f, start, start + split_size))
-            start += split_size
-        splits.append((f, start, size))
-    return splits
-
-
 def _open_compressed(path: str) -> IO[bytes]:
     if path.endswith(".gz"):
         return gzip.open(path, "rb")
     return bz2.open(path, "rb")
 
 
-def read_lines(path: str, start: int, end: int, use_unicode: bool) -> Iterator[Any]:
-    """The lines that begin inside [start, end): the split before owns a line that crosses ``start``."""
-    def decode(raw: bytes, offset: int) -> Any:
-        line = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1] if raw.endswith((b"\n", b"\r")) else raw
-        if not use_unicode:
-            return line
-        try:
-            return line.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise UnicodeDecodeError(e.encoding, e.object, e.start, e.end,
-                                     f"{e.reason} in {path} at byte offset {offset + e.start}"
-                                     + (" (pass use_unicode=False to read bytes)")) from None
-
-    if path.endswith(COMPRESSED_SUFFIXES):
-        with _open_compressed(path) as f:
-            offset = 0
-            for raw in _raw_lines(f):
-                yield decode(raw, offset)
-                offset += len(raw)
-        return
-    with open(path, "rb") as f:
-        position = start
-        lines = _raw_lines(f)
-        if start > 0:
-            # The line that crosses into this split (or ends right before it) belongs to the previous split.
-            f.seek(start - 1)
-            lines = _raw_lines(f)
-            position = start - 1 + len(next(lines, b""))
-        for raw in lines:
-            if position >= end:
-                break
-            yield decode(raw, position)
-            position += len(raw)
+def _check_reply(reply: str, what: str) -> dict:
+    """A JSON reply of the gateway's file calls, or the Python exception its error stands for."""
+    result = json.loads(reply)
+    error = result.get("error")
+    if error is None:
+        return result
+    message = result.get("message", "")
+    if error == "notFound":
+        raise FileNotFoundError(message)
+    if error == "exists":
+        raise FileExistsError(message)
+    if error == "codec":
+        raise SparkJobError(message, "SETUP")
+    raise OSError(f"{what}: {message}")
 
 
-def _raw_lines(stream: IO[bytes], chunk_size: int = 1 << 16) -> Iterator[bytes]:
-    """Lines with their terminator, ended as Hadoop ends them: by LF, CR or CR LF."""
-    pending = b""
-    while True:
-        chunk = stream.read(chunk_size)
-        if not chunk:
-            if pending:
-                yield pending
-            return
-        data = pending + chunk
-        begin = 0
-        while True:
-            match = _LINE_END.search(data, begin)
-            if match is None:
-                break
-            if match.group() == b"\r" and match.end() == len(data):
-                break  # A CR at the end of the chunk may be the start of CR LF.
-            yield data[begin:match.end()]
-            begin = match.end()
-        pending = data[begin:]
+def open_files(ctx: "SparkContext", name: str, min_partitions: Optional[int], codec: str,
+               options: dict[str, str]) -> "RDD":
+    """An RDD over the splits of files the JVM reads with ``codec``."""
+    from ember.rdd import RDD
+    reply = ctx._session.openFiles(name, min_partitions or ctx.defaultMinPartitions, codec, json.dumps(options))
+    opened = _check_reply(reply, f"cannot read {name}")
+    rdd = RDD(ctx, RDD.SOURCE, opened["splits"], segment={"kind": "files", "id": opened["id"]}).setName(name)
+    ctx._on_release(rdd, "closeFiles", opened["id"])
+    rdd._file_input_id = opened["id"]
+    return rdd
 
 
 def text_file(ctx: "SparkContext", name: str, min_partitions: Optional[int], use_unicode: bool) -> "RDD":
-    from ember.rdd import RDD
-    splits = plan_splits(list_files(name), min_partitions or ctx.defaultMinPartitions)
+    policy = ctx.getConf().get("spark.ember.text.malformed", "strict")
+    if policy not in ("strict", "replace"):
+        raise ValueError(f"spark.ember.text.malformed must be 'strict' or 'replace', not {policy!r}")
+    rdd = open_files(ctx, name, min_partitions, "text", {"utf8": policy if use_unicode else "none"})
+    if use_unicode:
+        return rdd
 
-    def read_split(split: int, _ignored: Iterator[Any]) -> Iterator[Any]:
-        path, start, end = splits[split]
-        return read_lines(path, start, end, use_unicode)
+    def as_bytes(_split: int, lines: Iterator[str]) -> Iterator[bytes]:
+        return (line.encode("utf-8", "surrogateescape") for line in lines)
+    # Same RDD node, bytes out: the lines arrive unchecked and go back to their exact bytes.
+    rdd._func = as_bytes
+    return rdd
 
-    return RDD(ctx, RDD.SOURCE, len(splits), segment={"kind": "empty"}, func=read_split).setName(name)
+
+def json_file(ctx: "SparkContext", path: str, min_partitions: Optional[int], mode: str) -> "RDD":
+    modes = {"FAILFAST": "fail", "DROPMALFORMED": "skip"}
+    if mode.upper() not in modes:
+        raise ValueError(f"mode must be one of {sorted(modes)}, not {mode!r}")
+    return open_files(ctx, path, min_partitions, "json", {"malformed": modes[mode.upper()]})
+
+
+def save_with_codec(rdd: "RDD", path: str, codec: str, compression_codec_class: Optional[str]) -> None:
+    """Workers send the records as lines of ``codec``; the JVM writes part-NNNNN files under a temporary name and
+    moves them into place, with _SUCCESS, only when every task has succeeded."""
+    compression = {None: "none", "org.apache.hadoop.io.compress.GzipCodec": "gzip",
+                   "gzip": "gzip"}.get(compression_codec_class)
+    if compression is None:
+        raise ValueError(f"Unsupported compression codec {compression_codec_class!r}; Ember supports "
+                         f"'org.apache.hadoop.io.compress.GzipCodec'")
+    ctx = rdd.ctx
+    ctx._check_running()
+    reply = ctx._session.createOutput(os.path.abspath(_strip_scheme(path)), json.dumps({"compression": compression}))
+    output = _check_reply(reply, f"cannot write {path}")
+    for _ in ctx._run(rdd, output={"kind": "files", "id": output["id"]}, output_codec=codec):
+        pass
 
 
 def whole_text_files(ctx: "SparkContext", path: str, min_partitions: Optional[int], use_unicode: bool) -> "RDD":
@@ -189,22 +164,6 @@ def pickle_file(ctx: "SparkContext", name: str, min_partitions: Optional[int]) -
 Writer = Callable[[Iterable[Any], str], str]
 
 
-def text_writer(codec_class: Optional[str]) -> Writer:
-    if codec_class is not None and codec_class not in CODECS:
-        raise ValueError(f"Unsupported compression codec {codec_class!r}; Ember supports {sorted(CODECS)}")
-    suffix = CODECS.get(codec_class, "")
-
-    def write(records: Iterable[Any], path: str) -> str:
-        target = path + suffix
-        opener = gzip.open if suffix == ".gz" else bz2.open if suffix == ".bz2" else open
-        with opener(target, "wb") as out:
-            for record in records:
-                out.write(record if isinstance(record, bytes) else record.encode("utf-8"))
-                out.write(b"\n")
-        return target
-    return write
-
-
 def pickle_writer(batch_size: int) -> Writer:
     def write(records: Iterable[Any], path: str) -> str:
         with open(path, "wb") as out:
@@ -214,7 +173,8 @@ def pickle_writer(batch_size: int) -> Writer:
 
 
 def save_partitions(rdd: "RDD", path: str, writer: Writer) -> None:
-    """Each task writes its partition to a temporary file and renames it to part-NNNNN; _SUCCESS marks the end."""
+    """Each task writes its partition under _temporary; only when every task has succeeded are the files moved to
+    part-NNNNN and _SUCCESS written. A failed job leaves no directory behind."""
     path = os.path.abspath(_strip_scheme(path))
     if os.path.exists(path):
         raise FileExistsError(f"Output directory file:{path} already exists")
@@ -223,11 +183,16 @@ def save_partitions(rdd: "RDD", path: str, writer: Writer) -> None:
 
     def write_partition(split: int, iterator: Iterator[Any]) -> Iterator[str]:
         name = "part-%05d" % split
-        written = writer(iterator, os.path.join(temporary, name))
-        final = os.path.join(path, os.path.basename(written))
-        os.replace(written, final)
-        yield final
+        attempt = os.path.join(temporary, f"{name}.{uuid.uuid4().hex}")
+        os.makedirs(attempt)
+        yield writer(iterator, os.path.join(attempt, name))
 
-    rdd.mapPartitionsWithIndex(write_partition).collect()
+    try:
+        written = rdd.mapPartitionsWithIndex(write_partition).collect()
+        for file in written:
+            os.replace(file, os.path.join(path, os.path.basename(file)))
+    except BaseException:
+        shutil.rmtree(path, ignore_errors=True)
+        raise
     shutil.rmtree(os.path.join(path, "_temporary"), ignore_errors=True)
     open(os.path.join(path, "_SUCCESS"), "wb").close()

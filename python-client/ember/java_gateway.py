@@ -26,7 +26,8 @@ from py4j.java_gateway import GatewayParameters, JavaGateway
 from py4j.protocol import Py4JAuthenticationError, Py4JNetworkError
 
 from ember import serializers as ser
-from ember.errors import EmberAuthError, EmberStartError, PythonException, SparkJobError, user_exception
+from ember.errors import (EmberAuthError, EmberStartError, MalformedInputError, PythonException, SparkJobError,
+                          user_exception)
 
 LOG_TAIL_LINES = 40
 # A line of the JVM's log that a worker printed during a task: "[python PID] [stage S partition P] text".
@@ -349,4 +350,6 @@ def _raise_remote(infile: IO[bytes]) -> None:
         raise PythonException(message)
     if "authentication failed" in message:
         raise EmberAuthError(message)
+    if kind == "INPUT":
+        raise MalformedInputError(message)
     raise SparkJobError(message, kind)

@@ -65,9 +65,12 @@ class PlanBuilder:
         self.caches_written: set[int] = set()
         self.broadcasts: set[int] = set()
 
-    def build(self, rdd: "RDD", partitions: list[int], job_group: Optional[str]) -> dict:
+    def build(self, rdd: "RDD", partitions: list[int], job_group: Optional[str],
+              output: Optional[dict] = None, output_codec: str = "pickle") -> dict:
+        """The plan for ``rdd``'s ``partitions``: results to the driver, or with ``output`` (``{"kind": "files",
+        "id": ...}``) written by the JVM into files in ``output_codec``."""
         segments, func = self._compile(rdd)
-        self._add_stage(segments, func, {"kind": "result"})
+        self._add_stage(segments, func, output or {"kind": "result"}, output_codec=output_codec)
         return {"stages": self.stages, "partitions": partitions, "jobGroup": job_group}
 
     def _compile(self, rdd: "RDD", through_cache: bool = False) -> tuple[list[dict], Func]:
@@ -104,7 +107,7 @@ class PlanBuilder:
         raise ValueError(f"unknown RDD kind {rdd._kind!r}")
 
     def _add_stage(self, segments: list[dict], func: Func, output: dict,
-                   partition_func: Optional[Callable[[Any], int]] = None) -> None:
+                   partition_func: Optional[Callable[[Any], int]] = None, output_codec: str = "pickle") -> None:
         command = StageCommand(func or _identity_partition, partition_func)
         with collect_broadcast_ids() as broadcast_ids:
             try:
@@ -127,7 +130,7 @@ class PlanBuilder:
             "output": output,
             "broadcasts": sorted(broadcast_ids),
             "inputCodec": "pickle",
-            "outputCodec": "pickle",
+            "outputCodec": output_codec,
         }
         self.broadcasts.update(broadcast_ids)
         if len(blob) > INLINE_COMMAND_BYTES:

@@ -829,10 +829,26 @@ class RDD:
     # -- saving ------------------------------------------------------------------------------------------------
 
     def saveAsTextFile(self, path: str, compressionCodecClass: Optional[str] = None) -> None:
-        """Writes one ``part-NNNNN`` file of lines per partition into the new directory ``path``."""
+        """Writes one ``part-NNNNN`` file of lines per partition into the new directory ``path`` (each record as
+        its str(), bytes as they are); gzip-compressed with ``org.apache.hadoop.io.compress.GzipCodec``. The files
+        appear, with ``_SUCCESS``, only when every task has succeeded."""
         from ember import files
-        files.save_partitions(self.map(lambda x: x if isinstance(x, (str, bytes)) else str(x)), path,
-                              files.text_writer(compressionCodecClass))
+        files.save_with_codec(self, path, "text", compressionCodecClass)
+
+    def saveAsJsonFile(self, path: str, compressionCodecClass: Optional[str] = None) -> None:
+        """Writes each record as one JSON document per line (``json.dumps``: tuples become lists, dict keys
+        strings), one ``part-NNNNN`` file per partition, as ``saveAsTextFile`` does. NaN and infinities raise
+        ValueError: they are not JSON. Read the files back with ``SparkContext.jsonFile``."""
+        from ember import files
+        files.save_with_codec(self, path, "json", compressionCodecClass)
+
+    def malformedCount(self) -> int:
+        """For an RDD from ``jsonFile(..., mode="DROPMALFORMED")``: how many malformed lines its reads skipped
+        (each split counted once, from its latest read). 0 for any other RDD."""
+        file_input = getattr(self, "_file_input_id", None)
+        if file_input is None:
+            return 0
+        return int(self.ctx._session.skippedRecords(file_input))
 
     def saveAsPickleFile(self, path: str, batchSize: int = 10) -> None:
         """Writes the records as batches of pickles, one ``part-NNNNN`` file per partition; read back with

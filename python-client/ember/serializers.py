@@ -1,16 +1,21 @@
-"""The frame protocol shared by the driver, the JVM and the workers, and the batched pickle format.
+"""The frame protocol shared by the driver, the JVM and the workers, and the codecs' payload formats.
 
 A frame is a big-endian int32 length followed by that many bytes. A negative length is a control code instead
-(the constants below, the same as ``dev.ember.api.Frames`` on the JVM side). Records travel as batches: one frame
-holds one pickled ``list`` of records.
+(the constants below, the same as ``dev.ember.api.Frames`` on the JVM side). Records travel as batches, in the
+payload format of a codec (the same names as the JVM's codec bundles):
+
+- ``pickle``: one frame holds one pickled ``list`` of records (the default);
+- ``text``: UTF-8 lines, each ended by ``\n`` (what the JVM reads for ``textFile``);
+- ``json``: one JSON document per line, UTF-8, each ended by ``\n`` (``jsonFile``).
 """
 
 from __future__ import annotations
 
+import json
 import pickle
 import struct
 from itertools import islice
-from typing import IO, Any, Iterable, Iterator
+from typing import IO, Any, Callable, Iterable, Iterator
 
 END_OF_DATA = -1
 EXCEPTION = -2
@@ -127,3 +132,61 @@ class AutoBatcher:
                 batch_size *= 2
             elif len(frame) > self.target_bytes * 10 and batch_size > 1:
                 batch_size //= 2
+
+
+def loads_text(frame: bytes) -> list[str]:
+    """The lines of a text frame. Bytes that are not UTF-8 (only present when the JVM was told not to check, for
+    ``use_unicode=False``) become lone surrogates, which ``encode("utf-8", "surrogateescape")`` turns back."""
+    lines = frame.decode("utf-8", "surrogateescape").split("\n")
+    lines.pop()  # After the last line's terminator.
+    return lines
+
+
+def loads_json(frame: bytes) -> list:
+    return [json.loads(line) for line in loads_text(frame)]
+
+
+def encode_text(record: Any) -> bytes:
+    """A record as saveAsTextFile writes it: bytes as they are, anything else as its str() in UTF-8."""
+    if isinstance(record, bytes):
+        return record
+    return (record if isinstance(record, str) else str(record)).encode("utf-8")
+
+
+def encode_json(record: Any) -> bytes:
+    """One JSON document. NaN and infinities are refused (ValueError): they are not JSON, and the JVM's reader would
+    reject the file."""
+    try:
+        return json.dumps(record, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate in a string: \u escapes keep it, as Python's json round-trips it.
+        return json.dumps(record, allow_nan=False).encode("ascii")
+
+
+LOADERS: dict[str, Callable[[bytes], list]] = {"pickle": loads_batch, "text": loads_text, "json": loads_json}
+LINE_ENCODERS: dict[str, Callable[[Any], bytes]] = {"text": encode_text, "json": encode_json}
+LINE_FRAME_BYTES = 1 << 16
+
+
+def loader(codec: str) -> Callable[[bytes], list]:
+    try:
+        return LOADERS[codec]
+    except KeyError:
+        raise ProtocolError(f"this worker does not know the codec {codec!r} (known: {sorted(LOADERS)})") from None
+
+
+def dump_lines(records: Iterable[Any], stream: IO[bytes], codec: str) -> None:
+    """Writes records as frames of lines of a line codec (``text`` or ``json``), about 64 KiB per frame."""
+    encode = LINE_ENCODERS[codec]
+    parts: list[bytes] = []
+    size = 0
+    for record in records:
+        line = encode(record)
+        parts.append(line)
+        parts.append(b"\n")
+        size += len(line) + 1
+        if size >= LINE_FRAME_BYTES:
+            write_frame(b"".join(parts), stream)
+            parts, size = [], 0
+    if parts:
+        write_frame(b"".join(parts), stream)

@@ -33,13 +33,14 @@ SHUFFLE_BATCH = 1024
 class _Input:
     """The records of one task's input, read lazily so output can stream while input still arrives."""
 
-    def __init__(self, stream: IO[bytes]) -> None:
+    def __init__(self, stream: IO[bytes], codec: str = "pickle") -> None:
         self._frames = ser.read_frames(stream)
         self._exhausted = False
+        self._load = ser.loader(codec)
 
     def __iter__(self) -> Iterator[Any]:
         for frame in self._frames:
-            yield from ser.loads_batch(frame)
+            yield from self._load(frame)
         self._exhausted = True
 
     def drain(self) -> None:
@@ -123,7 +124,7 @@ def serve(infile: IO[bytes], outfile: IO[bytes]) -> None:
         for _ in header.get("newBroadcasts", ()):
             bid = ser.read_int(infile)
             shared.worker_receive_broadcast(bid, ser.read_frame(infile))
-        task_input = _Input(infile)
+        task_input = _Input(infile, header.get("inputCodec", "pickle"))
         _TaskOutput.prefix = f"[stage {header.get('stage')} partition {header['partition']}] "
         command = None
         try:
@@ -139,6 +140,8 @@ def serve(infile: IO[bytes], outfile: IO[bytes]) -> None:
             records = command.func(header["partition"], iter(task_input))
             if header.get("output") == "shuffle":
                 write_buckets(records, command.partition_func, header["numReducers"], outfile)
+            elif header.get("output") == "files":
+                ser.dump_lines(records, outfile, header["outputCodec"])
             else:
                 batcher.dump(records, outfile)
         except BaseException as error:  # noqa: B036 - every failure of user code is reported, even SystemExit

@@ -6,7 +6,7 @@ package dev.ember.api;
  * segments).
  *
  * @param kind  the kind of source
- * @param id    the dataset, shuffle or cached RDD id; -1 for {@link Kind#EMPTY}
+ * @param id    the dataset, shuffle, cached RDD or file input id; -1 for {@link Kind#EMPTY}
  * @param count how many partitions this segment contributes
  */
 public record InputSegment(Kind kind, int id, int count) {
@@ -19,7 +19,9 @@ public record InputSegment(Kind kind, int id, int count) {
         /** The reduce partitions of a shuffle written by an earlier stage. */
         SHUFFLE,
         /** The partitions of a cached RDD, written by an earlier stage. */
-        CACHE
+        CACHE,
+        /** The splits of files opened with {@link EngineSession#openFiles}, read by the JVM through their codec. */
+        FILES
     }
 
     public InputSegment {
@@ -38,6 +40,10 @@ public record InputSegment(Kind kind, int id, int count) {
 
     public static InputSegment shuffle(int shuffleId, int count) {
         return new InputSegment(Kind.SHUFFLE, shuffleId, count);
+    }
+
+    public static InputSegment files(int fileInputId, int count) {
+        return new InputSegment(Kind.FILES, fileInputId, count);
     }
 
     public static InputSegment cache(int rddId, int count) {

@@ -11,6 +11,8 @@ public class JobFailedException extends Exception {
         USER_CODE,
         /** A worker process died or could not be started or reached. */
         WORKER_LOST,
+        /** Input data is not valid for its codec (invalid UTF-8, a malformed JSON line): retrying cannot help. */
+        INPUT,
         /** The job was cancelled. */
         CANCELLED,
         /** Something the engine needs is missing (a transport or codec bundle), or the plan is invalid. */

@@ -20,12 +20,13 @@ public record JobPlan(List<StagePlan> stages, int[] partitions, String jobGroup)
             throw new IllegalArgumentException("a plan needs at least one stage");
         }
         partitions = Objects.requireNonNull(partitions, "partitions").clone();
-        if (stages.get(stages.size() - 1).output().kind() != StageOutput.Kind.RESULT) {
-            throw new IllegalArgumentException("the last stage of a plan must return results");
+        if (!isFinal(stages.get(stages.size() - 1).output().kind())) {
+            throw new IllegalArgumentException("the last stage of a plan must return results or write files");
         }
         for (StagePlan stage : stages.subList(0, stages.size() - 1)) {
-            if (stage.output().kind() == StageOutput.Kind.RESULT) {
-                throw new IllegalArgumentException("only the last stage may return results (stage " + stage.id() + ")");
+            if (isFinal(stage.output().kind())) {
+                throw new IllegalArgumentException("only the last stage may return results or write files (stage "
+                        + stage.id() + ")");
             }
         }
         int count = stages.get(stages.size() - 1).numPartitions();
@@ -34,6 +35,10 @@ public record JobPlan(List<StagePlan> stages, int[] partitions, String jobGroup)
                 throw new IllegalArgumentException("partition " + p + " is outside the result stage's 0.." + (count - 1));
             }
         }
+    }
+
+    private static boolean isFinal(StageOutput.Kind kind) {
+        return kind == StageOutput.Kind.RESULT || kind == StageOutput.Kind.FILES;
     }
 
     public StagePlan resultStage() {

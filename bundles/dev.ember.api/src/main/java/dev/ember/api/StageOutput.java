@@ -4,7 +4,7 @@ package dev.ember.api;
  * What a stage's tasks produce.
  *
  * @param kind        where the output goes
- * @param id          the shuffle id or cached RDD id; -1 for {@link Kind#RESULT}
+ * @param id          the shuffle id, cached RDD id or file output id; -1 for {@link Kind#RESULT}
  * @param numReducers for {@link Kind#SHUFFLE}, how many reduce partitions the workers bucket records into
  */
 public record StageOutput(Kind kind, int id, int numReducers) {
@@ -18,7 +18,13 @@ public record StageOutput(Kind kind, int id, int numReducers) {
          */
         SHUFFLE,
         /** Frames kept per partition in the engine's memory until the driver unpersists the RDD. */
-        CACHE
+        CACHE,
+        /**
+         * Frames written through the stage's output codec to one file per partition of an output created with
+         * {@link EngineSession#createOutput}: only the last stage of a plan. The files appear, with a
+         * {@code _SUCCESS} marker, only when every task has succeeded.
+         */
+        FILES
     }
 
     public static StageOutput result() {
@@ -30,6 +36,10 @@ public record StageOutput(Kind kind, int id, int numReducers) {
             throw new IllegalArgumentException("a shuffle's reduce partitions must not be negative, got " + numReducers);
         }
         return new StageOutput(Kind.SHUFFLE, shuffleId, numReducers);
+    }
+
+    public static StageOutput files(int outputId) {
+        return new StageOutput(Kind.FILES, outputId, 0);
     }
 
     public static StageOutput cache(int rddId) {

@@ -224,6 +224,12 @@ public final class EmberEngine implements Engine {
         return codecs.get(name);
     }
 
+    /** What to say when no codec of this name is installed. */
+    static String missingCodec(String name) {
+        return "codec '" + name + "' is not installed: install the bundle dev.ember.codec." + name
+                + " (copy dev.ember.codec." + name + "-*.jar into load/ of the distribution; no restart needed)";
+    }
+
     Config config() {
         return config;
     }

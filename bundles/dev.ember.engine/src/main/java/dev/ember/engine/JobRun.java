@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.stream.IntStream;
 
+import dev.ember.api.Codec;
 import dev.ember.api.InputSegment;
 import dev.ember.api.JobFailedException;
 import dev.ember.api.JobFailedException.Kind;
@@ -44,6 +45,11 @@ final class JobRun implements JobHandle {
     private final boolean[] done;
     private final List<byte[]> accumulatorUpdates = new ArrayList<>();
     private final Set<PooledWorker> running = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final OutputDirectory outputDirectory;
+    /** Task runners of the current stage still running (they outlive a failure until their task ends). */
+    private int activeRunners;
+    /** False while a failed job's output directory may still hold files of tasks that are finishing. */
+    private boolean outputSettled;
     private JobFailedException failure;
     private boolean finished;
 
@@ -57,6 +63,9 @@ final class JobRun implements JobHandle {
         this.taskAttempt = new TaskAttempt(engine.taskThreads());
         this.results = new ArrayList<>(Collections.nCopies(partitions.length, null));
         this.done = new boolean[partitions.length];
+        StageOutput output = plan.resultStage().output();
+        this.outputDirectory = output.kind() == StageOutput.Kind.FILES ? session.output(output.id()) : null;
+        this.outputSettled = outputDirectory == null;
     }
 
     private volatile int currentStage;
@@ -88,8 +97,7 @@ final class JobRun implements JobHandle {
         for (StagePlan stage : plan.stages()) {
             for (String codecName : List.of(stage.inputCodec(), stage.outputCodec())) {
                 if (engine.codec(codecName) == null) {
-                    return setup("codec '" + codecName + "' is not installed: install the bundle dev.ember.codec."
-                            + codecName + " (copy its jar into load/ of the distribution)");
+                    return setup(EmberEngine.missingCodec(codecName));
                 }
             }
             for (InputSegment segment : stage.input()) {
@@ -105,6 +113,13 @@ final class JobRun implements JobHandle {
                 }
             }
             StageOutput output = stage.output();
+            if (output.kind() == StageOutput.Kind.FILES) {
+                OutputDirectory directory = session.output(output.id());
+                if (directory == null || !directory.claim()) {
+                    return setup("stage " + stage.id() + " writes output " + output.id()
+                            + ", which was not created in this session or was written already");
+                }
+            }
             if (output.kind() == StageOutput.Kind.SHUFFLE) {
                 shufflesWritten.add(output.id());
             } else if (output.kind() == StageOutput.Kind.CACHE) {
@@ -140,6 +155,20 @@ final class JobRun implements JobHandle {
                 }
                 return null;
             }
+            case FILES: {
+                FileInput files = session.fileInput(segment.id());
+                if (files == null) {
+                    return "file input " + segment.id() + " is not open in session " + session.id();
+                }
+                if (files.splits.size() != segment.count()) {
+                    return "file input " + segment.id() + " has " + files.splits.size() + " splits but the stage reads "
+                            + segment.count();
+                }
+                if (engine.codec(files.codec) == null) {
+                    return EmberEngine.missingCodec(files.codec);
+                }
+                return null;
+            }
             case CACHE: {
                 StoredOutputs existing = session.existingCache(segment.id());
                 if (!cachesWritten.contains(segment.id()) && (existing == null || !existing.isComplete())) {
@@ -168,7 +197,7 @@ final class JobRun implements JobHandle {
                     case SHUFFLE -> storeFor(session.shuffle(output.id(), stage.numPartitions(), output.numReducers()),
                             stage, output);
                     case CACHE -> storeFor(session.cache(output.id(), stage.numPartitions()), stage, output);
-                    case RESULT -> null;
+                    case RESULT, FILES -> null;
                 };
                 int[] tasks = store == null ? IntStream.range(0, partitions.length).toArray() : store.missingTasks();
                 if (tasks.length == 0) {
@@ -225,6 +254,9 @@ final class JobRun implements JobHandle {
 
         void runAndWait() throws InterruptedException {
             int runners = Math.min(session.config().parallelism(), tasks.length);
+            synchronized (JobRun.this) {
+                activeRunners += runners;
+            }
             for (int i = 0; i < runners; i++) {
                 engine.taskThreads().execute(this::runTasks);
             }
@@ -236,9 +268,25 @@ final class JobRun implements JobHandle {
         }
 
         private void runTasks() {
-            Integer index;
-            while (!isFinished() && (index = pending.poll()) != null) {
-                runTask(index);
+            try {
+                Integer index;
+                while (!isFinished() && (index = pending.poll()) != null) {
+                    runTask(index);
+                }
+            } finally {
+                boolean last;
+                synchronized (JobRun.this) {
+                    last = --activeRunners == 0;
+                }
+                if (last && isFailed()) {
+                    // Tasks still running when the job failed may have left files; now none runs. Only then does
+                    // the driver hear of the failure, so it never sees a half-removed output.
+                    abortOutput();
+                    synchronized (JobRun.this) {
+                        outputSettled = true;
+                        JobRun.this.notifyAll();
+                    }
+                }
             }
         }
 
@@ -278,7 +326,8 @@ final class JobRun implements JobHandle {
                 listener.onTaskStart(jobId, stage.id(), partition, attempt);
                 try {
                     TaskAttempt.Output output = taskAttempt.run(worker, jobId, stage, partition, attempt,
-                            inputOf(stage, partition), session.broadcasts(), this::newPartitionedOutput);
+                            inputOf(stage, partition), inputCodecOf(stage, partition), session.broadcasts(),
+                            this::newPartitionedOutput, fileTarget(partition, attempt));
                     track(worker, false);
                     engine.pool().release(worker, true);
                     succeeded(index, partition, output);
@@ -291,6 +340,14 @@ final class JobRun implements JobHandle {
                     lastTraceback = e.getMessage();
                     lastPickled = e.pickled();
                     lastFailure = "failed in Python";
+                } catch (FileFailure e) {
+                    track(worker, false);
+                    worker.channel.abort();
+                    engine.pool().release(worker, false);
+                    listener.onTaskEnd(jobId, stage.id(), partition, false);
+                    fail(new JobFailedException(e.kind, "Task for partition " + partition + " of stage " + stage.id()
+                            + " (job " + jobId + ") failed: " + e.getMessage()));
+                    return;
                 } catch (IOException | RuntimeException e) {
                     track(worker, false);
                     String tail = outputAfterLoss(worker);
@@ -322,6 +379,25 @@ final class JobRun implements JobHandle {
             }
         }
 
+        /** A new file for this attempt when the stage writes files, else null. */
+        private TaskAttempt.FileTarget fileTarget(int partition, int attempt) {
+            if (stage.output().kind() != StageOutput.Kind.FILES) {
+                return null;
+            }
+            OutputDirectory directory = outputDirectory;
+            Codec codec = engine.codec(stage.outputCodec());
+            if (directory == null || codec == null) {
+                throw new FileFailure(Kind.SETUP, directory == null ? "the output directory was closed"
+                        : EmberEngine.missingCodec(stage.outputCodec()), null);
+            }
+            try {
+                return new TaskAttempt.FileTarget(codec, directory.options,
+                        directory.attemptFile(jobId, partition, attempt, codec.fileSuffix(directory.options)));
+            } catch (IOException e) {
+                throw FileFailure.writing(directory.directory.toString(), e);
+            }
+        }
+
         private PartitionedOutput newPartitionedOutput() {
             int buckets = stage.output().kind() == StageOutput.Kind.SHUFFLE ? stage.output().numReducers() : 1;
             return new PartitionedOutput(buckets, engine.memoryBudget(), session.spillDirectory());
@@ -336,7 +412,10 @@ final class JobRun implements JobHandle {
                     return;
                 }
                 if (store == null) {
-                    results.set(index, output.results());
+                    if (output.file() != null) {
+                        outputDirectory.commitTask(partition, output.file());
+                    }
+                    results.set(index, output.results() == null ? List.of() : output.results());
                     done[index] = true;
                 } else {
                     store.commit(partition, output.partitioned());
@@ -396,11 +475,32 @@ final class JobRun implements JobHandle {
                     case DATASET -> session.dataset(segment.id()).get(local);
                     case SHUFFLE -> session.existingShuffle(segment.id()).bucket(local);
                     case CACHE -> session.existingCache(segment.id()).ofTask(local);
+                    case FILES -> {
+                        FileInput files = session.fileInput(segment.id());
+                        Codec codec = engine.codec(files.codec);
+                        if (codec == null) {
+                            throw new FileFailure(Kind.SETUP, EmberEngine.missingCodec(files.codec), null);
+                        }
+                        yield new FileFrames(codec, files, local);
+                    }
                 };
             }
             offset += segment.count();
         }
         throw new IllegalStateException("partition " + partition + " is outside stage " + stage.id());
+    }
+
+    /** File segments carry their own codec; every other input is in the stage's input codec. */
+    private String inputCodecOf(StagePlan stage, int partition) {
+        int offset = 0;
+        for (InputSegment segment : stage.input()) {
+            if (partition < offset + segment.count()) {
+                return segment.kind() == InputSegment.Kind.FILES ? session.fileInput(segment.id()).codec
+                        : stage.inputCodec();
+            }
+            offset += segment.count();
+        }
+        return stage.inputCodec();
     }
 
     private synchronized void track(PooledWorker worker, boolean start) {
@@ -412,6 +512,18 @@ final class JobRun implements JobHandle {
     }
 
     private void finish() {
+        OutputDirectory files = outputDirectory();
+        if (files != null && !isFinished()) {
+            try {
+                files.commitJob();
+            } catch (IOException e) {
+                fail(new JobFailedException(Kind.SETUP, "job " + jobId + " could not commit its output in "
+                        + files.directory + ": " + e));
+                return;
+            } finally {
+                session.outputDone(plan.resultStage().output().id());
+            }
+        }
         synchronized (this) {
             if (finished) {
                 return;
@@ -436,8 +548,28 @@ final class JobRun implements JobHandle {
         }
         // Killing the worker of a cancelled task makes its runner fail fast; the pool replaces the worker.
         interrupted.forEach(worker -> worker.channel.abort());
+        abortOutput();
+        synchronized (this) {
+            if (activeRunners == 0) {
+                outputSettled = true;
+            }
+            notifyAll();
+        }
         session.jobFinished(this);
         listener.onJobEnd(jobId, false);
+    }
+
+    /** The directory the last stage writes, or null when it returns results. */
+    private OutputDirectory outputDirectory() {
+        return outputDirectory;
+    }
+
+    /** Removes what a failed job wrote; safe to repeat, as tasks of a failed job may still be finishing. */
+    private void abortOutput() {
+        if (outputDirectory != null) {
+            outputDirectory.abortJob();
+            session.outputDone(plan.resultStage().output().id());
+        }
     }
 
     private synchronized boolean isFinished() {
@@ -464,7 +596,7 @@ final class JobRun implements JobHandle {
             throw new IndexOutOfBoundsException("result position " + position + " of " + partitions.length);
         }
         synchronized (this) {
-            while (!done[position] && failure == null) {
+            while (!done[position] && (failure == null || !outputSettled)) {
                 wait();
             }
             if (done[position]) {
@@ -480,7 +612,7 @@ final class JobRun implements JobHandle {
 
     @Override
     public synchronized List<byte[]> awaitAccumulatorUpdates() throws InterruptedException, JobFailedException {
-        while (!finished) {
+        while (!finished || (failure != null && !outputSettled)) {
             wait();
         }
         if (failure != null) {

@@ -14,7 +14,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
+import dev.ember.api.Codec;
 import dev.ember.api.EngineSession;
+import dev.ember.api.FileSplit;
 import dev.ember.api.JobHandle;
 import dev.ember.api.JobListener;
 import dev.ember.api.JobPlan;
@@ -33,6 +35,9 @@ final class SessionImpl implements EngineSession {
     private final Map<Integer, byte[]> broadcasts = new ConcurrentHashMap<>();
     private final Map<Integer, StoredOutputs> shuffles = new ConcurrentHashMap<>();
     private final Map<Integer, StoredOutputs> caches = new ConcurrentHashMap<>();
+    private final Map<Integer, FileInput> fileInputs = new ConcurrentHashMap<>();
+    private final Map<Integer, OutputDirectory> outputs = new ConcurrentHashMap<>();
+    private final AtomicInteger fileIds = new AtomicInteger();
     private final Set<JobRun> jobs = ConcurrentHashMap.newKeySet();
     private final AtomicInteger datasetIds = new AtomicInteger();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -82,6 +87,61 @@ final class SessionImpl implements EngineSession {
 
     List<List<byte[]>> dataset(int datasetId) {
         return datasets.get(datasetId);
+    }
+
+    @Override
+    public int openFiles(String path, int minPartitions, String codecName, Map<String, String> options)
+            throws IOException {
+        ensureOpen();
+        Codec codec = engine.codec(codecName);
+        if (codec == null) {
+            throw new IllegalStateException(EmberEngine.missingCodec(codecName));
+        }
+        List<FileSplit> splits = FileInput.split(FileInput.list(path), minPartitions, codec.splittable());
+        int fileInputId = fileIds.incrementAndGet();
+        fileInputs.put(fileInputId, new FileInput(codecName, options, splits));
+        return fileInputId;
+    }
+
+    @Override
+    public List<FileSplit> fileSplits(int fileInputId) {
+        FileInput input = fileInputs.get(fileInputId);
+        if (input == null) {
+            throw new IllegalArgumentException("file input " + fileInputId + " is not open in session " + id);
+        }
+        return input.splits;
+    }
+
+    FileInput fileInput(int fileInputId) {
+        return fileInputs.get(fileInputId);
+    }
+
+    @Override
+    public long skippedRecords(int fileInputId) {
+        FileInput input = fileInputs.get(fileInputId);
+        return input == null ? 0 : input.skipped();
+    }
+
+    @Override
+    public void closeFiles(int fileInputId) {
+        fileInputs.remove(fileInputId);
+    }
+
+    @Override
+    public int createOutput(String directory, Map<String, String> options) throws IOException {
+        ensureOpen();
+        int outputId = fileIds.incrementAndGet();
+        outputs.put(outputId, OutputDirectory.create(directory, options));
+        return outputId;
+    }
+
+    OutputDirectory output(int outputId) {
+        return outputs.get(outputId);
+    }
+
+    /** Forgets an output once its job has committed or aborted it. */
+    void outputDone(int outputId) {
+        outputs.remove(outputId);
     }
 
     @Override
@@ -186,6 +246,10 @@ final class SessionImpl implements EngineSession {
         shuffles.clear();
         caches.values().forEach(StoredOutputs::discard);
         caches.clear();
+        fileInputs.clear();
+        // Outputs no job wrote: remove their empty directories.
+        outputs.values().forEach(OutputDirectory::abortJob);
+        outputs.clear();
         deleteSpillDirectory();
         engine.sessionClosed(this);
     }

@@ -5,14 +5,21 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
+import dev.ember.api.Codec;
+import dev.ember.api.FrameWriter;
 import dev.ember.api.Frames;
 import dev.ember.api.StageOutput;
 import dev.ember.api.StagePlan;
@@ -35,8 +42,12 @@ final class TaskAttempt {
 
     private static final int INLINE_INPUT_BYTES = 64 * 1024;
 
-    /** What a successful task produced. */
-    record Output(List<byte[]> results, PartitionedOutput partitioned, byte[] accumulatorUpdates) {
+    /** What a successful task produced; {@code file} is the attempt's file of a {@code FILES} stage. */
+    record Output(List<byte[]> results, PartitionedOutput partitioned, byte[] accumulatorUpdates, Path file) {
+    }
+
+    /** Where a {@code FILES} stage's task writes: a new file, through the stage's output codec. */
+    record FileTarget(Codec codec, Map<String, String> options, Path file) {
     }
 
     private final ExecutorService writers;
@@ -45,9 +56,13 @@ final class TaskAttempt {
         this.writers = writers;
     }
 
+    /**
+     * @param inputCodec the codec of this task's input frames (a stage reading a union may mix them)
+     * @param fileTarget where a {@code FILES} stage's output goes, else null
+     */
     Output run(PooledWorker worker, int jobId, StagePlan stage, int partition, int attempt, Iterable<byte[]> input,
-            Map<Integer, byte[]> broadcasts, Supplier<PartitionedOutput> partitionedOutput)
-            throws IOException, UserCodeException {
+            String inputCodec, Map<Integer, byte[]> broadcasts, Supplier<PartitionedOutput> partitionedOutput,
+            FileTarget fileTarget) throws IOException, UserCodeException {
         DataOutputStream out = worker.channel.output();
         DataInputStream in = worker.channel.input();
         boolean sendCommand = worker.needsCommand(stage.commandId());
@@ -64,7 +79,7 @@ final class TaskAttempt {
                     + ",\"attempt\":" + attempt + ",\"commandId\":\"" + stage.commandId() + "\",\"hasCommand\":"
                     + sendCommand + ",\"output\":\"" + output.kind().name().toLowerCase() + "\",\"numReducers\":"
                     + output.numReducers() + ",\"newBroadcasts\":" + newBroadcasts + ",\"forgetBroadcasts\":" + forget
-                    + "}";
+                    + ",\"inputCodec\":\"" + inputCodec + "\",\"outputCodec\":\"" + stage.outputCodec() + "\"}";
             writeFrame(out, header.getBytes(StandardCharsets.UTF_8));
             if (sendCommand) {
                 writeFrame(out, stage.command());
@@ -79,13 +94,17 @@ final class TaskAttempt {
                 writeFrame(out, value);
                 worker.knownBroadcasts.add(id);
             }
-            Future<?> writer = startInput(out, input);
+            Future<?> writer = startInput(worker, out, input);
             Output result;
             try {
-                result = readOutput(in, output, partitionedOutput);
+                result = readOutput(in, output, partitionedOutput, fileTarget);
             } catch (UserCodeException e) {
                 // The worker drained its input before reporting, so the writer is finishing too.
                 awaitWriter(writer);
+                throw e;
+            } catch (IOException | RuntimeException e) {
+                // The worker's stream broke because reading the input failed: that is the error to report.
+                rethrowFileFailure(writer);
                 throw e;
             }
             awaitWriter(writer);
@@ -97,14 +116,21 @@ final class TaskAttempt {
     }
 
     /** Writes small in-memory input at once; anything else from a writer thread, whose future is returned. */
-    private Future<?> startInput(DataOutputStream out, Iterable<byte[]> input) throws IOException {
+    private Future<?> startInput(PooledWorker worker, DataOutputStream out, Iterable<byte[]> input)
+            throws IOException {
         if (input instanceof List<byte[]> list && totalBytes(list) <= INLINE_INPUT_BYTES) {
             writeInput(out, list);
             return null;
         }
         out.flush();
         return writers.submit(() -> {
-            writeInput(out, input);
+            try {
+                writeInput(out, input);
+            } catch (FileFailure e) {
+                // The worker waits for input that will not come: end it, so the task's reader stops waiting too.
+                worker.channel.abort();
+                throw e;
+            }
             return null;
         });
     }
@@ -118,28 +144,40 @@ final class TaskAttempt {
     }
 
     private static void writeInput(DataOutputStream out, Iterable<byte[]> input) throws IOException {
+        Iterator<byte[]> frames = input.iterator();
         try {
-            for (byte[] frame : input) {
-                writeFrame(out, frame);
+            while (frames.hasNext()) {
+                writeFrame(out, frames.next());
             }
         } catch (UncheckedIOException e) {
             throw e.getCause();
+        } finally {
+            if (frames instanceof AutoCloseable closeable) {
+                try {
+                    closeable.close();
+                } catch (Exception e) {
+                    // Releasing the source; the write's own outcome is what matters.
+                }
+            }
         }
         out.writeInt(Frames.END_OF_DATA);
         out.flush();
     }
 
-    private static Output readOutput(DataInputStream in, StageOutput output, Supplier<PartitionedOutput> partitioned)
-            throws IOException, UserCodeException {
+    private static Output readOutput(DataInputStream in, StageOutput output, Supplier<PartitionedOutput> partitioned,
+            FileTarget fileTarget) throws IOException, UserCodeException {
         boolean keyed = output.kind() == StageOutput.Kind.SHUFFLE;
         List<byte[]> results = output.kind() == StageOutput.Kind.RESULT ? new ArrayList<>() : null;
-        PartitionedOutput stored = results == null ? partitioned.get() : null;
+        FrameWriter file = fileTarget == null ? null : openFile(fileTarget);
+        PartitionedOutput stored = results == null && file == null ? partitioned.get() : null;
         try {
             while (true) {
                 int code = FrameInput.readLength(in);
                 if (code >= 0) {
                     if (keyed) {
                         stored.add(code, FrameInput.readFrame(in));
+                    } else if (file != null) {
+                        writeToFile(file, fileTarget, FrameInput.readPayload(in, code));
                     } else if (results != null) {
                         results.add(FrameInput.readPayload(in, code));
                     } else {
@@ -150,7 +188,12 @@ final class TaskAttempt {
                 switch (code) {
                     case Frames.END_OF_DATA:
                         byte[] updates = readOptionalFrame(in);
-                        return new Output(results, stored == null ? null : stored.seal(), updates);
+                        if (file != null) {
+                            closeFile(file, fileTarget);
+                            file = null;
+                        }
+                        return new Output(results, stored == null ? null : stored.seal(), updates,
+                                fileTarget == null ? null : fileTarget.file());
                     case Frames.TIMING:
                         FrameInput.readFrame(in);
                         break;
@@ -165,7 +208,68 @@ final class TaskAttempt {
             if (stored != null) {
                 stored.discard();
             }
+            if (fileTarget != null) {
+                discardFile(file, fileTarget);
+            }
             throw e;
+        }
+    }
+
+    private static FrameWriter openFile(FileTarget target) {
+        try {
+            return target.codec().writer(target.file(), target.options());
+        } catch (IOException e) {
+            throw FileFailure.writing(target.file().toString(), e);
+        }
+    }
+
+    private static void writeToFile(FrameWriter file, FileTarget target, byte[] frame) {
+        try {
+            file.write(frame);
+        } catch (IOException e) {
+            throw FileFailure.writing(target.file().toString(), e);
+        }
+    }
+
+    private static void closeFile(FrameWriter file, FileTarget target) {
+        try {
+            file.close();
+        } catch (IOException e) {
+            throw FileFailure.writing(target.file().toString(), e);
+        }
+    }
+
+    /** Drops an unfinished attempt's file. */
+    private static void discardFile(FrameWriter file, FileTarget target) {
+        try {
+            if (file != null) {
+                file.close();
+            }
+        } catch (IOException e) {
+            // Deleted below either way.
+        }
+        try {
+            Files.deleteIfExists(target.file());
+        } catch (IOException e) {
+            // Under _temporary, which the job removes when it ends.
+        }
+    }
+
+    /** If the input writer stopped because its file could not be read, throws that failure. */
+    private static void rethrowFileFailure(Future<?> writer) {
+        if (writer == null) {
+            return;
+        }
+        try {
+            writer.get(5, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof FileFailure failure) {
+                throw failure;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (TimeoutException e) {
+            // Still writing: the input is not what failed.
         }
     }
 
@@ -192,6 +296,9 @@ final class TaskAttempt {
         } catch (ExecutionException e) {
             if (e.getCause() instanceof IOException io) {
                 throw io;
+            }
+            if (e.getCause() instanceof FileFailure failure) {
+                throw failure;
             }
             throw new IOException("sending task input failed: " + e.getCause(), e.getCause());
         }

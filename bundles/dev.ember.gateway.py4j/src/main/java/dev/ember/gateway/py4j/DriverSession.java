@@ -1,5 +1,9 @@
 package dev.ember.gateway.py4j;
 
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.NoSuchFileException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -49,6 +53,63 @@ public final class DriverSession {
         JobHandle job = session.submit(plan, events == null ? JobListener.NONE : events);
         jobs.put(job.jobId(), new SubmittedJob(job, events, plan.partitions()));
         return job.jobId();
+    }
+
+    /**
+     * Lists and splits the files a path names, to be read by the JVM through a codec.
+     *
+     * @param optionsJson a JSON object of string options for the codec's reader
+     * @return {@code {"id": fileInputId, "splits": count}}, or {@code {"error": kind, "message": text}} where kind is
+     *         {@code notFound}, {@code codec} or {@code io}; as JSON, so the driver needs no call into the
+     *         exception (the locked gateway serves none)
+     */
+    public String openFiles(String path, int minPartitions, String codec, String optionsJson) {
+        try {
+            int id = session.openFiles(path, minPartitions, codec, options(optionsJson, "file options"));
+            return "{\"id\":" + id + ",\"splits\":" + session.fileSplits(id).size() + "}";
+        } catch (FileNotFoundException | NoSuchFileException e) {
+            return error("notFound", e.getMessage());
+        } catch (IllegalStateException e) {
+            return error("codec", e.getMessage());
+        } catch (IOException | IllegalArgumentException e) {
+            return error("io", e.toString());
+        }
+    }
+
+    public long skippedRecords(int fileInputId) {
+        return session.skippedRecords(fileInputId);
+    }
+
+    public void closeFiles(int fileInputId) {
+        session.closeFiles(fileInputId);
+    }
+
+    /**
+     * Reserves an output directory for a job whose last stage writes files.
+     *
+     * @return {@code {"id": outputId}}, or {@code {"error": "exists" | "io", "message": text}}, as JSON
+     */
+    public String createOutput(String directory, String optionsJson) {
+        try {
+            return "{\"id\":" + session.createOutput(directory, options(optionsJson, "output options")) + "}";
+        } catch (FileAlreadyExistsException e) {
+            return error("exists", e.getFile());
+        } catch (IOException | IllegalArgumentException e) {
+            return error("io", e.toString());
+        }
+    }
+
+    private static String error(String kind, String message) {
+        com.google.gson.JsonObject error = new com.google.gson.JsonObject();
+        error.addProperty("error", kind);
+        error.addProperty("message", String.valueOf(message));
+        return error.toString();
+    }
+
+    private static Map<String, String> options(String json, String what) {
+        com.google.gson.JsonObject wrapper = new com.google.gson.JsonObject();
+        wrapper.add("options", Json.parseObject(json, what));
+        return Json.stringMap(wrapper, "options", what);
     }
 
     public void cancelJob(int jobId) {

@@ -25,7 +25,9 @@ import dev.ember.api.StagePlan;
  *  "partitions": [0, 1], "jobGroup": null}
  * </pre>
  *
- * Input kinds are {@code empty} (no id), {@code dataset}, {@code shuffle} and {@code cache}. A large command is
+ * Input kinds are {@code empty} (no id), {@code dataset}, {@code shuffle}, {@code cache} and {@code files} (an
+ * input opened with {@code openFiles}); output kinds {@code result}, {@code shuffle}, {@code cache} and
+ * {@code files} (an output made with {@code createOutput}, last stage only). A large command is
  * uploaded through the side socket instead and named by {@code "commandBlob": id} in place of {@code "command"}, so
  * no bulk data travels through Py4J.
  */
@@ -112,8 +114,9 @@ final class PlanParser {
             case "dataset" -> InputSegment.dataset(Json.integer(segment, "id", what), count);
             case "shuffle" -> InputSegment.shuffle(Json.integer(segment, "id", what), count);
             case "cache" -> InputSegment.cache(Json.integer(segment, "id", what), count);
+            case "files" -> InputSegment.files(Json.integer(segment, "id", what), count);
             default -> throw new IllegalArgumentException(what + " has an unknown kind '" + kind
-                    + "' (known: empty, dataset, shuffle, cache)");
+                    + "' (known: empty, dataset, shuffle, cache, files)");
         };
     }
 
@@ -125,8 +128,9 @@ final class PlanParser {
             case "shuffle" -> StageOutput.shuffle(Json.integer(output, "id", what),
                     Json.integer(output, "numReducers", what));
             case "cache" -> StageOutput.cache(Json.integer(output, "id", what));
+            case "files" -> StageOutput.files(Json.integer(output, "id", what));
             default -> throw new IllegalArgumentException(what + " has an unknown kind '" + kind
-                    + "' (known: result, shuffle, cache)");
+                    + "' (known: result, shuffle, cache, files)");
         };
     }
 }

@@ -1,0 +1,37 @@
+package dev.ember.engine;
+
+import java.io.IOException;
+
+import dev.ember.api.JobFailedException;
+
+/**
+ * A task could not read its input file or write its output file. Not the worker's fault and not cured by a retry
+ * (malformed data, a missing file, a full disk), so the job fails at once with this message.
+ */
+final class FileFailure extends RuntimeException {
+
+    private static final long serialVersionUID = 1L;
+
+    final JobFailedException.Kind kind;
+
+    FileFailure(JobFailedException.Kind kind, String message, IOException cause) {
+        super(message, cause);
+        this.kind = kind;
+    }
+
+    static FileFailure reading(IOException cause) {
+        return new FileFailure(JobFailedException.Kind.INPUT, cause instanceof dev.ember.api.MalformedDataException
+                ? cause.getMessage() : "could not read the input: " + describe(cause), cause);
+    }
+
+    static FileFailure writing(String file, IOException cause) {
+        return new FileFailure(JobFailedException.Kind.SETUP, "could not write " + file + ": " + describe(cause)
+                + " (check free space and permissions of the output directory)", cause);
+    }
+
+    private static String describe(IOException e) {
+        String message = e.getMessage();
+        String type = e.getClass().getSimpleName();
+        return message == null ? type : type + ": " + message;
+    }
+}
