@@ -19,9 +19,9 @@ final class FileFailure extends RuntimeException {
         this.kind = kind;
     }
 
-    static FileFailure reading(IOException cause) {
+    static FileFailure reading(String file, IOException cause) {
         return new FileFailure(JobFailedException.Kind.INPUT, cause instanceof dev.ember.api.MalformedDataException
-                ? cause.getMessage() : "could not read the input: " + describe(cause), cause);
+                ? cause.getMessage() : "could not read " + file + ": " + describe(cause), cause);
     }
 
     static FileFailure writing(String file, IOException cause) {

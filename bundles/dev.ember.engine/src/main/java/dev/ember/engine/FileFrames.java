@@ -30,7 +30,7 @@ final class FileFrames implements Iterable<byte[]> {
         try {
             reader = codec.reader(input.splits.get(split), input.options);
         } catch (IOException e) {
-            throw FileFailure.reading(e);
+            throw FileFailure.reading(input.splits.get(split).path(), e);
         }
         return new Frames(reader);
     }
@@ -66,7 +66,7 @@ final class FileFrames implements Iterable<byte[]> {
                 } catch (IOException e) {
                     done = true;
                     closeQuietly(reader);
-                    throw FileFailure.reading(e);
+                    throw FileFailure.reading(input.splits.get(split).path(), e);
                 }
             }
             return next != null;

@@ -53,4 +53,47 @@ class PickleCodecTest {
         }
         return text.toString();
     }
+
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path dir;
+
+    @Test
+    void framesWrittenToAFileReadBackAndATruncatedFileIsMalformed() throws java.io.IOException {
+        java.nio.file.Path file = dir.resolve("part-00000");
+        List<byte[]> frames = new ArrayList<>();
+        Random random = new Random(1);
+        for (int i = 0; i < 20; i++) {
+            frames.add(codec.encode(List.of(randomString(random), random.nextInt())));
+        }
+        frames.add(new byte[0]);
+        try (dev.ember.api.FrameWriter writer = codec.writer(file, java.util.Map.of())) {
+            for (byte[] frame : frames) {
+                writer.write(frame);
+            }
+        }
+        long size = java.nio.file.Files.size(file);
+        List<byte[]> read = new ArrayList<>();
+        try (dev.ember.api.FrameReader reader = codec.reader(new dev.ember.api.FileSplit(file.toString(), 0, size),
+                java.util.Map.of())) {
+            for (byte[] frame = reader.next(); frame != null; frame = reader.next()) {
+                read.add(frame);
+            }
+        }
+        assertEquals(frames.size(), read.size());
+        for (int i = 0; i < frames.size(); i++) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(frames.get(i), read.get(i));
+        }
+        byte[] bytes = java.nio.file.Files.readAllBytes(file);
+        java.nio.file.Files.write(file, java.util.Arrays.copyOf(bytes, bytes.length - 3));
+        dev.ember.api.MalformedDataException error = org.junit.jupiter.api.Assertions.assertThrows(
+                dev.ember.api.MalformedDataException.class, () -> {
+                    try (dev.ember.api.FrameReader reader = codec.reader(new dev.ember.api.FileSplit(file.toString(),
+                            0, size), java.util.Map.of())) {
+                        while (reader.next() != null) {
+                            // read to the end
+                        }
+                    }
+                });
+        org.junit.jupiter.api.Assertions.assertTrue(error.getMessage().contains("truncated"), error.getMessage());
+    }
 }
