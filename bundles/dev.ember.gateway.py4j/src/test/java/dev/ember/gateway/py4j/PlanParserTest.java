@@ -52,6 +52,23 @@ class PlanParserTest {
     }
 
     @Test
+    void parsesAStageThatReadsFilesAndWritesFiles() {
+        String stage = "{\"id\":0,\"commandId\":\"abc\"," + inlineCommand("fn")
+                + ",\"input\":[{\"kind\":\"files\",\"id\":5,\"count\":2}],\"output\":{\"kind\":\"files\",\"id\":6},"
+                + "\"inputCodec\":\"pickle\",\"outputCodec\":\"json\"}";
+        JobPlan plan = PlanParser.parse(plan(stage, "[0,1]"), NO_BLOBS);
+        assertEquals(List.of(InputSegment.files(5, 2)), plan.resultStage().input());
+        assertEquals(StageOutput.files(6), plan.resultStage().output());
+        assertEquals("json", plan.resultStage().outputCodec());
+        String fileOutputFirst = plan("{\"id\":0,\"commandId\":\"a\"," + inlineCommand("fn") + ",\"input\":" + EMPTY_1
+                + ",\"output\":{\"kind\":\"files\",\"id\":6},\"inputCodec\":\"pickle\",\"outputCodec\":\"text\"},"
+                + stage(EMPTY_1, inlineCommand("fn")), "[0]");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> PlanParser.parse(fileOutputFirst, NO_BLOBS));
+        assertTrue(e.getMessage().contains("only the last stage may return results or write files"), e.getMessage());
+    }
+
+    @Test
     void takesALargeCommandFromAnUploadedBlob() {
         Map<Integer, byte[]> blobs = new java.util.HashMap<>(Map.of(4, new byte[] { 9, 8, 7 }));
         JobPlan plan = PlanParser.parse(plan(stage(EMPTY_1, "\"commandBlob\":4"), "[0]"), blobs::remove);
