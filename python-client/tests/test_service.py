@@ -190,3 +190,45 @@ def test_restarting_the_gateway_bundle_drops_clients_clearly_and_takes_new_ones(
         assert result["port"] != first["port"]
     finally:
         shell.close()
+
+
+def test_shell_runs_commands_in_the_running_service_and_refuses_a_wrong_secret(service: tuple[Path, dict],
+                                                                              start_driver: StartDriver) -> None:
+    home, info = service
+    shell_file = home / "run" / "shell.json"
+    deadline = time.monotonic() + 10
+    while not shell_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert stat.S_IMODE(shell_file.stat().st_mode) == 0o600
+    shell = json.loads(shell_file.read_text())
+    assert shell["host"] == "127.0.0.1"
+    # A client holds a job open, so the shell has something to show.
+    env = {"EMBER_HOME": str(home), "EMBER_GATEWAY": f"127.0.0.1:{info['port']}"}
+    client = start_driver("""
+        import time
+        from ember import SparkContext
+        sc = SparkContext(appName="watched")
+        print("READY", flush=True)
+        sc.parallelize(range(4), 4).map(lambda x: time.sleep(30) or x).collect()
+    """, env=env)
+    deadline = time.monotonic() + 30
+    while "READY" not in client.output_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.5)
+    proc = subprocess.run([str(home / "bin" / "ember"), "shell"], input="ember:jobs\nlb -s dev.ember\nbogus\nexit\n",
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "connected to the service's Gogo shell" in proc.stdout
+    assert "dev.ember.engine" in proc.stdout and "Active" in proc.stdout
+    import re
+    assert re.search(r"^\d+\s+\S+\s+-\s+1/1\s+0/4$", proc.stdout, re.MULTILINE), proc.stdout
+    assert "Command not found: bogus" in proc.stdout
+    client.proc.kill()
+    # The service is still there, and a wrong secret gets nothing.
+    assert ember(home, "status").returncode == 0
+    import socket
+    with socket.create_connection(("127.0.0.1", shell["port"]), timeout=5) as conn:
+        conn.sendall(b"not-the-secret\nlb\n")
+        reply = conn.makefile("r").read()
+    assert reply.strip() == "refused"
+    assert "refused a client with a wrong secret" in (home / "logs" / "ember.log").read_text()

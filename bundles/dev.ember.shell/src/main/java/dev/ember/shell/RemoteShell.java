@@ -1,0 +1,148 @@
+package dev.ember.shell;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.apache.felix.service.command.CommandProcessor;
+import org.apache.felix.service.command.CommandSession;
+import org.apache.felix.service.command.Converter;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+
+/**
+ * The Gogo shell of a running service, for {@code bin/ember shell}: a loopback socket that runs the commands of a
+ * client that first sends the secret from {@code run/shell.json} (owner-only, written next to the gateway's
+ * {@code run/gateway.json}). Only in service mode, that is when {@code EMBER_GATEWAY_FILE} is set.
+ * <p>
+ * Protocol, UTF-8 lines: the client sends the secret; the server answers {@code ok} or {@code refused} (and closes).
+ * Then for each command line the client sends, the server writes the command's output and result, then a line
+ * holding only {@value #END_OF_REPLY} (ASCII EOT).
+ */
+@Component(immediate = true)
+public final class RemoteShell {
+
+    static final String END_OF_REPLY = "\u0004";
+    private static final System.Logger LOG = System.getLogger(RemoteShell.class.getName());
+
+    private final CommandProcessor processor;
+    private final AtomicLong refused = new AtomicLong();
+    private ServerSocket server;
+    private Path shellFile;
+    private String secret;
+
+    @Activate
+    public RemoteShell(@Reference CommandProcessor processor) throws IOException {
+        this.processor = processor;
+        String gatewayFile = System.getenv("EMBER_GATEWAY_FILE");
+        if (gatewayFile == null || gatewayFile.isEmpty()) {
+            return; // Not a service: the terminal of 'bin/ember shell' is the shell.
+        }
+        byte[] random = new byte[24];
+        new SecureRandom().nextBytes(random);
+        secret = HexFormat.of().formatHex(random);
+        server = new ServerSocket();
+        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        shellFile = Path.of(gatewayFile).resolveSibling("shell.json");
+        publish(shellFile, "{\"host\":\"127.0.0.1\",\"port\":" + server.getLocalPort() + ",\"secret\":\"" + secret
+                + "\"}\n");
+        Thread acceptor = new Thread(this::accept, "ember-remote-shell");
+        acceptor.setDaemon(true);
+        acceptor.start();
+        LOG.log(System.Logger.Level.INFO, "remote shell on 127.0.0.1:{0} (bin/ember shell)", server.getLocalPort());
+    }
+
+    /** Writes the file owner-only, under a temporary name renamed into place. */
+    private static void publish(Path file, String content) throws IOException {
+        Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.deleteIfExists(temporary);
+        Files.createFile(temporary, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(temporary, content);
+        Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    @Deactivate
+    void deactivate() throws IOException {
+        if (server != null) {
+            server.close();
+            Files.deleteIfExists(shellFile);
+        }
+    }
+
+    private void accept() {
+        while (!server.isClosed()) {
+            try {
+                Socket client = server.accept();
+                Thread session = new Thread(() -> serve(client), "ember-remote-shell-session");
+                session.setDaemon(true);
+                session.start();
+            } catch (IOException e) {
+                if (!server.isClosed()) {
+                    LOG.log(System.Logger.Level.WARNING, "remote shell: accept failed: " + e);
+                }
+            }
+        }
+    }
+
+    private void serve(Socket client) {
+        try (client) {
+            client.setSoTimeout(0);
+            InputStream in = client.getInputStream();
+            OutputStream out = client.getOutputStream();
+            BufferedReader lines = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+            PrintStream reply = new PrintStream(out, true, StandardCharsets.UTF_8);
+            String offered = lines.readLine();
+            if (offered == null || !MessageDigest.isEqual(offered.getBytes(StandardCharsets.UTF_8),
+                    secret.getBytes(StandardCharsets.UTF_8))) {
+                LOG.log(System.Logger.Level.WARNING, "remote shell: refused a client with a wrong secret ({0} so far)",
+                        refused.incrementAndGet());
+                reply.println("refused");
+                return;
+            }
+            reply.println("ok");
+            CommandSession session = processor.createSession(InputStream.nullInputStream(), reply, reply);
+            try {
+                for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+                    if (line.isBlank()) {
+                        reply.println(END_OF_REPLY);
+                        continue;
+                    }
+                    try {
+                        Object result = session.execute(line);
+                        if (result != null) {
+                            reply.println(session.format(result, Converter.INSPECT));
+                        }
+                    } catch (Exception e) {
+                        reply.println("gogo: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+                    }
+                    reply.println(END_OF_REPLY);
+                }
+            } finally {
+                session.close();
+            }
+        } catch (SocketException e) {
+            // The client went away.
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "remote shell session failed: " + e);
+        }
+    }
+}
