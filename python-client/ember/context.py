@@ -135,8 +135,9 @@ class SparkContext:
         return sys.stderr.isatty()
 
     def statusTracker(self) -> StatusTracker:
-        """PySpark's status API. Jobs report their events to the driver once a tracker (or the console bar) asks
-        for them, so it knows the jobs started from its creation on."""
+        """PySpark's status API. Every job of this context is known from its plan; live task counts of running
+        stages come from the engine's events, which flow from the first time a tracker (or the console bar) asks
+        for them (they cost a little per task)."""
         self._track_jobs = True
         return StatusTracker(self._tracker)
 
@@ -442,7 +443,9 @@ class SparkContext:
             raise SparkJobError(f"the gateway refused the job: {e.java_exception.getMessage()}") from None
         except Py4JError as e:
             raise self._connection_lost(e) from e
-        self._tracker.started(job_id, plan["jobGroup"])
+        self._tracker.started(job_id, plan["jobGroup"], [
+            len(wanted) if stage is plan["stages"][-1] else sum(segment["count"] for segment in stage["input"])
+            for stage in plan["stages"]])
         bar = self._progress_bar
 
         def on_progress(event: dict) -> None:

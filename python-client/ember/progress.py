@@ -42,35 +42,48 @@ class _Stage:
 class _Job:
     job_id: int
     group: Optional[str]
+    first_stage: int
     stages: dict[int, _Stage] = field(default_factory=dict)
     status: str = "RUNNING"
+    heard: bool = False  # whether events came for this job (only while someone watches)
 
 
 class JobTracker:
-    """What the events said about each job of this context (the data behind statusTracker and the bar)."""
+    """Every job of this context, known from its plan when it is submitted and followed live by the engine's
+    events while someone watches (the data behind statusTracker and the bar). Stage ids are unique within the
+    context, as Spark's are: a job's stages are numbered on from the previous job's."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._jobs: dict[int, _Job] = {}
+        self._next_stage = 0
 
-    def started(self, job_id: int, group: Optional[str]) -> None:
+    def started(self, job_id: int, group: Optional[str], stage_tasks: list[int]) -> None:
+        """A submitted job whose plan has stages with these task counts, in plan order."""
         with self._lock:
-            self._jobs[job_id] = _Job(job_id, group)
+            job = _Job(job_id, group, self._next_stage)
+            for index, tasks in enumerate(stage_tasks):
+                stage_id = self._next_stage + index
+                job.stages[stage_id] = _Stage(stage_id, tasks, active=False)
+            self._next_stage += len(stage_tasks)
+            self._jobs[job_id] = job
 
     def on_event(self, event: dict) -> None:
         with self._lock:
             job = self._jobs.get(event["job"])
             if job is None:
                 return
+            job.heard = True
             kind = event["event"]
+            stage_id = job.first_stage + event["stage"] if "stage" in event else None
             if kind == "stageStart":
-                job.stages[event["stage"]] = _Stage(event["stage"], event["tasks"])
+                job.stages[stage_id] = _Stage(stage_id, event["tasks"])
             elif kind == "taskStart":
-                stage = job.stages.get(event["stage"])
+                stage = job.stages.get(stage_id)
                 if stage:
                     stage.running += 1
             elif kind == "taskEnd":
-                stage = job.stages.get(event["stage"])
+                stage = job.stages.get(stage_id)
                 if stage:
                     stage.running = max(0, stage.running - 1)
                     if event["succeeded"]:
@@ -78,7 +91,7 @@ class JobTracker:
                     else:
                         stage.failed += 1
             elif kind == "stageEnd":
-                stage = job.stages.get(event["stage"])
+                stage = job.stages.get(stage_id)
                 if stage:
                     stage.active = False
             elif kind == "jobEnd":
@@ -89,8 +102,16 @@ class JobTracker:
     def finished(self, job_id: int, succeeded: bool) -> None:
         with self._lock:
             job = self._jobs.get(job_id)
-            if job is not None and job.status == "RUNNING":
+            if job is None:
+                return
+            if job.status == "RUNNING":
                 job.status = "SUCCEEDED" if succeeded else "FAILED"
+            for stage in job.stages.values():
+                stage.active = False
+                stage.running = 0
+                if succeeded and not job.heard:
+                    # Unwatched: no task events came, but a job that succeeded completed all its tasks.
+                    stage.done = stage.tasks
 
     def active_stage(self, job_id: int) -> Optional[_Stage]:
         with self._lock:

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import RunDriver, _write_driver, driver_env
+from conftest import RunDriver, _write_driver, driver_env, driver_result
 from ember import SparkContext
 
 SLOW_JOB = """
@@ -61,7 +61,32 @@ def test_the_status_tracker_reports_jobs_and_stages(sc: SparkContext) -> None:
     jobs = tracker.getJobIdsForGroup("tracked")
     assert len(jobs) == 1
     info = tracker.getJobInfo(jobs[0])
-    assert info.status == "SUCCEEDED" and info.stageIds == [0]
-    stage = tracker.getStageInfo(0)
+    assert info.status == "SUCCEEDED" and len(info.stageIds) == 1
+    stage = tracker.getStageInfo(info.stageIds[0])
     assert (stage.numTasks, stage.numCompletedTasks, stage.numActiveTasks) == (6, 6, 0)
     assert tracker.getActiveJobsIds() == [] and tracker.getActiveStageIds() == []
+
+
+def test_jobs_before_the_first_tracker_call_are_known_and_stage_ids_are_unique(run_driver: RunDriver) -> None:
+    proc = run_driver("""
+from ember import SparkContext
+sc = SparkContext("local[2]", "tracked-late")
+sc.setJobGroup("early", "before anyone asked")
+words = sc.parallelize(["a", "b", "a", "c"] * 5, 4)
+assert words.count() == 20
+counts = dict(words.map(lambda w: (w, 1)).reduceByKey(lambda x, y: x + y, 3).collect())
+tracker = sc.statusTracker()
+jobs = tracker.getJobIdsForGroup("early")
+infos = [tracker.getJobInfo(j) for j in jobs]
+stages = [[vars(tracker.getStageInfo(s)) for s in info.stageIds] for info in infos]
+report({"counts": counts, "jobs": len(jobs), "status": [i.status for i in infos],
+        "stageIds": [i.stageIds for i in infos], "stages": stages})
+""")
+    result = driver_result(proc)
+    assert result["counts"] == {"a": 10, "b": 5, "c": 5}
+    assert result["jobs"] == 2 and result["status"] == ["SUCCEEDED", "SUCCEEDED"]
+    first, second = result["stageIds"]
+    assert len(first) == 1 and len(second) == 2, result  # count: one stage; reduceByKey: map and reduce
+    assert min(second) > max(first), "stage ids go on from job to job, as Spark's do"
+    tasks = [[(s["numTasks"], s["numCompletedTasks"], s["numActiveTasks"]) for s in job] for job in result["stages"]]
+    assert tasks == [[(4, 4, 0)], [(4, 4, 0), (3, 3, 0)]]
