@@ -119,6 +119,7 @@ class SparkContext:
                 "pythonExec": self._python_exec(),
                 "workerEnv": self._worker_env(),
                 "maxTaskFailures": self._max_task_failures,
+                "workerMemoryLimit": self._worker_memory_limit(),
             }))
             self._side = SideChannel(self._entry.sidePort(), self._launched.secret, self._session.id(),
                                      self._launched.host)
@@ -480,6 +481,12 @@ class SparkContext:
             self._tracker.finished(job_id, succeeded)
             if bar is not None:
                 bar.clear()
+
+    def _worker_memory_limit(self) -> int:
+        """spark.executor.pyspark.memory in bytes (MiB when no unit is given, as in Spark); 0 means no limit. The
+        engine stops a worker whose resident memory goes over it and fails the job, naming the setting."""
+        setting = self._conf.get("spark.executor.pyspark.memory", "0").strip()
+        return parse_memory(setting + "m" if setting.isdigit() else setting)
 
     def _max_result_bytes(self) -> int:
         """spark.driver.maxResultSize in bytes (default 1g); 0 means no limit, as in Spark."""

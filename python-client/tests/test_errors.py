@@ -125,6 +125,39 @@ def test_a_collect_larger_than_max_result_size_is_refused_naming_the_setting(run
     assert result["small"] == 50
 
 
+HOG = """
+        import time
+        from ember import SparkConf, SparkContext, SparkJobError
+        conf = SparkConf()
+        if __LIMIT__:
+            conf.set("spark.executor.pyspark.memory", __LIMIT__)
+        sc = SparkContext("local[2]", "hog", conf=conf)
+        def hog(split, it):
+            if split == 1:
+                blocks = [bytearray(20 * 1024 * 1024) for _ in range(15)]  # 300 MiB, touched (zero-filled)
+                time.sleep(0.5)
+                yield len(blocks)
+            yield from it
+        try:
+            outcome = sc.parallelize(range(10), 3).mapPartitionsWithIndex(hog).count()
+        except SparkJobError as e:
+            outcome = str(e)
+        after = sc.parallelize(range(10), 2).count()
+        sc.stop()
+        report({"outcome": outcome, "after": after})
+"""
+
+
+def test_a_worker_over_the_memory_limit_is_stopped_naming_the_limit_and_partition(run_driver, result_of) -> None:
+    limited = result_of(run_driver(HOG.replace("__LIMIT__", "'150m'")))
+    assert "partition 1 of stage 0" in limited["outcome"], limited
+    assert "over the limit of 150 MiB (spark.executor.pyspark.memory)" in limited["outcome"], limited
+    assert limited["after"] == 10
+    # The same job without a limit: the memory itself was never the problem, the guard was what stopped it.
+    unlimited = result_of(run_driver(HOG.replace("__LIMIT__", "None")))
+    assert unlimited == {"outcome": 11, "after": 10}
+
+
 def test_a_killed_jvm_is_reported_as_such_on_the_next_call(run_driver, result_of) -> None:
     proc = run_driver("""
         import os, signal, time

@@ -12,9 +12,18 @@ import java.util.Objects;
  * @param workerEnv   extra environment for workers (for example {@code PYTHONPATH})
  * @param maxTaskFailures how many times a task may fail (its worker lost, or its code raising) before the job
  *                    fails ({@code spark.task.maxFailures})
+ * @param workerMemoryLimit the most resident memory, in bytes, a worker may use while it runs a task of this
+ *                    session before the engine stops it and fails the job; 0 for no limit
+ *                    ({@code spark.executor.pyspark.memory})
  */
 public record SessionConfig(String appName, int parallelism, String pythonExec, Map<String, String> workerEnv,
-        int maxTaskFailures) {
+        int maxTaskFailures, long workerMemoryLimit) {
+
+    /** A session without a worker memory limit. */
+    public SessionConfig(String appName, int parallelism, String pythonExec, Map<String, String> workerEnv,
+            int maxTaskFailures) {
+        this(appName, parallelism, pythonExec, workerEnv, maxTaskFailures, 0);
+    }
 
     public SessionConfig {
         Objects.requireNonNull(appName, "appName");
@@ -25,6 +34,9 @@ public record SessionConfig(String appName, int parallelism, String pythonExec, 
         workerEnv = Map.copyOf(workerEnv);
         if (maxTaskFailures < 1) {
             throw new IllegalArgumentException("maxTaskFailures must be at least 1, got " + maxTaskFailures);
+        }
+        if (workerMemoryLimit < 0) {
+            throw new IllegalArgumentException("workerMemoryLimit must not be negative, got " + workerMemoryLimit);
         }
     }
 }

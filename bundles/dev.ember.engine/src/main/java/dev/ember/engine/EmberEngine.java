@@ -124,6 +124,8 @@ public final class EmberEngine implements Engine {
         pool = new WorkerPool();
         housekeeping.scheduleWithFixedDelay(() -> pool.stopIdleLongerThan(
                 TimeUnit.SECONDS.toMillis(this.config.workerIdleTimeoutSeconds())), 5, 5, TimeUnit.SECONDS);
+        housekeeping.scheduleWithFixedDelay(this::guardWorkerMemory, MemoryGuard.PERIOD_MS, MemoryGuard.PERIOD_MS,
+                TimeUnit.MILLISECONDS);
     }
 
     @Modified
@@ -217,6 +219,22 @@ public final class EmberEngine implements Engine {
                 transportLock.wait(left);
             }
             return transport;
+        }
+    }
+
+    /** Stops busy workers whose resident memory is over their session's limit (see {@link MemoryGuard}). */
+    private void guardWorkerMemory() {
+        try {
+            for (SessionImpl session : sessions) {
+                long limit = session.config().workerMemoryLimit();
+                if (limit > 0) {
+                    for (JobRun job : session.runningJobs()) {
+                        job.runningWorkers().forEach(worker -> MemoryGuard.check(worker, limit));
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "memory guard: " + e);
         }
     }
 

@@ -350,6 +350,19 @@ final class JobRun implements JobHandle {
                     return;
                 } catch (IOException | RuntimeException e) {
                     track(worker, false);
+                    if (worker.stoppedAtRss > 0) {
+                        engine.pool().release(worker, false);
+                        listener.onTaskEnd(jobId, stage.id(), partition, false);
+                        long limit = session.config().workerMemoryLimit();
+                        fail(new JobFailedException(Kind.WORKER_LOST, "Task for partition " + partition + " of stage "
+                                + stage.id() + " (job " + jobId + ") used too much memory: its worker (pid "
+                                + worker.channel.pid() + ") reached " + MemoryGuard.megabytes(worker.stoppedAtRss)
+                                + " resident, over the limit of " + MemoryGuard.megabytes(limit)
+                                + " (spark.executor.pyspark.memory), and was stopped. Raise the limit, or make "
+                                + "partitions smaller (more partitions, or functions that stream rather than "
+                                + "collect a whole partition)."));
+                        return;
+                    }
                     String tail = outputAfterLoss(worker);
                     engine.pool().release(worker, false);
                     if (engine.pool().isRetired(worker.transport)) {
@@ -501,6 +514,11 @@ final class JobRun implements JobHandle {
             offset += segment.count();
         }
         return stage.inputCodec();
+    }
+
+    /** The workers running this job's tasks now. */
+    synchronized List<PooledWorker> runningWorkers() {
+        return new ArrayList<>(running);
     }
 
     private synchronized void track(PooledWorker worker, boolean start) {

@@ -45,6 +45,8 @@ final class WorkerPool {
         };
         long idleSince;
         int tasksServed;
+        /** The resident memory, in bytes, at which the memory guard stopped this worker; 0 if it did not. */
+        volatile long stoppedAtRss;
 
         PooledWorker(String sessionId, WorkerChannel channel, WorkerTransport transport, WorkerSpec spec) {
             this.sessionId = sessionId;

@@ -41,18 +41,21 @@ public final class EntryPoint {
 
     /**
      * Opens a session. {@code confJson} holds {@code appName}, {@code parallelism}, {@code pythonExec},
-     * {@code workerEnv} (an object of strings) and optionally {@code maxTaskFailures} (default 4).
+     * {@code workerEnv} (an object of strings) and optionally {@code maxTaskFailures} (default 4) and
+     * {@code workerMemoryLimit} (bytes, default 0: none).
      */
     public DriverSession openSession(String confJson) {
         JsonObject conf = Json.parseObject(confJson, "session configuration");
         Json.rejectUnknown(conf, "session configuration",
-                List.of("appName", "parallelism", "pythonExec", "workerEnv", "maxTaskFailures"));
+                List.of("appName", "parallelism", "pythonExec", "workerEnv", "maxTaskFailures", "workerMemoryLimit"));
         SessionConfig config = new SessionConfig(
                 Json.string(conf, "appName", "session configuration"),
                 Json.integer(conf, "parallelism", "session configuration"),
                 Json.string(conf, "pythonExec", "session configuration"),
                 Json.stringMap(conf, "workerEnv", "session configuration"),
-                conf.has("maxTaskFailures") ? Json.integer(conf, "maxTaskFailures", "session configuration") : 4);
+                conf.has("maxTaskFailures") ? Json.integer(conf, "maxTaskFailures", "session configuration") : 4,
+                conf.has("workerMemoryLimit") ? Json.longInteger(conf, "workerMemoryLimit", "session configuration")
+                        : 0);
         DriverSession session = new DriverSession(engine.openSession(config), sessions::remove);
         sessions.put(session.id(), session);
         return session;

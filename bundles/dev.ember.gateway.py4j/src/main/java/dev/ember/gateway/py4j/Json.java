@@ -77,6 +77,19 @@ final class Json {
         return asInt(value, what + " field '" + field + "'");
     }
 
+    static long longInteger(JsonObject object, String field, String what) {
+        JsonElement value = required(object, field, what);
+        if (value.isJsonPrimitive() && value.getAsJsonPrimitive().isNumber()) {
+            java.math.BigDecimal number = value.getAsJsonPrimitive().getAsBigDecimal();
+            try {
+                return number.longValueExact();
+            } catch (ArithmeticException e) {
+                // Falls through to the error below.
+            }
+        }
+        throw new IllegalArgumentException(what + " field '" + field + "' must be an integer, got " + value);
+    }
+
     static int asInt(JsonElement value, String what) {
         if (value.isJsonPrimitive()) {
             JsonPrimitive primitive = value.getAsJsonPrimitive();
