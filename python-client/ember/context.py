@@ -373,9 +373,14 @@ class SparkContext:
         self._session.cancelAllJobs()
 
     def setLogLevel(self, logLevel: str) -> None:
-        """Accepts Spark's level names; Ember's JVM logs to its own file, so the level is only checked."""
+        """Sets the level of the JVM's log (Spark's level names), at once; it applies to the whole distribution, so
+        for a shared service to every driver's jobs, as Spark's applies to its whole JVM."""
         if logLevel.upper() not in LOG_LEVELS:
             raise ValueError(f"Supplied level {logLevel} did not match one of: {','.join(LOG_LEVELS)}")
+        self._check_running()
+        problem = self._session.setLogLevel(logLevel.upper())
+        if problem:
+            raise EmberError(f"the log level could not be set: {problem}")
         self._log_level = logLevel.upper()
 
     def addPyFile(self, path: str) -> None:

@@ -232,3 +232,56 @@ def test_shell_runs_commands_in_the_running_service_and_refuses_a_wrong_secret(s
         reply = conn.makefile("r").read()
     assert reply.strip() == "refused"
     assert "refused a client with a wrong secret" in (home / "logs" / "ember.log").read_text()
+
+
+def test_the_service_logs_to_a_file_at_the_configured_level_and_set_log_level_changes_it(
+        service: tuple[Path, dict], run_driver) -> None:
+    home, info = service
+    log = home / "logs" / "ember.log"
+    assert "gateway listening" in log.read_text()  # INFO, the level in conf/dev.ember.log.cfg
+    proc = run_driver("""
+        from ember import SparkContext
+        sc = SparkContext(appName="levels")
+        sc.parallelize(range(10), 2).count()      # at INFO: the engine's debug lines stay out
+        sc.setLogLevel("DEBUG")
+        sc.parallelize(range(10), 3).count()      # logged
+        sc.setLogLevel("WARN")
+        sc.parallelize(range(10), 4).count()      # not logged
+        try:
+            sc.setLogLevel("LOUD")
+        except ValueError as e:
+            refused = str(e)
+        sc.stop()
+        report(refused)
+    """, env={"EMBER_HOME": str(home), "EMBER_GATEWAY": f"127.0.0.1:{info['port']}"})
+    from conftest import driver_result
+    assert "did not match one of" in driver_result(proc)
+    deadline = time.monotonic() + 5
+    while "succeeded" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    text = log.read_text()
+    started = [line for line in text.splitlines() if "DEBUG" in line and " started: " in line]
+    assert len(started) == 1 and "3 result partition(s)" in started[0], text[-3000:]
+    assert "log level set to DEBUG by a driver" in text
+
+
+def test_a_service_configured_at_warn_leaves_info_out_of_its_log(tmp_path: Path) -> None:
+    home = tmp_path / "ember"
+    shutil.copytree(EMBER_DIST, home, symlinks=True)
+    cfg = home / "conf" / "dev.ember.log.cfg"
+    cfg.write_text(cfg.read_text().replace("level=INFO", "level=WARN"))
+    proc = subprocess.Popen([str(home / "bin" / "ember"), "start"], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while not (home / "run" / "gateway.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert (home / "run" / "gateway.json").exists()
+        ember(home, "stop")
+        proc.wait(20)
+        log = (home / "logs" / "ember.log").read_text() if (home / "logs" / "ember.log").exists() else ""
+        assert "gateway listening" not in log
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -237,8 +237,12 @@ public final class Main {
      */
     static int startOrder(Bundle bundle) {
         String name = bundle.getSymbolicName() == null ? "" : bundle.getSymbolicName();
-        if (name.equals("org.apache.felix.configadmin")) {
+        if (name.equals("org.apache.felix.configadmin") || name.equals("org.apache.felix.log")) {
             return 1;
+        }
+        if (name.equals("dev.ember.log")) {
+            // Before the rest of Ember, so their first messages already go to the log.
+            return 3;
         }
         if (name.equals("org.apache.felix.scr")) {
             return 2;

@@ -87,6 +87,8 @@ final class JobRun implements JobHandle {
             fail(invalid);
             return;
         }
+        LOG.log(System.Logger.Level.DEBUG, "job {0} of session {1} started: {2} stage(s), {3} result partition(s)",
+                jobId, session.id(), plan.stages().size(), partitions.length);
         listener.onJobStart(jobId, plan.stages().size());
         engine.taskThreads().execute(this::runStages);
     }
@@ -550,6 +552,7 @@ final class JobRun implements JobHandle {
             notifyAll();
         }
         session.jobFinished(this);
+        LOG.log(System.Logger.Level.DEBUG, "job {0} of session {1} succeeded", jobId, session.id());
         listener.onJobEnd(jobId, true);
     }
 
@@ -574,6 +577,7 @@ final class JobRun implements JobHandle {
             notifyAll();
         }
         session.jobFinished(this);
+        LOG.log(System.Logger.Level.DEBUG, "job {0} of session {1} failed ({2})", jobId, session.id(), cause.kind());
         listener.onJobEnd(jobId, false);
     }
 

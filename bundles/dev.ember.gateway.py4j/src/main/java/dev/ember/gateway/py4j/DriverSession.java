@@ -27,9 +27,27 @@ public final class DriverSession {
     private final Map<Integer, byte[]> blobs = new ConcurrentHashMap<>();
     private final AtomicInteger blobIds = new AtomicInteger();
 
-    DriverSession(EngineSession session, Consumer<String> onStop) {
+    private final Consumer<String> logLevel;
+
+    DriverSession(EngineSession session, Consumer<String> onStop, Consumer<String> logLevel) {
         this.session = session;
         this.onStop = onStop;
+        this.logLevel = logLevel;
+    }
+
+    /**
+     * Sets the distribution's log level ({@code sc.setLogLevel}): for the whole JVM, as in Spark, so in a shared
+     * service for every driver.
+     *
+     * @return "" when set, else why not
+     */
+    public String setLogLevel(String level) {
+        try {
+            logLevel.accept(level);
+            return "";
+        } catch (RuntimeException e) {
+            return String.valueOf(e.getMessage());
+        }
     }
 
     public String id() {

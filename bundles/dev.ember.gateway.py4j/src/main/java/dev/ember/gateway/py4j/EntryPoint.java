@@ -3,6 +3,7 @@ package dev.ember.gateway.py4j;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
@@ -19,11 +20,14 @@ import dev.ember.api.WorkerInfo;
 public final class EntryPoint {
 
     private final Engine engine;
+    private final Consumer<String> logLevel;
     private final Map<String, DriverSession> sessions = new ConcurrentHashMap<>();
     private volatile int sidePort;
 
-    EntryPoint(Engine engine) {
+    /** @param logLevel sets the distribution's log level (Spark's level names) */
+    EntryPoint(Engine engine, Consumer<String> logLevel) {
         this.engine = engine;
+        this.logLevel = logLevel;
     }
 
     void setSidePort(int port) {
@@ -56,7 +60,7 @@ public final class EntryPoint {
                 conf.has("maxTaskFailures") ? Json.integer(conf, "maxTaskFailures", "session configuration") : 4,
                 conf.has("workerMemoryLimit") ? Json.longInteger(conf, "workerMemoryLimit", "session configuration")
                         : 0);
-        DriverSession session = new DriverSession(engine.openSession(config), sessions::remove);
+        DriverSession session = new DriverSession(engine.openSession(config), sessions::remove, logLevel);
         sessions.put(session.id(), session);
         return session;
     }

@@ -14,6 +14,8 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.Dictionary;
+import java.util.Hashtable;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -22,8 +24,11 @@ import javax.net.ServerSocketFactory;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -58,6 +63,7 @@ public final class Py4jGateway implements Gateway {
     static final String CONN_INFO_ENV = "EMBER_CONN_INFO_PATH";
     /** Set by {@code bin/ember start}: where a service publishes how to reach it (owner-only, JSON). */
     static final String GATEWAY_FILE_ENV = "EMBER_GATEWAY_FILE";
+    static final String LOG_PID = "dev.ember.log";
     private static final Logger LOG = Logger.getLogger(Py4jGateway.class.getName());
 
     private final InetAddress bindAddress;
@@ -68,14 +74,16 @@ public final class Py4jGateway implements Gateway {
     private Path serviceFile;
 
     @Activate
-    public Py4jGateway(@Reference Engine engine, Config config) throws IOException {
+    public Py4jGateway(@Reference Engine engine,
+            @Reference(cardinality = ReferenceCardinality.OPTIONAL) ConfigurationAdmin configAdmin, Config config)
+            throws IOException {
         String connInfoPath = System.getenv(CONN_INFO_ENV);
         try {
             // Py4J logs every connection at INFO; only problems matter here.
             Logger.getLogger("py4j").setLevel(Level.WARNING);
             String secret = newSecret();
             bindAddress = InetAddress.getByName(config.bindAddress());
-            entryPoint = new EntryPoint(engine);
+            entryPoint = new EntryPoint(engine, level -> setLogLevel(configAdmin, level));
             sideChannel = new SideChannel(bindAddress, secret, entryPoint.sessions());
             entryPoint.setSidePort(sideChannel.port());
 
@@ -148,6 +156,25 @@ public final class Py4jGateway implements Gateway {
      * Writes {@code int32 port, int32 secret length, secret} to a temp file and renames it onto the path. A port of
      * -1 reports a failure, with the reason in place of the secret.
      */
+    /** Changes the level in the logging bundle's configuration, which applies it at once. */
+    private static void setLogLevel(ConfigurationAdmin configAdmin, String level) {
+        if (configAdmin == null) {
+            throw new IllegalStateException("ConfigurationAdmin is not running, so the log level cannot change");
+        }
+        try {
+            Configuration configuration = configAdmin.getConfiguration(LOG_PID, "?");
+            Dictionary<String, Object> properties = configuration.getProperties();
+            if (properties == null) {
+                properties = new Hashtable<>();
+            }
+            properties.put("level", level);
+            configuration.update(properties);
+            LOG.info("log level set to " + level + " by a driver");
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot change the log level: " + e.getMessage(), e);
+        }
+    }
+
     static void writeConnInfo(Path target, int port, String secret) throws IOException {
         byte[] secretBytes = secret.getBytes(StandardCharsets.UTF_8);
         ByteBuffer buffer = ByteBuffer.allocate(8 + secretBytes.length);
