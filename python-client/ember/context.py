@@ -104,7 +104,10 @@ class SparkContext:
             if not host or not port.isdigit():
                 raise ValueError(f"Could not parse Master URL: '{self.master}' (expected ember://host:port)")
             self._launched = Remote(host, int(port), find_secret(self._conf.get("spark.ember.secret"), int(port)))
+            # A service's workers print into its log unless asked: then the lines come with each job's results.
+            self._output_with_results = self._conf.get("spark.ember.workerOutput", "log").lower() == "driver"
         else:
+            self._output_with_results = False
             home = find_home(self._conf.get("spark.ember.home"))
             timeout = float(self._conf.get("spark.ember.startTimeout", "60"))
             self._launched = Launched(home, timeout)
@@ -442,9 +445,12 @@ class SparkContext:
         for bid in builder.broadcasts:
             if bid not in self._broadcasts and bid in self._broadcast_values:
                 self._upload_broadcast(bid)  # Unpersisted earlier, used again.
-        watching = self._track_jobs
+        watching = self._track_jobs or self._output_with_results
         try:
-            job_id = self._session.submitJob(json.dumps(plan), watching)
+            if self._output_with_results:
+                job_id = self._session.submitJob(json.dumps(plan), self._track_jobs, True)
+            else:
+                job_id = self._session.submitJob(json.dumps(plan), watching)
         except Py4JJavaError as e:
             raise SparkJobError(f"the gateway refused the job: {e.java_exception.getMessage()}") from None
         except Py4JError as e:
@@ -455,6 +461,9 @@ class SparkContext:
         bar = self._progress_bar
 
         def on_progress(event: dict) -> None:
+            if event["event"] == "output":
+                sys.stderr.write(event["line"] + "\n")
+                return
             self._tracker.on_event(event)
             if bar is not None:
                 bar.update(job_id, force=event["event"] == "stageStart")

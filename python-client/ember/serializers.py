@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import pickle
 import struct
+import threading
 from itertools import islice
 from typing import IO, Any, Callable, Iterable, Iterator
 
@@ -23,8 +24,9 @@ TIMING = -3
 END_OF_STREAM = -4
 NULL = -5
 PROGRESS = -6  # In a result stream only: a JSON progress event follows.
+OUTPUT = -7  # From a worker that captures its task's output: a UTF-8 line the task printed follows.
 
-LOWEST_CONTROL_CODE = PROGRESS
+LOWEST_CONTROL_CODE = OUTPUT
 # The largest frame either side accepts: well above any batch, and below what the JVM can allocate.
 MAX_FRAME_BYTES = 1 << 30
 
@@ -57,9 +59,22 @@ def read_length(stream: IO[bytes]) -> int:
     return length
 
 
+# A frame's length and payload go out together even when another thread of a worker prints (write_output) meanwhile.
+_WRITE_LOCK = threading.RLock()
+
+
 def write_frame(payload: bytes, stream: IO[bytes]) -> None:
-    stream.write(_INT.pack(len(payload)))
-    stream.write(payload)
+    with _WRITE_LOCK:
+        stream.write(_INT.pack(len(payload)))
+        stream.write(payload)
+
+
+def write_output(line: str, stream: IO[bytes]) -> None:
+    """A printed line as an OUTPUT control frame: it may fall between any two frames, never inside one."""
+    data = line.encode("utf-8", "replace")
+    with _WRITE_LOCK:
+        stream.write(_INT.pack(OUTPUT) + _INT.pack(len(data)) + data)
+        stream.flush()
 
 
 def read_exactly(stream: IO[bytes], length: int) -> bytes:

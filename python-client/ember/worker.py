@@ -15,7 +15,7 @@ import pickle
 import sys
 import traceback
 from collections import OrderedDict
-from typing import IO, Any, Callable, Iterable, Iterator
+from typing import IO, Any, Callable, Iterable, Iterator, Optional
 
 import cloudpickle
 
@@ -56,6 +56,9 @@ class _TaskOutput:
     out whole, one write each, so workers sharing an output pipe never interleave within a line."""
 
     prefix = ""
+    # Set while a task's output is captured: each labelled line goes to the JVM through the task's data stream
+    # (for a driver of a service) instead of to this process's standard streams.
+    sink: Optional[Callable[[str], None]] = None
 
     def __init__(self, stream: IO[str]) -> None:
         self._stream = stream
@@ -65,14 +68,23 @@ class _TaskOutput:
         self._pending += text
         if "\n" in self._pending:
             *lines, self._pending = self._pending.split("\n")
-            self._stream.write("".join(f"{_TaskOutput.prefix}{line}\n" for line in lines))
-            self._stream.flush()
+            self._emit([f"{_TaskOutput.prefix}{line}" for line in lines])
         return len(text)
 
     def flush(self) -> None:
         if self._pending:
-            self._stream.write(f"{_TaskOutput.prefix}{self._pending}\n")
+            self._emit([f"{_TaskOutput.prefix}{self._pending}"])
             self._pending = ""
+        if _TaskOutput.sink is None:
+            self._stream.flush()
+
+    def _emit(self, lines: list[str]) -> None:
+        sink = _TaskOutput.sink
+        if sink is not None:
+            for line in lines:
+                sink(line)
+            return
+        self._stream.write("".join(line + "\n" for line in lines))
         self._stream.flush()
 
     def __getattr__(self, name: str) -> Any:
@@ -126,6 +138,7 @@ def serve(infile: IO[bytes], outfile: IO[bytes]) -> None:
             shared.worker_receive_broadcast(bid, ser.read_frame(infile))
         task_input = _Input(infile, header.get("inputCodec", "pickle"))
         _TaskOutput.prefix = f"[stage {header.get('stage')} partition {header['partition']}] "
+        _TaskOutput.sink = (lambda line: ser.write_output(line, outfile)) if header.get("captureOutput") else None
         command = None
         try:
             if command_bytes is not None:
@@ -147,14 +160,14 @@ def serve(infile: IO[bytes], outfile: IO[bytes]) -> None:
         except BaseException as error:  # noqa: B036 - every failure of user code is reported, even SystemExit
             report = traceback.format_exc()
             task_input.drain()
+            _finish_task_output()
             ser.write_int(ser.EXCEPTION, outfile)
             ser.write_frame(report.encode("utf-8", "replace"), outfile)
             ser.write_frame(_pickle_exception(error), outfile)
             outfile.flush()
             continue
         task_input.drain()
-        sys.stdout.flush()  # A last line printed without a newline still goes out with its task's label.
-        sys.stderr.flush()
+        _finish_task_output()
         ser.write_int(ser.END_OF_DATA, outfile)
         updates = shared.task_accumulator_updates(command.accumulators)
         if updates is None:
@@ -162,6 +175,13 @@ def serve(infile: IO[bytes], outfile: IO[bytes]) -> None:
         else:
             ser.write_frame(ser.dumps_batch(updates), outfile)
         outfile.flush()
+
+
+def _finish_task_output() -> None:
+    """A last line printed without a newline still goes out with its task's label, before the task's end."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    _TaskOutput.sink = None
 
 
 def _pickle_exception(error: BaseException) -> bytes:

@@ -285,3 +285,37 @@ def test_a_service_configured_at_warn_leaves_info_out_of_its_log(tmp_path: Path)
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_a_driver_of_the_service_gets_its_workers_output_when_it_asks(service: tuple[Path, dict], run_driver) -> None:
+    home, info = service
+    code = """
+        import sys
+        from ember import SparkConf, SparkContext
+        conf = SparkConf().setAppName("printing")
+        if FORWARD:
+            conf.set("spark.ember.workerOutput", "driver")
+        sc = SparkContext(conf=conf)
+        def noisy(split, it):
+            for x in it:
+                print(f"saw {x} in TAG", flush=(x % 2 == 0))
+                yield x * 10
+        result = sc.parallelize(range(6), 3).mapPartitionsWithIndex(noisy).collect()
+        sc.stop()
+        report(result)
+    """
+    env = {"EMBER_HOME": str(home), "EMBER_GATEWAY": f"127.0.0.1:{info['port']}"}
+    from conftest import driver_result
+    asked = run_driver(code.replace("FORWARD", "True").replace("TAG", "asked"), env=env)
+    assert driver_result(asked) == [x * 10 for x in range(6)]
+    for x in range(6):
+        assert f"[stage 0 partition {x // 2}] saw {x} in asked" in asked.stderr, asked.stderr
+    # By default a service keeps its workers' output in its own log.
+    quiet = run_driver(code.replace("FORWARD", "False").replace("TAG", "quiet"), env=env)
+    assert driver_result(quiet) == [x * 10 for x in range(6)]
+    assert "saw" not in quiet.stderr
+    deadline = time.monotonic() + 5
+    out = home / "logs" / "ember.out"
+    while "saw 5 in quiet" not in out.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "[stage 0 partition 2] saw 5 in quiet" in out.read_text()

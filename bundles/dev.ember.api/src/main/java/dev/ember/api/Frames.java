@@ -21,6 +21,11 @@ public final class Frames {
     public static final int NULL = -5;
     /** In a result stream: followed by one UTF-8 JSON frame with a progress event for the driver. */
     public static final int PROGRESS = -6;
+    /**
+     * From a worker whose task captures output: followed by one UTF-8 frame with a line the task printed. May come
+     * between any two frames of the task's output.
+     */
+    public static final int OUTPUT = -7;
 
     private Frames() {
     }

@@ -26,4 +26,16 @@ public interface JobListener {
 
     default void onJobEnd(int jobId, boolean succeeded) {
     }
+
+    /**
+     * Whether this listener wants what tasks print: then workers send their output lines through the engine
+     * ({@link #onTaskOutput}) rather than to their own standard error.
+     */
+    default boolean wantsTaskOutput() {
+        return false;
+    }
+
+    /** A line a task printed (labelled by the worker with stage and partition), if {@link #wantsTaskOutput}. */
+    default void onTaskOutput(int jobId, int stageId, int partition, String line) {
+    }
 }

@@ -12,7 +12,7 @@ final class FrameInput {
     /** The largest frame a worker may send; Python batches are far smaller, and Java arrays stop near 2 GiB. */
     static final int MAX_FRAME_BYTES = 1 << 30;
     /** The most negative control code a worker may send. */
-    static final int LOWEST_CONTROL_CODE = Frames.NULL;
+    static final int LOWEST_CONTROL_CODE = Frames.OUTPUT;
 
     private FrameInput() {
     }

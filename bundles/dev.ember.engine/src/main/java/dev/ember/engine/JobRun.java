@@ -329,7 +329,7 @@ final class JobRun implements JobHandle {
                 try {
                     TaskAttempt.Output output = taskAttempt.run(worker, jobId, stage, partition, attempt,
                             inputOf(stage, partition), inputCodecOf(stage, partition), session.broadcasts(),
-                            this::newPartitionedOutput, fileTarget(partition, attempt));
+                            this::newPartitionedOutput, fileTarget(partition, attempt), printedBy(partition));
                     track(worker, false);
                     engine.pool().release(worker, true);
                     succeeded(index, partition, output);
@@ -392,6 +392,14 @@ final class JobRun implements JobHandle {
                             + lastFailure));
                 }
             }
+        }
+
+        /** Where the task's printed lines go when the job's listener wants them, else null (the worker's stderr). */
+        private java.util.function.Consumer<String> printedBy(int partition) {
+            if (!listener.wantsTaskOutput()) {
+                return null;
+            }
+            return line -> listener.onTaskOutput(jobId, stage.id(), partition, line);
         }
 
         /** A new file for this attempt when the stage writes files, else null. */

@@ -16,6 +16,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 import dev.ember.api.Codec;
@@ -62,7 +63,7 @@ final class TaskAttempt {
      */
     Output run(PooledWorker worker, int jobId, StagePlan stage, int partition, int attempt, Iterable<byte[]> input,
             String inputCodec, Map<Integer, byte[]> broadcasts, Supplier<PartitionedOutput> partitionedOutput,
-            FileTarget fileTarget) throws IOException, UserCodeException {
+            FileTarget fileTarget, Consumer<String> printed) throws IOException, UserCodeException {
         DataOutputStream out = worker.channel.output();
         DataInputStream in = worker.channel.input();
         boolean sendCommand = worker.needsCommand(stage.commandId());
@@ -79,7 +80,8 @@ final class TaskAttempt {
                     + ",\"attempt\":" + attempt + ",\"commandId\":\"" + stage.commandId() + "\",\"hasCommand\":"
                     + sendCommand + ",\"output\":\"" + output.kind().name().toLowerCase() + "\",\"numReducers\":"
                     + output.numReducers() + ",\"newBroadcasts\":" + newBroadcasts + ",\"forgetBroadcasts\":" + forget
-                    + ",\"inputCodec\":\"" + inputCodec + "\",\"outputCodec\":\"" + stage.outputCodec() + "\"}";
+                    + ",\"inputCodec\":\"" + inputCodec + "\",\"outputCodec\":\"" + stage.outputCodec()
+                    + "\",\"captureOutput\":" + (printed != null) + "}";
             writeFrame(out, header.getBytes(StandardCharsets.UTF_8));
             if (sendCommand) {
                 writeFrame(out, stage.command());
@@ -97,7 +99,7 @@ final class TaskAttempt {
             Future<?> writer = startInput(worker, out, input);
             Output result;
             try {
-                result = readOutput(in, output, partitionedOutput, fileTarget);
+                result = readOutput(new TaskInput(in, printed), output, partitionedOutput, fileTarget);
             } catch (UserCodeException e) {
                 // The worker drained its input before reporting, so the writer is finishing too.
                 awaitWriter(writer);
@@ -164,18 +166,45 @@ final class TaskAttempt {
         out.flush();
     }
 
-    private static Output readOutput(DataInputStream in, StageOutput output, Supplier<PartitionedOutput> partitioned,
+    /** The worker's stream for one task: lines the task printed ({@link Frames#OUTPUT}) go to their consumer. */
+    private record TaskInput(DataInputStream in, Consumer<String> printed) {
+
+        /** The next length or control code that is not a printed line. */
+        int nextCode() throws IOException {
+            while (true) {
+                int code = FrameInput.readLength(in);
+                if (code != Frames.OUTPUT) {
+                    return code;
+                }
+                String line = new String(FrameInput.readFrame(in), StandardCharsets.UTF_8);
+                if (printed != null) {
+                    printed.accept(line);
+                }
+            }
+        }
+
+        byte[] frame() throws IOException {
+            int length = nextCode();
+            if (length < 0) {
+                throw new IOException("worker protocol error: expected a frame, got control code " + length);
+            }
+            return FrameInput.readPayload(in, length);
+        }
+    }
+
+    private static Output readOutput(TaskInput task, StageOutput output, Supplier<PartitionedOutput> partitioned,
             FileTarget fileTarget) throws IOException, UserCodeException {
+        DataInputStream in = task.in();
         boolean keyed = output.kind() == StageOutput.Kind.SHUFFLE;
         List<byte[]> results = output.kind() == StageOutput.Kind.RESULT ? new ArrayList<>() : null;
         FrameWriter file = fileTarget == null ? null : openFile(fileTarget);
         PartitionedOutput stored = results == null && file == null ? partitioned.get() : null;
         try {
             while (true) {
-                int code = FrameInput.readLength(in);
+                int code = task.nextCode();
                 if (code >= 0) {
                     if (keyed) {
-                        stored.add(code, FrameInput.readFrame(in));
+                        stored.add(code, task.frame());
                     } else if (file != null) {
                         writeToFile(file, fileTarget, FrameInput.readPayload(in, code));
                     } else if (results != null) {
@@ -187,7 +216,7 @@ final class TaskAttempt {
                 }
                 switch (code) {
                     case Frames.END_OF_DATA:
-                        byte[] updates = readOptionalFrame(in);
+                        byte[] updates = readOptionalFrame(task);
                         if (file != null) {
                             closeFile(file, fileTarget);
                             file = null;
@@ -195,11 +224,11 @@ final class TaskAttempt {
                         return new Output(results, stored == null ? null : stored.seal(), updates,
                                 fileTarget == null ? null : fileTarget.file());
                     case Frames.TIMING:
-                        FrameInput.readFrame(in);
+                        task.frame();
                         break;
                     case Frames.EXCEPTION:
-                        String traceback = new String(FrameInput.readFrame(in), StandardCharsets.UTF_8);
-                        throw new UserCodeException(traceback, FrameInput.readFrame(in));
+                        String traceback = new String(task.frame(), StandardCharsets.UTF_8);
+                        throw new UserCodeException(traceback, task.frame());
                     default:
                         throw new IOException("worker protocol error: unexpected control code " + code);
                 }
@@ -273,8 +302,9 @@ final class TaskAttempt {
         }
     }
 
-    private static byte[] readOptionalFrame(DataInputStream in) throws IOException {
-        int length = FrameInput.readLength(in);
+    private static byte[] readOptionalFrame(TaskInput task) throws IOException {
+        DataInputStream in = task.in();
+        int length = task.nextCode();
         if (length == Frames.NULL) {
             return null;
         }

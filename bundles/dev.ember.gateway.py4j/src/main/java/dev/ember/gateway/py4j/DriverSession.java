@@ -65,9 +65,18 @@ public final class DriverSession {
      * @throws IllegalArgumentException if the plan is malformed, with a message naming the field
      */
     public int submitJob(String planJson, boolean withEvents) {
+        return submitJob(planJson, withEvents, false);
+    }
+
+    /**
+     * As {@link #submitJob(String, boolean)}; with {@code withOutput}, what the tasks print comes to the driver as
+     * {@code output} events too (for a driver of a service, whose workers' output would otherwise stay in its log).
+     */
+    public int submitJob(String planJson, boolean withEvents, boolean withOutput) {
         JobPlan plan = PlanParser.parse(planJson, blobs::remove);
         // Events cost a little per task; a driver that does not show or track progress goes without them.
-        ProgressEvents events = withEvents ? new ProgressEvents(plan.resultStage().id()) : null;
+        ProgressEvents events = withEvents || withOutput ? new ProgressEvents(plan.resultStage().id(), withOutput)
+                : null;
         JobHandle job = session.submit(plan, events == null ? JobListener.NONE : events);
         jobs.put(job.jobId(), new SubmittedJob(job, events, plan.partitions()));
         return job.jobId();

@@ -18,10 +18,26 @@ final class ProgressEvents implements JobListener {
     private final BlockingQueue<JsonObject> events = new LinkedBlockingQueue<>();
     private final Set<Integer> finishedPartitions = ConcurrentHashMap.newKeySet();
     private final int resultStageId;
+    private final boolean withOutput;
     private volatile boolean ended;
 
-    ProgressEvents(int resultStageId) {
+    /** @param withOutput whether what tasks print comes to the driver too (as {@code output} events) */
+    ProgressEvents(int resultStageId, boolean withOutput) {
         this.resultStageId = resultStageId;
+        this.withOutput = withOutput;
+    }
+
+    @Override
+    public boolean wantsTaskOutput() {
+        return withOutput;
+    }
+
+    @Override
+    public void onTaskOutput(int jobId, int stageId, int partition, String line) {
+        events.add(event("output", jobId, stageId).apply(e -> {
+            e.addProperty("partition", partition);
+            e.addProperty("line", line);
+        }));
     }
 
     @Override
