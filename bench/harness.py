@@ -69,8 +69,8 @@ WORKLOADS = [
     Workload("W4", "per-task overhead", "ms per task", "lower", ("ember", "pyspark", "pysparkling", "dask",
                                                                   "multiprocessing"),
              lambda s: f"`count()` over {s['partitions']:,} partitions of one element each, after a warm-up "
-                       f"count over {min(200, s['partitions'])}; time / {s['partitions']:,}. multiprocessing: `pool.map(len, ..., chunksize=1)` over "
-                       f"{s['partitions']:,} one-element lists",
+                       f"count over {min(200, s['partitions'])}; time / {s['partitions']:,}. multiprocessing: "
+                       f"`pool.map(len, ..., chunksize=1)` over {s['partitions']:,} one-element lists",
              "plain Python has no tasks"),
     Workload("W5", "gateway call latency", "µs per call", "lower", ("ember", "pyspark", "py4j"),
              lambda s: f"a no-op call through the driver's Py4J gateway, median of 10 batches of "
@@ -95,14 +95,19 @@ WORKLOAD_IDS = [w.id for w in WORKLOADS] + ["W8"]
 
 SIZES: dict[str, dict[str, Any]] = {
     "full": {"reps": 3, "n": 10_000_000, "text_mb": 200, "partitions": 2000, "calls": 5000, "mb": 1024,
-             "pairs": 20_000_000, "shuffle_mb": 64, "timeout": 1500, "cell_budget": 150, "quiet_wait": 60},
+             "pairs": 20_000_000, "shuffle_mb": 64, "timeout": 1500, "cell_budget": 150, "quiet_wait": 300,
+             "retries": 2},
     "quick": {"reps": 2, "n": 1_000_000, "text_mb": 20, "partitions": 500, "calls": 1000, "mb": 128,
-              "pairs": 1_000_000, "shuffle_mb": 4, "timeout": 600, "cell_budget": 60, "quiet_wait": 0},
+              "pairs": 1_000_000, "shuffle_mb": 4, "timeout": 600, "cell_budget": 60, "quiet_wait": 0,
+              "retries": 1},
     "smoke": {"reps": 1, "n": 100_000, "text_mb": 1, "partitions": 50, "calls": 200, "mb": 8,
-              "pairs": 100_000, "shuffle_mb": 1, "timeout": 120, "cell_budget": 60, "quiet_wait": 0},
+              "pairs": 100_000, "shuffle_mb": 1, "timeout": 120, "cell_budget": 60, "quiet_wait": 0,
+              "retries": 0},
 }
-# A run waits (up to quiet_wait seconds) for the machine to be this idle before it starts.
+# A run waits (up to quiet_wait seconds) for the machine to be this idle before it starts ...
 QUIET_BUSY = 0.15
+# ... and is repeated (at most "retries" times) when other processes took more than this share of the CPU during it.
+DISTURBED = 0.15
 TEXT_SEED = 8
 
 FLOOR_SERVER = """
@@ -185,6 +190,9 @@ def run_once(python: Path, system: str, workload: str, params: dict, env: dict[s
             proc.communicate()
             sampler.stop()
             raise RunFailed(f"timed out after {timeout:.0f} s (log: {log})")
+        except BaseException:  # Interrupted (Ctrl-C, SIGTERM): take the run's processes down too.
+            kill_tree(proc.pid)
+            raise
         peak = sampler.stop()
         wall = time.time() - launched_at
         (busy0, total0), (busy1, total1) = ticks0, procmem.cpu_ticks()
@@ -316,6 +324,7 @@ class Harness:
         self.out = Path(args.out) if args.out else None
         self.workdir = Path(tempfile.mkdtemp(prefix="ember-bench-"))
         self.failures = 0
+        self.waited = 0.0
 
     def log(self, message: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
@@ -386,27 +395,38 @@ class Harness:
                 cell = cells[label]
                 if cell.error or rep >= self.planned_reps(cell):
                     continue
-                self.wait_for_quiet()
-                log = self.logs / f"{table}-{label}-{rep + 1}.log"
-                try:
-                    result = run_once(self.pythons[system], system, workload, params, env, log,
-                                      self.sizes["timeout"])
-                except (RunFailed, OSError) as e:
-                    cell.error = str(e)
-                    self.failures += 1
-                    self.log(f"{table} {label} run {rep + 1}: FAILED {e}")
-                    continue
-                value = metric(workload, result, params)
-                cell.values.append(value)
-                cell.peaks_mb.append(result["peak_bytes"] / 2**20)
-                cell.walls.append(result["wall"])
-                cell.foreign.append(result["foreign_cpu"])
-                cell.checks.append(result["check"])
-                if result.get("transport"):
-                    cell.extra["transport"] = result["transport"]
-                self.log(f"{table} {label} run {rep + 1}: {value:.4g} "
-                         f"{self.unit(table)}, peak {result['peak_bytes'] / 2**20:.0f} MB, "
-                         f"process {result['wall']:.1f} s, other processes used {result['foreign_cpu']:.0%} CPU")
+                self.run_one(table, workload, label, system, params, env, cell, rep)
+
+    def run_one(self, table: str, workload: str, label: str, system: str, params: dict, env: dict[str, str],
+                cell: Cell, rep: int) -> None:
+        """One repetition; a run during which other processes took over DISTURBED of the CPU is discarded and
+        repeated, at most ``retries`` times (the last one counts, with its disturbance recorded)."""
+        retries = self.sizes["retries"]
+        for attempt in range(retries + 1):
+            self.wait_for_quiet()
+            log = self.logs / f"{table}-{label}-{rep + 1}.log"
+            try:
+                result = run_once(self.pythons[system], system, workload, params, env, log, self.sizes["timeout"])
+            except (RunFailed, OSError) as e:
+                cell.error = str(e)
+                self.failures += 1
+                self.log(f"{table} {label} run {rep + 1}: FAILED {e}")
+                return
+            value = metric(workload, result, params)
+            self.log(f"{table} {label} run {rep + 1}: {value:.4g} "
+                     f"{self.unit(table)}, peak {result['peak_bytes'] / 2**20:.0f} MB, "
+                     f"process {result['wall']:.1f} s, other processes used {result['foreign_cpu']:.0%} CPU")
+            if result["foreign_cpu"] <= DISTURBED or attempt == retries:
+                break
+            cell.extra["discarded"] = cell.extra.get("discarded", 0) + 1
+            self.log(f"{table} {label} run {rep + 1}: discarded (disturbed by other work), repeating")
+        cell.values.append(value)
+        cell.peaks_mb.append(result["peak_bytes"] / 2**20)
+        cell.walls.append(result["wall"])
+        cell.foreign.append(result["foreign_cpu"])
+        cell.checks.append(result["check"])
+        if result.get("transport"):
+            cell.extra["transport"] = result["transport"]
 
     def planned_reps(self, cell: Cell) -> int:
         """Repetitions for a system on a workload: all of them, unless its first run says they would not fit in
@@ -417,14 +437,16 @@ class Harness:
 
     def wait_for_quiet(self) -> None:
         """Waits, up to ``quiet_wait`` seconds, until other processes leave the machine nearly idle."""
-        deadline = time.time() + self.sizes["quiet_wait"]
+        started = time.time()
+        deadline = started + self.sizes["quiet_wait"]
         while time.time() < deadline:
             busy = procmem.busy_fraction(1.0)
             if busy < QUIET_BUSY:
-                return
+                break
             self.log(f"the machine is {busy:.0%} busy with other work: waiting (at most until "
                      f"{time.strftime('%H:%M:%S', time.localtime(deadline))})")
             time.sleep(4)
+        self.waited += time.time() - started
 
     def unit(self, table: str) -> str:
         if table.startswith("W8"):
@@ -495,6 +517,7 @@ class Harness:
     def write(self) -> None:
         tables = self.tables()
         data = {"mode": self.mode, "date": time.strftime("%Y-%m-%d %H:%M %Z"), "duration_s": self.duration,
+                "waited_s": self.waited,
                 "machine": machine(), "versions": self.versions, "sizes": self.sizes, "systems": self.systems,
                 "workloads": self.workloads, "memory_sampler": procmem.backend(), "tables": tables,
                 "targets": targets(tables)}
@@ -585,7 +608,8 @@ def render(data: dict[str, Any]) -> str:
         f"# {title}",
         "",
         f"Produced by `bench/run{'' if data['mode'] == 'full' else ' --' + data['mode']}` on {data['date']}, "
-        f"in one run of {data['duration_s'] / 60:.1f} minutes. Every number below comes from that run; "
+        f"in one run of {data['duration_s'] / 60:.1f} minutes ({data['waited_s'] / 60:.1f} of them waiting for "
+        "other work on the machine to finish). Every number below comes from that run; "
         "rerun it to regenerate this file.",
         "",
         f"- Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}; {m['os']}",
@@ -645,10 +669,13 @@ def foreign_summary(data: dict[str, Any]) -> str:
     shares = [f for t in data["tables"].values() for s in t["systems"].values() for f in s.get("foreign_cpu", [])]
     if not shares:
         return "not measured."
-    return (f"during the runs, processes outside the benchmark used a median {statistics.median(shares):.0%} "
-            f"and at most {max(shares):.0%} of the machine's CPU (measured from /proc/stat less the CPU time of "
-            f"the harness and of each run's process tree). Each run first waits up to {data['sizes']['quiet_wait']} s "
-            f"for the machine to be under {QUIET_BUSY:.0%} busy.")
+    discarded = sum(s.get("discarded", 0) for t in data["tables"].values() for s in t["systems"].values())
+    return (f"each run first waits up to {data['sizes']['quiet_wait']} s for the machine to be under "
+            f"{QUIET_BUSY:.0%} busy (this run waited {data['waited_s'] / 60:.1f} min in all); a run during which "
+            f"processes outside the benchmark took over {DISTURBED:.0%} of the CPU is discarded and repeated, at "
+            f"most {data['sizes']['retries']} times ({discarded} discarded in this run). In the runs kept, other "
+            f"processes used a median {statistics.median(shares):.0%} and at most {max(shares):.0%} of the machine's "
+            "CPU (from /proc/stat, less the CPU time of the harness and of each run's process tree).")
 
 
 def disturbed(t: dict[str, Any], labels: dict[str, str]) -> list[str]:
@@ -698,6 +725,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # Unwinds through run_once, which kills its run.
     harness = Harness(parse_args(sys.argv[1:] if argv is None else argv))
     harness.run()
     if harness.failures:
