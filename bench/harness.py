@@ -177,7 +177,7 @@ def run_once(python: Path, system: str, workload: str, params: dict, env: dict[s
     process tree used meanwhile (other work on the machine distorts the numbers)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w") as err, tempfile.TemporaryDirectory(prefix="ember-bench-run-") as cwd:
-        ticks0, cpu0 = procmem.cpu_ticks(), own_cpu_seconds()
+        ticks0, cpu0, self0 = procmem.cpu_ticks(), own_cpu_seconds(), own_self_seconds()
         launched_at = time.time()
         proc = subprocess.Popen([str(python), str(BENCH / "drivers.py"), system, workload, json.dumps(params)],
                                 stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL, env=env, cwd=cwd,
@@ -197,7 +197,11 @@ def run_once(python: Path, system: str, workload: str, params: dict, env: dict[s
         wall = time.time() - launched_at
         (busy0, total0), (busy1, total1) = ticks0, procmem.cpu_ticks()
         per_second = os.sysconf("SC_CLK_TCK")
-        others = (busy1 - busy0) / per_second - (own_cpu_seconds() - cpu0)
+        # The run's own CPU: what the kernel accounted to this harness and the descendants it waited for, or, when
+        # more, what the sampler saw the tree use (a JVM orphaned at exit is never waited for by us).
+        ours = own_cpu_seconds() - cpu0
+        ours = max(ours, sampler.cpu_seconds + (own_self_seconds() - self0))
+        others = (busy1 - busy0) / per_second - ours
         foreign = max(0.0, others / max(1e-9, (total1 - total0) / per_second))
     if proc.returncode != 0:
         tail = log.read_text(errors="replace").strip().splitlines()[-3:]
@@ -208,6 +212,12 @@ def run_once(python: Path, system: str, workload: str, params: dict, env: dict[s
     result = json.loads(lines[-1][len(RESULT_PREFIX):])
     result.update(launched_at=launched_at, wall=wall, peak_bytes=peak, foreign_cpu=foreign)
     return result
+
+
+def own_self_seconds() -> float:
+    """CPU time of this harness alone (its memory sampler included)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def own_cpu_seconds() -> float:

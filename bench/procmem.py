@@ -18,23 +18,30 @@ except ImportError:  # pragma: no cover - depends on the environment
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
-def _tree_rss_psutil(pid: int) -> int:
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _tree_psutil(pid: int) -> tuple[int, dict[int, float]]:
     try:
         root = psutil.Process(pid)
         procs = [root] + root.children(recursive=True)
     except psutil.Error:
-        return 0
-    total = 0
+        return 0, {}
+    total, cpu = 0, {}
     for proc in procs:
         try:
-            total += proc.memory_info().rss
+            with proc.oneshot():
+                total += proc.memory_info().rss
+                times = proc.cpu_times()
+                cpu[proc.pid] = times.user + times.system
         except psutil.Error:
             pass  # Gone between listing and reading.
-    return total
+    return total, cpu
 
 
-def _tree_rss_proc(pid: int) -> int:
+def _tree_proc(pid: int) -> tuple[int, dict[int, float]]:
     children: dict[int, list[int]] = {}
+    stats: dict[int, list[bytes]] = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
@@ -44,35 +51,51 @@ def _tree_rss_proc(pid: int) -> int:
         except OSError:
             continue
         # The command name is in parentheses and may hold spaces: the fields after the last ')' are fixed.
-        ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
-        children.setdefault(ppid, []).append(int(name))
-    total, stack = 0, [pid]
+        fields = stat[stat.rindex(b")") + 2:].split()
+        children.setdefault(int(fields[1]), []).append(int(name))
+        stats[int(name)] = fields
+    total, cpu, stack = 0, {}, [pid]
     while stack:
         current = stack.pop()
         stack.extend(children.get(current, ()))
+        if current in stats:  # utime and stime, fields 14 and 15 of stat (11 and 12 after the name).
+            cpu[current] = (int(stats[current][11]) + int(stats[current][12])) / CLOCK_TICKS
         try:
             with open(f"/proc/{current}/statm", "rb") as f:
                 total += int(f.read().split()[1]) * PAGE_SIZE
         except OSError:
             pass
-    return total
+    return total, cpu
+
+
+def tree(pid: int) -> tuple[int, dict[int, float]]:
+    """Bytes resident in the process ``pid`` and its descendants now (0 once it is gone), and the CPU seconds each
+    of them has used so far."""
+    return _tree_psutil(pid) if psutil is not None else _tree_proc(pid)
 
 
 def tree_rss(pid: int) -> int:
     """Bytes resident in the process ``pid`` and its descendants now (0 once it is gone)."""
-    return _tree_rss_psutil(pid) if psutil is not None else _tree_rss_proc(pid)
+    return tree(pid)[0]
 
 
 class PeakSampler:
-    """Samples ``tree_rss(pid)`` every ``interval`` seconds on a thread until stopped; ``peak`` is the maximum."""
+    """Samples ``tree(pid)`` every ``interval`` seconds on a thread until stopped: ``peak`` is the largest resident
+    size, ``cpu_seconds`` the CPU time of every process seen in the tree (as last sampled; a process that exits
+    within one interval is missed, so it is a lower bound)."""
 
     def __init__(self, pid: int, interval: float = 0.05) -> None:
         self.pid = pid
         self.interval = interval
         self.peak = 0
         self.samples = 0
+        self._cpu: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
+
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(self._cpu.values())
 
     def start(self) -> "PeakSampler":
         self._thread = threading.Thread(target=self._run, name=f"rss-{self.pid}", daemon=True)
@@ -81,7 +104,9 @@ class PeakSampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, tree_rss(self.pid))
+            rss, cpu = tree(self.pid)
+            self.peak = max(self.peak, rss)
+            self._cpu.update(cpu)
             self.samples += 1
             self._stop.wait(self.interval)
 
