@@ -18,6 +18,9 @@ import sys
 
 from ember import serializers as ser
 from ember import worker
+# What tasks' pickled functions refer to by reference (RDD internals, union dispatch, file readers), imported once
+# here so every forked worker has it; the driver's context and Py4J stay out.
+from ember import files, plan, rdd  # noqa: F401
 
 
 def _listen(transport: str) -> tuple[socket.socket, str]:

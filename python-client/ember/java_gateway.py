@@ -99,7 +99,10 @@ class Launched:
 
     host = "127.0.0.1"
 
-    def __init__(self, home: Path, start_timeout: float) -> None:
+    def __init__(self, home: Path, start_timeout: float,
+                 workers: Optional[tuple[str, dict[str, str]]] = None) -> None:
+        """``workers``: the interpreter and environment this driver's workers will have, so the JVM can start
+        their daemon while it boots."""
         self.home = home
         self.workdir = Path(tempfile.mkdtemp(prefix="ember-driver-"))
         self.conn_info = self.workdir / "conn-info"
@@ -108,6 +111,9 @@ class Launched:
         self._closed = False
         env = dict(os.environ)
         env["EMBER_CONN_INFO_PATH"] = str(self.conn_info)
+        if workers is not None:
+            python, worker_env = workers
+            env["EMBER_PREPARE_WORKER"] = "\x1f".join([python, *(f"{k}={v}" for k, v in worker_env.items())])
         self._log = open(self.log_path, "wb")
         try:
             self.process = subprocess.Popen(

@@ -18,4 +18,12 @@ public interface WorkerTransport {
 
     /** Starts one worker for the given spec and returns a channel that is connected and authenticated. */
     WorkerChannel open(WorkerSpec spec) throws IOException;
+
+    /**
+     * Gets ready, in the background and without blocking, to open workers of this spec soon: a transport whose
+     * workers are forked from a daemon starts the daemon now, so the first task does not wait for an interpreter
+     * to start. Doing nothing is correct too.
+     */
+    default void prepare(WorkerSpec spec) {
+    }
 }

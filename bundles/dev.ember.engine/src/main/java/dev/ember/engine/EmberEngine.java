@@ -36,6 +36,7 @@ import dev.ember.api.JobInfo;
 import dev.ember.api.WorkerInfo;
 import dev.ember.api.EngineSession;
 import dev.ember.api.SessionConfig;
+import dev.ember.api.WorkerSpec;
 import dev.ember.api.WorkerTransport;
 
 /**
@@ -90,6 +91,31 @@ public final class EmberEngine implements Engine {
             transportLock.notifyAll();
         }
         LOG.log(System.Logger.Level.INFO, "worker transport now: {0}", newTransport.name());
+        WorkerSpec expected = expectedWorkerSpec();
+        if (expected != null) {
+            newTransport.prepare(expected);
+        }
+    }
+
+    /**
+     * The workers the driver that launched this JVM will ask for ({@code EMBER_PREPARE_WORKER}: the interpreter,
+     * then {@code KEY=VALUE} environment entries, separated by U+001F), so the transport can start them while the
+     * rest of the distribution boots; null when there is no such driver (a service).
+     */
+    static WorkerSpec expectedWorkerSpec() {
+        String encoded = System.getenv("EMBER_PREPARE_WORKER");
+        if (encoded == null || encoded.isEmpty()) {
+            return null;
+        }
+        String[] parts = encoded.split("\u001f", -1);
+        Map<String, String> env = new java.util.HashMap<>();
+        for (int i = 1; i < parts.length; i++) {
+            int equals = parts[i].indexOf('=');
+            if (equals > 0) {
+                env.put(parts[i].substring(0, equals), parts[i].substring(equals + 1));
+            }
+        }
+        return new WorkerSpec(parts[0], env);
     }
 
     void unbindTransport(WorkerTransport oldTransport) {
@@ -172,6 +198,11 @@ public final class EmberEngine implements Engine {
         String id = "s" + sessionIds.incrementAndGet();
         SessionImpl session = new SessionImpl(this, id, sessionConfig, spillRoot.resolve(id));
         sessions.add(session);
+        WorkerTransport current = transport;
+        if (current != null) {
+            // The session's first job is moments away: its workers' interpreter can start meanwhile.
+            current.prepare(session.workerSpec());
+        }
         return session;
     }
 

@@ -73,6 +73,12 @@ public final class TcpWorkerTransport implements WorkerTransport {
         return NAME;
     }
 
+    /** Starts the spec's daemon in the background, so the first worker is a fork away. */
+    @Override
+    public void prepare(WorkerSpec spec) {
+        daemons.prepare(spec);
+    }
+
     @Override
     public WorkerChannel open(WorkerSpec spec) throws IOException {
         PythonDaemon daemon = daemons.get(spec);

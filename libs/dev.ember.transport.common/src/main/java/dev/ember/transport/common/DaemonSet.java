@@ -36,6 +36,19 @@ public final class DaemonSet {
         return daemon;
     }
 
+    /** Starts the daemon of a spec on a background thread, unless it runs already; errors surface at get(). */
+    public void prepare(WorkerSpec spec) {
+        Thread starter = new Thread(() -> {
+            try {
+                get(spec);
+            } catch (IOException | RuntimeException e) {
+                // The first open() of this spec tries again and reports what goes wrong.
+            }
+        }, "ember-daemon-prepare");
+        starter.setDaemon(true);
+        starter.start();
+    }
+
     public synchronized void stopAll() {
         stopped = true;
         List<PythonDaemon> all = new ArrayList<>(daemons.values());
