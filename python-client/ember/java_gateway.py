@@ -115,6 +115,7 @@ class Launched:
             python, worker_env = workers
             env["EMBER_PREPARE_WORKER"] = "\x1f".join([python, *(f"{k}={v}" for k, v in worker_env.items())])
         self._log = open(self.log_path, "wb")
+        self.started_at = time.monotonic()  # when the JVM was launched (bench/startup.py splits the start-up)
         try:
             self.process = subprocess.Popen(
                 [str(home / "bin" / "ember"), "run", "--exit-on-stdin-eof"],

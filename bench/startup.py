@@ -1,0 +1,124 @@
+"""Where the start-up goes: SparkContext() to the first result of parallelize([1]).count(), cold, split into phases.
+
+    .venv/bin/python bench/startup.py [--quick]
+
+Each run is a fresh driver process with EMBER_TRACE_START=1, so the JVM prints its boot timeline (milliseconds
+since the JVM started) into the log the driver keeps; the driver notes when it launched the JVM. The phases:
+
+  import     `from ember import SparkContext`
+  JVM        the JVM's own start, to the launcher's main()
+  framework  Felix created, initialised, bundles installed, framework started
+  bundles    Ember's bundles started, to the gateway listening (the conn-info file written)
+  connect    the driver sees the conn-info file, connects through Py4J, opens its session and side socket
+  first job  parallelize([1]).count(): plan, upload, the first worker (forked from a daemon started during the boot)
+
+Baselines measured in the same run: a bare JVM (`java -version` with the same flags) and a bare interpreter
+(`python -c pass`); the report gives Ember's total as a ratio to them. Writes bench/STARTUP.md (bench/results/
+startup.md with --quick).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DIST = Path(os.environ.get("EMBER_HOME", ROOT / "launcher" / "target" / "ember"))
+
+DRIVER = r'''
+import json, re, sys, time
+t0 = time.monotonic()
+from ember import SparkContext
+t_import = time.monotonic()
+sc = SparkContext("local[2]", "startup")
+t_ctx = time.monotonic()
+assert sc.parallelize([1]).count() == 1
+t_first = time.monotonic()
+launched = sc._launched
+trace = {m.group(2): int(m.group(1)) for m in re.finditer(r"ember-start \+(\d+) ms: (.*)", launched.log_path.read_text())}
+sc.stop()
+print("RESULT " + json.dumps({"t0": t0, "import": t_import, "ctx": t_ctx, "first": t_first,
+                              "launched": launched.started_at, "trace": trace}))
+'''
+
+PHASES = ["import", "JVM", "framework", "bundles", "connect", "first job", "total"]
+
+
+def one_run() -> dict[str, float]:
+    env = dict(os.environ, EMBER_TRACE_START="1", EMBER_HOME=str(DIST))
+    proc = subprocess.run([sys.executable, "-c", DRIVER], capture_output=True, text=True, env=env, timeout=120)
+    line = next((l for l in proc.stdout.splitlines() if l.startswith("RESULT ")), None)
+    if line is None:
+        raise RuntimeError(f"the start-up driver failed:\n{proc.stdout}\n{proc.stderr}")
+    r = json.loads(line[len("RESULT "):])
+    trace = r["trace"]
+    main = trace["main"] / 1000
+    framework = next(v for k, v in trace.items() if k.startswith("framework started")) / 1000
+    gateway = trace["started dev.ember.gateway.py4j"] / 1000
+    return {
+        "import": r["import"] - r["t0"],
+        "JVM": main,
+        "framework": framework - main,
+        "bundles": gateway - framework,
+        "connect": r["ctx"] - (r["launched"] + gateway),
+        "first job": r["first"] - r["ctx"],
+        "total": r["first"] - r["t0"],
+    }
+
+
+def timed(command: list[str]) -> float:
+    start = time.monotonic()
+    subprocess.run(command, capture_output=True, check=True)
+    return time.monotonic() - start
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    runs = 3 if quick else 9
+    one_run()  # warm the page cache: the runs below are cold processes, not a cold disk
+    results = [one_run() for _ in range(runs)]
+    java = [timed(["java", "-XX:+UseSerialGC", "-Xshare:auto", "-version"]) for _ in range(runs)]
+    python = [timed([sys.executable, "-c", "pass"]) for _ in range(runs)]
+
+    def stats(values: list[float]) -> str:
+        return f"{statistics.median(values) * 1000:.0f} ms ({min(values) * 1000:.0f}..{max(values) * 1000:.0f})"
+
+    total = statistics.median(r["total"] for r in results)
+    lines = [
+        "# Start-up: SparkContext() to the first result",
+        "",
+        f"Measured by `bench/startup.py{' --quick' if quick else ''}` on {date.today()}, {os.cpu_count()} cores, "
+        f"{platform.platform()}, Python {platform.python_version()}; {runs} cold runs, median (min..max).",
+        "",
+        "| phase | time |",
+        "|---|---|",
+    ]
+    for phase in PHASES:
+        lines.append(f"| {phase} | {stats([r[phase] for r in results])} |")
+    lines += [
+        "",
+        "Baselines in the same run:",
+        "",
+        f"- bare JVM (`java -XX:+UseSerialGC -version`): {stats(java)}; Ember's total is "
+        f"{total / statistics.median(java):.1f}x that",
+        f"- bare interpreter (`python -c pass`): {stats(python)}; Ember's total is "
+        f"{total / statistics.median(python):.1f}x that",
+        "",
+        "The target is a total under 1 s (issue 7) and under 0.5 s (issue 8, W1).",
+    ]
+    out = ROOT / "bench" / ("results/startup.md" if quick else "STARTUP.md")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
