@@ -60,7 +60,9 @@ public final class Main {
         }
         trace("main");
         Path home = distributionHome();
-        Launch launch = new Launch(home, interactive);
+        // A JVM a driver launched serves that driver first: FileInstall and Gogo start a moment after the gateway,
+        // off the path to its first result.
+        Launch launch = new Launch(home, interactive, exitOnStdinEof && !exitAfterBoot);
         // Registered before the framework starts: a SIGTERM that arrives during the boot (say, right after the
         // gateway published run/gateway.json) must still stop the framework cleanly.
         Runtime.getRuntime().addShutdownHook(new Thread(launch::stop, "ember-shutdown"));
@@ -115,6 +117,8 @@ public final class Main {
         watcher.start();
     }
 
+    private static final long TOOLS_DELAY_MS = 700;
+
     /** One framework instance with its private bundle cache. */
     static final class Launch {
         private final Path home;
@@ -123,9 +127,12 @@ public final class Main {
         private volatile Framework framework;
         private volatile boolean stopped;
 
-        Launch(Path home, boolean interactive) {
+        private final boolean deferTools;
+
+        Launch(Path home, boolean interactive, boolean deferTools) {
             this.home = home;
             this.interactive = interactive;
+            this.deferTools = deferTools;
         }
 
         void start() throws IOException, BundleException {
@@ -159,7 +166,12 @@ public final class Main {
             framework.start();
             trace("framework started, " + bundles.size() + " bundles installed");
             boolean configured = false;
+            List<Bundle> deferred = new java.util.ArrayList<>();
             for (Bundle bundle : bundles.stream().sorted(Comparator.comparingInt(Main::startOrder)).toList()) {
+                if (deferTools && startOrder(bundle) >= 6) {
+                    deferred.add(bundle);
+                    continue;
+                }
                 if (!configured && startOrder(bundle) >= 4) {
                     // Ember's components must see conf/ at their first activation (the gateway binds its address
                     // once); FileInstall, which watches the files afterwards, would deliver them a moment late.
@@ -170,6 +182,31 @@ public final class Main {
                 if (bundle.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
                     bundle.start();
                     trace("started " + bundle.getSymbolicName());
+                }
+            }
+            if (!deferred.isEmpty()) {
+                Thread later = new Thread(() -> startLater(deferred), "ember-start-tools");
+                later.setDaemon(true);
+                later.start();
+            }
+        }
+
+        /** Starts FileInstall and Gogo once the driver has had its first moments of the CPU to itself. */
+        private void startLater(List<Bundle> deferred) {
+            try {
+                Thread.sleep(TOOLS_DELAY_MS);
+                for (Bundle bundle : deferred) {
+                    if (stopped) {
+                        return;
+                    }
+                    bundle.start();
+                    trace("started " + bundle.getSymbolicName() + " (deferred)");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (BundleException | IllegalStateException e) {
+                if (!stopped) {
+                    System.err.println("ember: could not start a bundle after the boot: " + e);
                 }
             }
         }
