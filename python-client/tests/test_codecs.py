@@ -193,7 +193,7 @@ def test_malformed_json_names_file_line_and_text_or_is_skipped_and_counted(sc: S
     path.write_text('{"a": 1}\n\n{"b": [1, 2}\n"ok"\nNaN\n', encoding="utf-8")
     with pytest.raises(MalformedInputError, match=re.escape(f"{path}: line 3 (byte offset 10): not valid JSON")
                        + r".*: \{\"b\": \[1, 2\}"):
-        sc.jsonFile(str(path)).collect()
+        sc.jsonFile(str(path), 1).collect()  # one split: the first malformed line is the one reported
     rdd = sc.jsonFile(str(path), mode="DROPMALFORMED")
     assert rdd.collect() == [{"a": 1}, "ok"]
     assert rdd.malformedCount() == 2

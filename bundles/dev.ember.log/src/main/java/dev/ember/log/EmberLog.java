@@ -27,16 +27,19 @@ import org.osgi.service.log.LoggerFactory;
 import org.osgi.service.log.admin.LoggerAdmin;
 import org.osgi.service.metatype.annotations.Designate;
 
+import dev.ember.api.LogLevels;
+
 /**
  * The distribution's log, through the OSGi Log Service: what Ember's bundles (and the JDK's own platform logging)
  * write with {@code System.Logger} is bridged from {@code java.util.logging} into the Log Service, whose entries this
  * component writes to {@code logs/ember.log}, rotated by size, or to standard error when no file is set (a JVM
  * launched by a driver, which reads its output). The level comes from configuration PID {@code dev.ember.log}
- * ({@code conf/dev.ember.log.cfg}) and changes at run time when that configuration does ({@code sc.setLogLevel}).
+ * ({@code conf/dev.ember.log.cfg}), and changes at run time when that configuration does, or through the
+ * {@link LogLevels} service this component provides ({@code sc.setLogLevel}, via the gateway).
  */
-@Component(immediate = true, configurationPid = EmberLog.PID)
+@Component(immediate = true, configurationPid = EmberLog.PID, service = LogLevels.class)
 @Designate(ocd = LogConfig.class)
-public final class EmberLog implements LogListener {
+public final class EmberLog implements LogListener, LogLevels {
 
     static final String PID = "dev.ember.log";
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS")
@@ -88,12 +91,22 @@ public final class EmberLog implements LogListener {
         }
     }
 
-    private synchronized void apply(LogConfig config) throws IOException {
-        String level = config.level().strip().toUpperCase(Locale.ROOT);
-        java.util.logging.Logger.getLogger("").setLevel(julLevel(level));
+    /** A driver's {@code sc.setLogLevel}: applied before this returns, until the configuration changes again. */
+    @Override
+    public synchronized void set(String level) {
+        applyLevel(level.strip().toUpperCase(Locale.ROOT));
+    }
+
+    private void applyLevel(String level) {
+        java.util.logging.Level jul = julLevel(level);
         LogLevel osgi = osgiLevel(level);
+        java.util.logging.Logger.getLogger("").setLevel(jul);
         admin.getLoggerContext(null).setLogLevels(Map.of(Logger.ROOT_LOGGER_NAME, osgi));
         frameworkEvents = osgi.implies(LogLevel.DEBUG) ? osgi : LogLevel.WARN;
+    }
+
+    private synchronized void apply(LogConfig config) throws IOException {
+        applyLevel(config.level().strip().toUpperCase(Locale.ROOT));
         String configured = config.file().isBlank() ? System.getenv().getOrDefault("EMBER_LOG_FILE", "")
                 : config.file();
         Path target = configured.isBlank() ? null : Path.of(configured).toAbsolutePath();

@@ -14,8 +14,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
-import java.util.Dictionary;
-import java.util.Hashtable;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -24,11 +22,10 @@ import javax.net.ServerSocketFactory;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
-import org.osgi.service.cm.Configuration;
-import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -37,6 +34,7 @@ import com.google.gson.JsonObject;
 
 import dev.ember.api.Engine;
 import dev.ember.api.Gateway;
+import dev.ember.api.LogLevels;
 import py4j.GatewayServer;
 import py4j.reflection.ClassLoadingStrategy;
 import py4j.reflection.ReflectionUtil;
@@ -63,7 +61,6 @@ public final class Py4jGateway implements Gateway {
     static final String CONN_INFO_ENV = "EMBER_CONN_INFO_PATH";
     /** Set by {@code bin/ember start}: where a service publishes how to reach it (owner-only, JSON). */
     static final String GATEWAY_FILE_ENV = "EMBER_GATEWAY_FILE";
-    static final String LOG_PID = "dev.ember.log";
     private static final Logger LOG = Logger.getLogger(Py4jGateway.class.getName());
 
     private final InetAddress bindAddress;
@@ -73,17 +70,19 @@ public final class Py4jGateway implements Gateway {
     private final ClassLoadingStrategy previousStrategy;
     private Path serviceFile;
 
+    /** The logging bundle's level control, while it is there; it may come and go without restarting the gateway. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile LogLevels logLevels;
+
     @Activate
-    public Py4jGateway(@Reference Engine engine,
-            @Reference(cardinality = ReferenceCardinality.OPTIONAL) ConfigurationAdmin configAdmin, Config config)
-            throws IOException {
+    public Py4jGateway(@Reference Engine engine, Config config) throws IOException {
         String connInfoPath = System.getenv(CONN_INFO_ENV);
         try {
             // Py4J logs every connection at INFO; only problems matter here.
             Logger.getLogger("py4j").setLevel(Level.WARNING);
             String secret = newSecret();
             bindAddress = InetAddress.getByName(config.bindAddress());
-            entryPoint = new EntryPoint(engine, level -> setLogLevel(configAdmin, level));
+            entryPoint = new EntryPoint(engine, this::setLogLevel);
             sideChannel = new SideChannel(bindAddress, secret, entryPoint.sessions());
             entryPoint.setSidePort(sideChannel.port());
 
@@ -114,6 +113,16 @@ public final class Py4jGateway implements Gateway {
     @Modified
     void modified(Config config) {
         LOG.info("gateway configuration changed; restart the dev.ember.gateway.py4j bundle to apply it");
+    }
+
+    private void setLogLevel(String level) {
+        LogLevels current = logLevels;
+        if (current == null) {
+            throw new IllegalStateException("the logging bundle dev.ember.log is not running, so the log level "
+                    + "cannot change");
+        }
+        current.set(level);
+        LOG.info("log level set to " + level + " by a driver");
     }
 
     @Deactivate
@@ -156,24 +165,6 @@ public final class Py4jGateway implements Gateway {
      * Writes {@code int32 port, int32 secret length, secret} to a temp file and renames it onto the path. A port of
      * -1 reports a failure, with the reason in place of the secret.
      */
-    /** Changes the level in the logging bundle's configuration, which applies it at once. */
-    private static void setLogLevel(ConfigurationAdmin configAdmin, String level) {
-        if (configAdmin == null) {
-            throw new IllegalStateException("ConfigurationAdmin is not running, so the log level cannot change");
-        }
-        try {
-            Configuration configuration = configAdmin.getConfiguration(LOG_PID, "?");
-            Dictionary<String, Object> properties = configuration.getProperties();
-            if (properties == null) {
-                properties = new Hashtable<>();
-            }
-            properties.put("level", level);
-            configuration.update(properties);
-            LOG.info("log level set to " + level + " by a driver");
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot change the log level: " + e.getMessage(), e);
-        }
-    }
 
     static void writeConnInfo(Path target, int port, String secret) throws IOException {
         byte[] secretBytes = secret.getBytes(StandardCharsets.UTF_8);
