@@ -95,7 +95,7 @@ WORKLOAD_IDS = [w.id for w in WORKLOADS] + ["W8"]
 
 SIZES: dict[str, dict[str, Any]] = {
     "full": {"reps": 3, "n": 10_000_000, "text_mb": 200, "partitions": 2000, "calls": 5000, "mb": 1024,
-             "pairs": 20_000_000, "shuffle_mb": 64, "timeout": 1500, "cell_budget": 150, "quiet_wait": 300,
+             "pairs": 20_000_000, "shuffle_mb": 64, "timeout": 300, "cell_budget": 90, "quiet_wait": 300,
              "retries": 2},
     "quick": {"reps": 2, "n": 1_000_000, "text_mb": 20, "partitions": 500, "calls": 1000, "mb": 128,
               "pairs": 1_000_000, "shuffle_mb": 4, "timeout": 600, "cell_budget": 60, "quiet_wait": 0,
@@ -133,6 +133,15 @@ class RunFailed(Exception):
     """A benchmark process exited badly or printed no result."""
 
 
+class RunStopped(Exception):
+    """A benchmark process still running at the time limit: stopped, its time known only as a lower bound."""
+
+    def __init__(self, seconds: float, peak_bytes: int) -> None:
+        super().__init__(f"stopped after {seconds:.0f} s")
+        self.seconds = seconds
+        self.peak_bytes = peak_bytes
+
+
 @dataclass
 class Cell:
     """The runs of one system on one workload."""
@@ -143,10 +152,13 @@ class Cell:
     checks: list[Any] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     error: Optional[str] = None
+    stopped_after: Optional[float] = None  # the time limit, when a run was stopped there (then no values)
+    stopped_peak_mb: Optional[float] = None
 
     def summary(self) -> dict[str, Any]:
         out: dict[str, Any] = {"values": self.values, "peaks_mb": self.peaks_mb, "walls_s": self.walls,
                                "foreign_cpu": self.foreign, "runs": len(self.values), "error": self.error,
+                               "stopped_after": self.stopped_after, "stopped_peak_mb": self.stopped_peak_mb,
                                **self.extra}
         if self.values:
             out.update(median=statistics.median(self.values), min=min(self.values), max=max(self.values),
@@ -188,8 +200,7 @@ def run_once(python: Path, system: str, workload: str, params: dict, env: dict[s
         except subprocess.TimeoutExpired:
             kill_tree(proc.pid)
             proc.communicate()
-            sampler.stop()
-            raise RunFailed(f"timed out after {timeout:.0f} s (log: {log})")
+            raise RunStopped(timeout, sampler.stop())
         except BaseException:  # Interrupted (Ctrl-C, SIGTERM): take the run's processes down too.
             kill_tree(proc.pid)
             raise
@@ -242,6 +253,19 @@ def metric(workload: str, result: dict[str, Any], params: dict) -> float:
     return result["seconds"]
 
 
+def stopped_bound(workload: str, seconds: float, params: dict) -> Optional[float]:
+    """The metric a run stopped after ``seconds`` of its timed part would at least (at most, for MB/s) have had."""
+    if seconds <= 0:
+        return None
+    if workload == "W4":
+        return seconds / params["partitions"] * 1000
+    if workload == "W6":
+        return params["mb"] / seconds
+    if workload == "W5":
+        return None
+    return seconds
+
+
 def advantage(reference: float, other: float, better: str) -> float:
     """How many times better the reference's median is than the other's (above 1: the reference is ahead)."""
     return other / reference if better == "lower" else reference / other
@@ -284,6 +308,16 @@ def compile_floor_server(workdir: Path) -> dict[str, str]:
     subprocess.run(["javac", "-cp", str(jars[-1]), "-d", str(source.parent), str(source)], check=True)
     return {"classpath": f"{jars[-1]}{os.pathsep}{source.parent}", "main_class": "BenchFloorServer",
             "jar": jars[-1].name}
+
+
+def dist_fingerprint() -> str:
+    """Names, sizes and times of the distribution's jars and scripts: tells whether it was rebuilt meanwhile."""
+    entries = []
+    for folder in ("bin", "bundle", "extras", "lib"):
+        for path in sorted((DIST / folder).glob("*")):
+            stat = path.stat()
+            entries.append(f"{folder}/{path.name}:{stat.st_size}:{stat.st_mtime_ns}")
+    return str(hash("\n".join(entries)))
 
 
 def child_env(extra: Optional[dict[str, str]] = None) -> dict[str, str]:
@@ -341,7 +375,7 @@ class Harness:
 
     @property
     def logs(self) -> Path:
-        return self.report_path.parent / "logs" / self.mode
+        return self.json_path.parent / "logs" / self.mode
 
     @property
     def report_path(self) -> Path:
@@ -357,6 +391,8 @@ class Harness:
 
     def prepare(self) -> None:
         """Environments, versions and inputs, before anything is timed."""
+        self.machine = machine()
+        self.fingerprint = dist_fingerprint()
         needed = set(self.systems)
         if "W5" in self.workloads and "ember" in self.systems:
             needed.add("py4j")
@@ -403,7 +439,7 @@ class Harness:
             shift = rep % len(runs)
             for label, system, params, env in runs[shift:] + runs[:shift]:
                 cell = cells[label]
-                if cell.error or rep >= self.planned_reps(cell):
+                if cell.error or cell.stopped_after or rep >= self.planned_reps(cell):
                     continue
                 self.run_one(table, workload, label, system, params, env, cell, rep)
 
@@ -417,6 +453,10 @@ class Harness:
             log = self.logs / f"{table}-{label}-{rep + 1}.log"
             try:
                 result = run_once(self.pythons[system], system, workload, params, env, log, self.sizes["timeout"])
+            except RunStopped as e:
+                cell.stopped_after, cell.stopped_peak_mb = e.seconds, e.peak_bytes / 2**20
+                self.log(f"{table} {label} run {rep + 1}: {e} (the time limit); reported as a lower bound")
+                return
             except (RunFailed, OSError) as e:
                 cell.error = str(e)
                 self.failures += 1
@@ -450,7 +490,7 @@ class Harness:
         started = time.time()
         deadline = started + self.sizes["quiet_wait"]
         while time.time() < deadline:
-            busy = procmem.busy_fraction(1.0)
+            busy = procmem.busy_fraction(0.3)
             if busy < QUIET_BUSY:
                 break
             self.log(f"the machine is {busy:.0%} busy with other work: waiting (at most until "
@@ -514,11 +554,23 @@ class Harness:
                 if label != reference and "median" in s and "median" in ref:
                     ratios[label] = advantage(ref["median"], s["median"], spec.better)
                     memory_ratios[label] = s["peak_mb_median"] / ref["peak_mb_median"]
+            bounds, memory_bounds = {}, {}
+            for label, s in summaries.items():
+                if s["stopped_after"] and "median" in ref:
+                    # Stopped at the limit: its time counts from the context's creation, which W1 bounds above.
+                    w1 = self.results.get("W1", {}).get(label)
+                    startup = 0.0 if sub == "W1" else statistics.median(w1.values) if w1 and w1.values else None
+                    if startup is not None:
+                        bound = stopped_bound(sub, s["stopped_after"] - startup, self.params(sub, label))
+                        if bound is not None:
+                            bounds[label] = advantage(ref["median"], bound, spec.better)
+                    memory_bounds[label] = s["stopped_peak_mb"] / ref["peak_mb_median"]
             answers = {label: s["check"] for label, s in summaries.items() if "check" in s}
             distinct = {json.dumps(a, sort_keys=True) for a in answers.values()}
             tables[table] = {"workload": sub, "title": spec.title, "unit": spec.unit, "better": spec.better,
                              "reference": reference, "systems": summaries, "ratios": ratios,
-                             "memory_ratios": memory_ratios, "answers_agree": len(distinct) <= 1}
+                             "memory_ratios": memory_ratios, "ratio_bounds": bounds,
+                             "memory_ratio_bounds": memory_bounds, "answers_agree": len(distinct) <= 1}
             if len(distinct) > 1:
                 self.failures += 1
                 self.log(f"{table}: the systems computed different answers: {answers}")
@@ -527,9 +579,9 @@ class Harness:
     def write(self) -> None:
         tables = self.tables()
         data = {"mode": self.mode, "date": time.strftime("%Y-%m-%d %H:%M %Z"), "duration_s": self.duration,
-                "waited_s": self.waited,
-                "machine": machine(), "versions": self.versions, "sizes": self.sizes, "systems": self.systems,
-                "workloads": self.workloads, "memory_sampler": procmem.backend(), "tables": tables,
+                "waited_s": self.waited, "machine": self.machine,
+                "dist_rebuilt": dist_fingerprint() != self.fingerprint, "versions": self.versions,
+                "sizes": self.sizes, "systems": self.systems, "workloads": self.workloads, "memory_sampler": procmem.backend(), "tables": tables,
                 "targets": targets(tables)}
         self.json_path.parent.mkdir(parents=True, exist_ok=True)
         self.json_path.write_text(json.dumps(data, indent=1) + "\n")
@@ -555,15 +607,24 @@ def targets(tables: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     def ratio(table: str, system: str) -> Optional[float]:
         return tables.get(table, {}).get("ratios", {}).get(system)
 
+    def bound(table: str, system: str) -> Optional[float]:
+        return tables.get(table, {}).get("ratio_bounds", {}).get(system)
+
+    def stopped_peak(table: str, system: str) -> Optional[float]:
+        return tables.get(table, {}).get("systems", {}).get(system, {}).get("stopped_peak_mb")
+
     def add(target: str, measured: Optional[str], met: Optional[bool]) -> None:
-        out.append({"target": target, "measured": measured or "not measured",
-                    "status": "not measured" if met is None else "met" if met else "missed"})
+        status = "met" if met else "missed" if met is not None else "inconclusive" if measured else "not measured"
+        out.append({"target": target, "measured": measured or "not measured", "status": status})
 
     for w in WORKLOADS:
         for rival in RIVALS:
             if rival not in w.systems:
                 continue
-            r = ratio(w.id, rival)
+            r, b = ratio(w.id, rival), bound(w.id, rival)
+            if r is None and b is not None:  # The rival was stopped at the time limit: its ratio is a lower bound.
+                add(f"{w.id}: Ember ahead of {LABELS[rival]}", f"over {b:.2f}x (stopped)", True if b > 1 else None)
+                continue
             add(f"{w.id}: Ember ahead of {LABELS[rival]}", None if r is None else f"{r:.2f}x",
                 None if r is None else r > 1)
     w1 = median("W1", "ember")
@@ -586,9 +647,16 @@ def targets(tables: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     w6 = median("W6", "ember")
     add("W6 above 500 MB/s", None if w6 is None else f"{w6:.0f} MB/s", None if w6 is None else w6 > 500)
     for w in ("W3", "W7"):
-        r = ratio(w, "pyspark")
-        add(f"{w} faster than PySpark", None if r is None else f"{r:.2f}x", None if r is None else r > 1)
-        mine, theirs = peak(w, "ember"), peak(w, "pyspark")
+        r, b = ratio(w, "pyspark"), bound(w, "pyspark")
+        if r is None and b is not None:
+            add(f"{w} faster than PySpark", f"over {b:.2f}x (stopped)", True if b > 1 else None)
+        else:
+            add(f"{w} faster than PySpark", None if r is None else f"{r:.2f}x", None if r is None else r > 1)
+        mine, theirs, partial = peak(w, "ember"), peak(w, "pyspark"), stopped_peak(w, "pyspark")
+        if theirs is None and partial is not None and mine is not None:  # PySpark stopped: its peak is a floor.
+            add(f"{w} peak memory no higher than PySpark's", f"{mine:.0f} MB vs over {partial:.0f} MB",
+                True if mine <= partial else None)
+            continue
         add(f"{w} peak memory no higher than PySpark's",
             None if mine is None or theirs is None else f"{mine:.0f} MB vs {theirs:.0f} MB",
             None if mine is None or theirs is None else mine <= theirs)
@@ -624,7 +692,8 @@ def render(data: dict[str, Any]) -> str:
         "",
         f"- Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}; {m['os']}",
         f"- {m['java']}; Python {m['python']}; Ember at commit {m['ember_commit']}"
-        + (f"; {versions}" if versions else ""),
+        + (" (**the distribution was rebuilt during the run**: later workloads ran on a newer build)"
+           if data["dist_rebuilt"] else "") + (f"; {versions}" if versions else ""),
         f"- Ember, PySpark on `local[2]`; Dask bag with the processes scheduler and 2 workers; "
         "`multiprocessing.Pool(2)`; pysparkling and plain Python in one process.",
         f"- Each system runs each workload in a fresh process, {sizes['reps']} time{'s' if sizes['reps'] != 1 else ''} "
@@ -700,11 +769,19 @@ def table_lines(t: dict[str, Any], labels: dict[str, str], ratio_name: str, memo
              f"{memory_name} | runs |", "|---|---|---|---|---|---|"]
     for label, s in t["systems"].items():
         name = labels.get(label, label)
+        if s.get("stopped_after"):
+            bound, memory = t["ratio_bounds"].get(label), t["memory_ratio_bounds"].get(label)
+            bound_text = "reference" if label == t["reference"] else f"over {fmt(bound)}x" if bound else "n/a"
+            memory_text = f"over {fmt(memory)}x" if memory else "n/a"
+            lines.append(f"| {name} | not finished: stopped at the {s['stopped_after']:.0f} s limit | {bound_text} | "
+                         f"over {s['stopped_peak_mb']:,.0f} | {memory_text} | 0 |")
+            continue
         if "median" not in s:
             lines.append(f"| {name} | failed: {s['error']} | | | | 0 |")
             continue
-        ratio = "reference" if label == t["reference"] else fmt(t["ratios"][label]) + "x"
-        memory = "reference" if label == t["reference"] else fmt(t["memory_ratios"][label]) + "x"
+        ratio, memory = t["ratios"].get(label), t["memory_ratios"].get(label)
+        ratio = "reference" if label == t["reference"] else fmt(ratio) + "x" if ratio else "n/a"
+        memory = "reference" if label == t["reference"] else fmt(memory) + "x" if memory else "n/a"
         lines.append(f"| {name} | {fmt(s['median'])} ({fmt(s['min'])}..{fmt(s['max'])}) | {ratio} | "
                      f"{s['peak_mb_median']:,.0f} ({s['peak_mb_min']:,.0f}..{s['peak_mb_max']:,.0f}) | {memory} | "
                      f"{s['runs']} |")
