@@ -488,42 +488,44 @@ final class JobRun implements JobHandle {
         return cause.isEmpty() ? "" : " (" + cause + ")";
     }
 
-    private Iterable<byte[]> inputOf(StagePlan stage, int partition) {
+    /** The segment a partition of a stage reads, and the partition's index within it. */
+    private record Located(InputSegment segment, int local) {
+    }
+
+    private static Located locate(StagePlan stage, int partition) {
         int offset = 0;
         for (InputSegment segment : stage.input()) {
             if (partition < offset + segment.count()) {
-                int local = partition - offset;
-                return switch (segment.kind()) {
-                    case EMPTY -> List.of();
-                    case DATASET -> session.dataset(segment.id()).get(local);
-                    case SHUFFLE -> session.existingShuffle(segment.id()).bucket(local);
-                    case CACHE -> session.existingCache(segment.id()).ofTask(local);
-                    case FILES -> {
-                        FileInput files = session.fileInput(segment.id());
-                        Codec codec = engine.codec(files.codec);
-                        if (codec == null) {
-                            throw new FileFailure(Kind.SETUP, EmberEngine.missingCodec(files.codec), null);
-                        }
-                        yield new FileFrames(codec, files, local);
-                    }
-                };
+                return new Located(segment, partition - offset);
             }
             offset += segment.count();
         }
         throw new IllegalStateException("partition " + partition + " is outside stage " + stage.id());
     }
 
+    private Iterable<byte[]> inputOf(StagePlan stage, int partition) {
+        Located at = locate(stage, partition);
+        InputSegment segment = at.segment();
+        return switch (segment.kind()) {
+            case EMPTY -> List.of();
+            case DATASET -> session.dataset(segment.id()).get(at.local());
+            case SHUFFLE -> session.existingShuffle(segment.id()).bucket(at.local());
+            case CACHE -> session.existingCache(segment.id()).ofTask(at.local());
+            case FILES -> {
+                FileInput files = session.fileInput(segment.id());
+                Codec codec = engine.codec(files.codec);
+                if (codec == null) {
+                    throw new FileFailure(Kind.SETUP, EmberEngine.missingCodec(files.codec), null);
+                }
+                yield new FileFrames(codec, files, at.local());
+            }
+        };
+    }
+
     /** File segments carry their own codec; every other input is in the stage's input codec. */
     private String inputCodecOf(StagePlan stage, int partition) {
-        int offset = 0;
-        for (InputSegment segment : stage.input()) {
-            if (partition < offset + segment.count()) {
-                return segment.kind() == InputSegment.Kind.FILES ? session.fileInput(segment.id()).codec
-                        : stage.inputCodec();
-            }
-            offset += segment.count();
-        }
-        return stage.inputCodec();
+        InputSegment segment = locate(stage, partition).segment();
+        return segment.kind() == InputSegment.Kind.FILES ? session.fileInput(segment.id()).codec : stage.inputCodec();
     }
 
     /** The workers running this job's tasks now. */
