@@ -2,7 +2,8 @@
 # Builds Ember from a fresh checkout and runs the pi example end to end:
 #   1. the Maven reactor (bundles, launcher, distribution in launcher/target/ember),
 #   2. .venv/ with the ember client installed (editable),
-#   3. examples/pi.py and examples/wordcount.py on the embedded local distribution.
+#   3. the distribution's class-data-sharing archive retrained from a real session (scripts/train_cds.py),
+#   4. examples/pi.py and examples/wordcount.py on the embedded local distribution.
 # Unit and in-framework tests are left to ./test.sh.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -10,5 +11,7 @@ command -v java >/dev/null || { echo "build.sh: Java 17 is needed (apt-get insta
 command -v mvn >/dev/null || { echo "build.sh: Maven is needed (apt-get install maven)" >&2; exit 1; }
 mvn -B -ntp -q install -DskipTests
 ./scripts/make-venv.sh
+# The class-data-sharing archive from a real session (the build's own covers the boot only): a faster first job.
+.venv/bin/python scripts/train_cds.py || true
 .venv/bin/python examples/pi.py
 .venv/bin/python examples/wordcount.py

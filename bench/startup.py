@@ -2,11 +2,11 @@
 
     .venv/bin/python bench/startup.py [--quick]
 
-Each run is a fresh driver process with EMBER_TRACE_START=1, so the JVM prints its boot timeline (milliseconds
-since the JVM started) into the log the driver keeps; the driver notes when it launched the JVM. The phases:
+Each run is a fresh driver process with EMBER_TRACE_START=1, so the JVM prints its boot timeline (wall-clock
+milliseconds) into the log the driver keeps; the driver notes when it launched the JVM. The phases:
 
   import     `from ember import SparkContext`
-  JVM        the JVM's own start, to the launcher's main()
+  JVM        bin/ember and the JVM's own start, to the launcher's main()
   framework  Felix created, initialised, bundles installed, framework started
   bundles    Ember's bundles started, to the gateway listening (the conn-info file written)
   connect    the driver sees the conn-info file, connects through Py4J, opens its session and side socket
@@ -43,10 +43,11 @@ t_ctx = time.monotonic()
 assert sc.parallelize([1]).count() == 1
 t_first = time.monotonic()
 launched = sc._launched
-trace = {m.group(2): int(m.group(1)) for m in re.finditer(r"ember-start \+(\d+) ms: (.*)", launched.log_path.read_text())}
+trace = {m.group(2): int(m.group(1)) for m in re.finditer(r"ember-start @(\d+) ms: (.*)", launched.log_path.read_text())}
+launched_wall = launched.started_at + (time.time() - time.monotonic())
 sc.stop()
 print("RESULT " + json.dumps({"t0": t0, "import": t_import, "ctx": t_ctx, "first": t_first,
-                              "launched": launched.started_at, "trace": trace}))
+                              "launched": launched.started_at, "launched_wall": launched_wall, "trace": trace}))
 '''
 
 PHASES = ["import", "JVM", "framework", "bundles", "connect", "first job", "total"]
@@ -59,10 +60,11 @@ def one_run() -> dict[str, float]:
     if line is None:
         raise RuntimeError(f"the start-up driver failed:\n{proc.stdout}\n{proc.stderr}")
     r = json.loads(line[len("RESULT "):])
-    trace = r["trace"]
-    main = trace["main"] / 1000
-    framework = next(v for k, v in trace.items() if k.startswith("framework started")) / 1000
-    gateway = trace["started dev.ember.gateway.py4j"] / 1000
+    # The JVM's trace is in wall-clock milliseconds; these are seconds since the driver launched it.
+    trace = {step: at / 1000 - r["launched_wall"] for step, at in r["trace"].items()}
+    main = trace["main"]
+    framework = next(v for k, v in trace.items() if k.startswith("framework started"))
+    gateway = trace["started dev.ember.gateway.py4j"]
     return {
         "import": r["import"] - r["t0"],
         "JVM": main,

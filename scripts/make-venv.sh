@@ -7,3 +7,6 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -e 'python-client[test]'
+# pip byte-compiles what it installs, but not an editable install's sources; compile them here, so neither drivers
+# nor workers compile Ember's modules at every start (nothing else would where PYTHONDONTWRITEBYTECODE is set).
+.venv/bin/python -m compileall -q python-client/ember
