@@ -231,6 +231,11 @@ def test_shell_runs_commands_in_the_running_service_and_refuses_a_wrong_secret(s
         conn.sendall(b"not-the-secret\nlb\n")
         reply = conn.makefile("r").read()
     assert reply.strip() == "refused"
+    # The Log Service hands entries to its listeners (the file writer) on a thread of its own.
+    deadline = time.monotonic() + 10
+    while ("refused a client with a wrong secret" not in (home / "logs" / "ember.log").read_text()
+           and time.monotonic() < deadline):
+        time.sleep(0.05)
     assert "refused a client with a wrong secret" in (home / "logs" / "ember.log").read_text()
 
 

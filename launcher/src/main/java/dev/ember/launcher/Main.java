@@ -149,6 +149,12 @@ public final class Main {
             // conf/ belongs to the operator: FileInstall must never write ConfigAdmin changes back into it.
             config.put("felix.fileinstall.enableConfigSave", "false");
             config.put("gosh.args", interactive ? "" : "--nointeractive --noshutdown");
+            // Framework properties given as -D options (EMBER_JAVA_OPTS) override these, as Felix's own launcher does.
+            for (String key : System.getProperties().stringPropertyNames()) {
+                if (key.startsWith("felix.") || key.startsWith("org.osgi.framework.") || key.startsWith("ds.")) {
+                    config.put(key, System.getProperty(key));
+                }
+            }
 
             FrameworkFactory factory = ServiceLoader.load(FrameworkFactory.class).findFirst()
                     .orElseThrow(() -> new IllegalStateException("no OSGi framework on the class path (lib/)"));
@@ -292,8 +298,8 @@ public final class Main {
 
     /**
      * Libraries and ConfigAdmin first (FileInstall waits on its first scan if ConfigAdmin comes later), then SCR,
-     * Ember's own bundles with the gateway last among them, then FileInstall, and the shell last so its prompt
-     * appears once Ember is up.
+     * Ember's own bundles with the gateway last among them, then FileInstall, and the shell (Gogo with Ember's
+     * commands) last so its prompt appears once Ember is up.
      */
     static int startOrder(Bundle bundle) {
         String name = bundle.getSymbolicName() == null ? "" : bundle.getSymbolicName();
@@ -316,11 +322,12 @@ public final class Main {
             // Last of Ember's: once drivers can connect, the engine's transport and codecs are in place.
             return 5;
         }
+        if (name.startsWith("org.apache.felix.gogo") || name.equals("dev.ember.shell")) {
+            // Ember's shell commands are of no use before Gogo runs; its remote shell serves services only.
+            return 7;
+        }
         if (name.startsWith("dev.ember.")) {
             return 4;
-        }
-        if (name.startsWith("org.apache.felix.gogo")) {
-            return 7;
         }
         return 0;
     }
