@@ -163,21 +163,20 @@ public final class Main {
             framework.init();
             trace("framework initialised");
             BundleContext context = framework.getBundleContext();
-            List<Bundle> bundles;
-            try (Stream<Path> jars = Files.list(home.resolve("bundle"))) {
-                bundles = jars.filter(path -> path.toString().endsWith(".jar")).sorted()
-                        .map(jar -> install(context, jar)).toList();
+            List<Path> jars;
+            try (Stream<Path> listing = Files.list(home.resolve("bundle"))) {
+                jars = listing.filter(path -> path.toString().endsWith(".jar")).sorted().toList();
             }
+            // The tools (FileInstall, the shells) of a driver-launched JVM are not even installed until the gateway
+            // is up: nothing at boot depends on them.
+            List<Path> deferred = jars.stream().filter(jar -> deferTools && startOrder(nameOf(jar)) >= 6).toList();
+            List<Bundle> bundles = jars.stream().filter(jar -> !deferred.contains(jar))
+                    .map(jar -> install(context, jar)).toList();
             trace("bundles installed");
             framework.start();
             trace("framework started, " + bundles.size() + " bundles installed");
             boolean configured = false;
-            List<Bundle> deferred = new java.util.ArrayList<>();
             for (Bundle bundle : bundles.stream().sorted(Comparator.comparingInt(Main::startOrder)).toList()) {
-                if (deferTools && startOrder(bundle) >= 6) {
-                    deferred.add(bundle);
-                    continue;
-                }
                 if (!configured && startOrder(bundle) >= 4) {
                     // Ember's components must see conf/ at their first activation (the gateway binds its address
                     // once); FileInstall, which watches the files afterwards, would deliver them a moment late.
@@ -191,7 +190,7 @@ public final class Main {
                 }
             }
             if (!deferred.isEmpty()) {
-                Thread later = new Thread(() -> startLater(deferred), "ember-start-tools");
+                Thread later = new Thread(() -> startLater(context, deferred), "ember-start-tools");
                 later.setDaemon(true);
                 later.start();
             }
@@ -217,11 +216,16 @@ public final class Main {
             }
         }
 
-        /** Starts FileInstall and Gogo once the driver has had its first moments of the CPU to itself. */
-        private void startLater(List<Bundle> deferred) {
+        /** Installs and starts FileInstall and Gogo once the driver has had its first moments of the CPU to itself. */
+        private void startLater(BundleContext context, List<Path> deferred) {
             try {
                 Thread.sleep(TOOLS_DELAY_MS);
-                for (Bundle bundle : deferred) {
+                if (stopped) {
+                    return;
+                }
+                List<Bundle> bundles = deferred.stream().map(jar -> install(context, jar))
+                        .sorted(Comparator.comparingInt(Main::startOrder)).toList();
+                for (Bundle bundle : bundles) {
                     if (stopped) {
                         return;
                     }
@@ -302,7 +306,15 @@ public final class Main {
      * commands) last so its prompt appears once Ember is up.
      */
     static int startOrder(Bundle bundle) {
-        String name = bundle.getSymbolicName() == null ? "" : bundle.getSymbolicName();
+        return startOrder(bundle.getSymbolicName() == null ? "" : bundle.getSymbolicName());
+    }
+
+    /** A jar's bundle name as the build names its files: the symbolic name, a dash, the version. */
+    static String nameOf(Path jar) {
+        return jar.getFileName().toString().replaceFirst("-\\d.*$", "").replaceFirst("\\.jar$", "");
+    }
+
+    static int startOrder(String name) {
         if (name.equals("org.apache.felix.configadmin") || name.equals("org.apache.felix.log")) {
             return 1;
         }
