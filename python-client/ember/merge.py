@@ -12,6 +12,7 @@ import re
 import shutil
 import sys
 import tempfile
+from itertools import islice
 from typing import IO, Any, Callable, Iterable, Iterator, Optional
 
 SPILL_BUCKETS = 59
@@ -42,6 +43,18 @@ def resident_bytes() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+_MISSING = object()
+
+
+def _chunks(iterator: Iterable[Any]) -> Iterator[list]:
+    iterator = iter(iterator)
+    while True:
+        chunk = list(islice(iterator, CHECK_EVERY))
+        if not chunk:
+            return
+        yield chunk
+
+
 class ExternalMerger:
     def __init__(self, create: Callable[[Any], Any], merge_value: Callable[[Any, Any], Any],
                  merge_combiners: Callable[[Any, Any], Any], limit: Optional[int] = None) -> None:
@@ -53,21 +66,59 @@ class ExternalMerger:
         self.spills = 0
         self.directory: Optional[str] = None
 
+    # The loops below are the per-record cost of every shuffle, so they take records CHECK_EVERY at a time (the
+    # memory check goes between chunks, not behind a counter on each record) and look each key up once.
+
     def merge_values(self, iterator: Iterable[tuple[Any, Any]]) -> None:
-        data, create, merge = self.data, self.create, self.merge_value
-        for count, (k, v) in enumerate(iterator, 1):
-            data[k] = merge(data[k], v) if k in data else create(v)
-            if count % CHECK_EVERY == 0 and resident_bytes() > self.limit:
-                self._spill()
-                data = self.data
+        create, merge = self.create, self.merge_value
+        for chunk in _chunks(iterator):
+            data = self.data
+            get = data.get
+            for k, v in chunk:
+                c = get(k, _MISSING)
+                data[k] = create(v) if c is _MISSING else merge(c, v)
+            self._check_memory()
 
     def merge_combined(self, iterator: Iterable[tuple[Any, Any]]) -> None:
-        data, merge = self.data, self.merge_combiners
-        for count, (k, c) in enumerate(iterator, 1):
-            data[k] = merge(data[k], c) if k in data else c
-            if count % CHECK_EVERY == 0 and resident_bytes() > self.limit:
-                self._spill()
-                data = self.data
+        merge = self.merge_combiners
+        for chunk in _chunks(iterator):
+            data = self.data
+            get = data.get
+            for k, c in chunk:
+                old = get(k, _MISSING)
+                data[k] = c if old is _MISSING else merge(old, c)
+            self._check_memory()
+
+    def group_values(self, iterator: Iterable[tuple[Any, Any]]) -> None:
+        """merge_values for groupByKey (each key's values in a list, in the order they come), without a call per
+        record; the combiners must be groupByKey's (``[v]``, append, extend)."""
+        for chunk in _chunks(iterator):
+            data = self.data
+            get = data.get
+            for k, v in chunk:
+                group = get(k)
+                if group is None:
+                    data[k] = [v]
+                else:
+                    group.append(v)
+            self._check_memory()
+
+    def group_combined(self, iterator: Iterable[tuple[Any, list]]) -> None:
+        """merge_combined for groupByKey: lists of values extended in the order they come."""
+        for chunk in _chunks(iterator):
+            data = self.data
+            get = data.get
+            for k, values in chunk:
+                group = get(k)
+                if group is None:
+                    data[k] = values
+                else:
+                    group.extend(values)
+            self._check_memory()
+
+    def _check_memory(self) -> None:
+        if resident_bytes() > self.limit:
+            self._spill()
 
     def _spill(self) -> None:
         if not self.data:

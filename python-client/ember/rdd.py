@@ -34,11 +34,22 @@ if TYPE_CHECKING:
 PartitionFunction = Callable[[int, Iterator[Any]], Iterable[Any]]
 
 
+_hash_seed_checked = False
+
+
+def _check_hash_seed() -> None:
+    """PySpark's check, once per process rather than per key (looking up os.environ cost more than the hash)."""
+    global _hash_seed_checked
+    if "PYTHONHASHSEED" not in os.environ:
+        raise RuntimeError("Randomness of hash of string should be disabled via PYTHONHASHSEED")
+    _hash_seed_checked = True
+
+
 def portable_hash(x: Hashable) -> int:
     """A hash that is the same in every worker: PySpark's rules (tuples combine their items; None hashes to 0),
     with ``PYTHONHASHSEED`` fixed so strings hash alike across processes."""
-    if "PYTHONHASHSEED" not in os.environ:
-        raise RuntimeError("Randomness of hash of string should be disabled via PYTHONHASHSEED")
+    if not _hash_seed_checked:
+        _check_hash_seed()
     if x is None:
         return 0
     if isinstance(x, tuple):
@@ -334,17 +345,24 @@ class RDD:
                      mergeCombiners: Callable[[Any, Any], Any], numPartitions: Optional[int] = None,
                      partitionFunc: Callable[[Any], int] = portable_hash) -> "RDD":
         """Combines the values of each key: locally in each map task first, then across tasks after a shuffle."""
+        return self._combine_by_key(createCombiner, mergeValue, mergeCombiners, numPartitions, partitionFunc)
+
+    def _combine_by_key(self, createCombiner: Callable[[Any], Any], mergeValue: Callable[[Any, Any], Any],
+                        mergeCombiners: Callable[[Any, Any], Any], numPartitions: Optional[int],
+                        partitionFunc: Callable[[Any], int], grouping: bool = False) -> "RDD":
+        """combineByKey; ``grouping`` says the combiners are groupByKey's, which the merger runs without a Python
+        call per record."""
         if numPartitions is None:
             numPartitions = self._defaultReducePartitions()
 
         def combine_locally(iterator: Iterator[Any]) -> Iterator[Any]:
             merger = ExternalMerger(createCombiner, mergeValue, mergeCombiners)
-            merger.merge_values(iterator)
+            (merger.group_values if grouping else merger.merge_values)(iterator)
             return merger.items()
 
         def merge_combiners(iterator: Iterator[Any]) -> Iterator[Any]:
             merger = ExternalMerger(createCombiner, mergeValue, mergeCombiners)
-            merger.merge_combined(iterator)
+            (merger.group_combined if grouping else merger.merge_combined)(iterator)
             return merger.items()
 
         locally = self.mapPartitions(combine_locally, preservesPartitioning=True)
@@ -389,8 +407,8 @@ class RDD:
             a.extend(b)
             return a
 
-        return self.combineByKey(lambda v: [v], append, extend, numPartitions, partitionFunc).mapValues(
-            ResultIterable)
+        return self._combine_by_key(lambda v: [v], append, extend, numPartitions, partitionFunc,
+                                    grouping=True).mapValues(ResultIterable)
 
     def groupBy(self, f: Callable[[Any], Any], numPartitions: Optional[int] = None,
                 partitionFunc: Callable[[Any], int] = portable_hash) -> "RDD":

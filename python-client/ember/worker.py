@@ -217,18 +217,16 @@ def load_command(blob: bytes) -> shared.StageCommand:
 def write_buckets(records: Iterable[Any], partition_func: Callable[[Any], int], reducers: int,
                   outfile: IO[bytes]) -> None:
     """Writes (key, value) records as batches per reduce partition, each frame preceded by its partition."""
-    buckets: dict[int, list] = {}
+    buckets: list[list] = [[] for _ in range(reducers)]
     for record in records:
         bucket = partition_func(record[0]) % reducers
-        batch = buckets.get(bucket)
-        if batch is None:
-            batch = buckets[bucket] = []
+        batch = buckets[bucket]
         batch.append(record)
         if len(batch) >= SHUFFLE_BATCH:
             ser.write_int(bucket, outfile)
             ser.write_frame(ser.dumps_batch(batch), outfile)
             buckets[bucket] = []
-    for bucket, batch in buckets.items():
+    for bucket, batch in enumerate(buckets):
         if batch:
             ser.write_int(bucket, outfile)
             ser.write_frame(ser.dumps_batch(batch), outfile)
