@@ -54,6 +54,7 @@ def test_driver_launched_jvm_compiles_with_c1_only(run_driver: RunDriver, result
     args = result_of(run_driver(_jvm_command_line()))
     assert "dev.ember.launcher.Main" in args and "--exit-on-stdin-eof" in args
     assert "-XX:TieredStopAtLevel=1" in args and "-XX:CICompilerCount=1" in args
+    assert "-XX:CompileThresholdScaling=0.3" in args
 
 
 def test_extra_java_options_reach_the_jvm_and_replace_the_jit_choice(
@@ -62,6 +63,7 @@ def test_extra_java_options_reach_the_jvm_and_replace_the_jit_choice(
     args = result_of(run_driver(_jvm_command_line(conf)))
     assert "-Dember.test.marker=yes" in args and "-XX:TieredStopAtLevel=4" in args
     assert "-XX:TieredStopAtLevel=1" not in args and "-XX:CICompilerCount=1" not in args
+    assert "-XX:CompileThresholdScaling=0.3" not in args
 
 
 def test_a_bad_extra_java_option_fails_the_start_naming_it(run_driver: RunDriver,
