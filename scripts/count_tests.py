@@ -13,16 +13,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITES = {
-    "JVM unit tests (Surefire)": "*/*/target/surefire-reports/TEST-*.xml",
-    "in-framework tests (bnd-testing)": "itests/target/test-reports/*/TEST-*.xml",
-    "Python end-to-end tests (pytest)": "python-client/target/pytest.xml",
+    # Bundles and libs one level down, the launcher at the top.
+    "JVM unit tests (Surefire)": ("*/*/target/surefire-reports/TEST-*.xml", "*/target/surefire-reports/TEST-*.xml"),
+    "in-framework tests (bnd-testing)": ("itests/target/test-reports/*/TEST-*.xml",),
+    "Python end-to-end tests (pytest)": ("python-client/target/pytest.xml",),
 }
 
 
-def count(pattern: str) -> tuple[int, int, int]:
-    """(tests, failed, skipped) over every <testsuite> in the files matching the pattern."""
+def count(patterns: tuple[str, ...]) -> tuple[int, int, int]:
+    """(tests, failed, skipped) over every <testsuite> in the files matching the patterns."""
     tests = failed = skipped = 0
-    for path in glob.glob(str(ROOT / pattern)):
+    for path in (path for pattern in patterns for path in glob.glob(str(ROOT / pattern))):
         root = ET.parse(path).getroot()
         for suite in [root] if root.tag == "testsuite" else root.iter("testsuite"):
             tests += int(suite.get("tests", 0))
@@ -34,8 +35,8 @@ def count(pattern: str) -> tuple[int, int, int]:
 def main() -> int:
     passed_total = failed_total = skipped_total = 0
     empty = []
-    for name, pattern in SUITES.items():
-        tests, failed, skipped = count(pattern)
+    for name, patterns in SUITES.items():
+        tests, failed, skipped = count(patterns)
         passed = tests - failed - skipped
         print(f"{name}: {passed} passed, {failed} failed, {skipped} skipped")
         if tests == 0:
