@@ -17,7 +17,6 @@ from py4j.protocol import Py4JAuthenticationError, Py4JNetworkError
 
 from ember import serializers as ser
 from ember.errors import EmberAuthError, MalformedInputError, PythonException, SparkJobError, user_exception
-from ember.launch import Launched, Remote, find_home, find_secret  # noqa: F401  (their home before ember.launch)
 
 
 def connect(port: int, secret: str, host: str = "127.0.0.1") -> tuple[JavaGateway, Any]:

@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator, Mapping, Optional
 import pytest
 
 from ember import SparkContext
-from ember.java_gateway import find_home
+from ember.launch import find_home
 
 TESTS_DIR = Path(__file__).resolve().parent
 # The built distribution every test runs against (EMBER_HOME, else the checkout's launcher/target/ember).

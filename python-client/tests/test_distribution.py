@@ -12,7 +12,7 @@ from typing import Callable
 
 import pytest
 
-from ember.java_gateway import find_home
+from ember.launch import find_home
 
 
 class ShellSession:

@@ -4,6 +4,7 @@ sharing archive scripts/train_cds.py writes covers the classes of a first job. (
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from conftest import RunDriver
-from ember.java_gateway import find_home
+from ember.launch import find_home
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -104,5 +105,4 @@ def test_trained_archive_holds_the_first_jobs_classes(tmp_path: Path) -> None:
 
 
 def _base_env() -> dict[str, str]:
-    import os
     return {k: v for k, v in os.environ.items() if k not in ("EMBER_JAVA_OPTS", "EMBER_NO_CDS")}

@@ -184,10 +184,7 @@ public final class Main {
                     configured = true;
                     trace("configurations loaded");
                 }
-                if (bundle.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
-                    bundle.start();
-                    trace("started " + bundle.getSymbolicName());
-                }
+                startUnlessFragment(bundle, "");
             }
             if (!deferred.isEmpty()) {
                 Thread later = new Thread(() -> startLater(context, deferred), "ember-start-tools");
@@ -229,8 +226,7 @@ public final class Main {
                     if (stopped) {
                         return;
                     }
-                    bundle.start();
-                    trace("started " + bundle.getSymbolicName() + " (deferred)");
+                    startUnlessFragment(bundle, " (deferred)");
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -238,6 +234,14 @@ public final class Main {
                 if (!stopped) {
                     System.err.println("ember: could not start a bundle after the boot: " + e);
                 }
+            }
+        }
+
+        /** Starts a bundle; fragments are not started, they attach to their host. */
+        private static void startUnlessFragment(Bundle bundle, String traceNote) throws BundleException {
+            if (bundle.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
+                bundle.start();
+                trace("started " + bundle.getSymbolicName() + traceNote);
             }
         }
 
