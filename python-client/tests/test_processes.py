@@ -153,3 +153,31 @@ def test_worker_command_cache_stays_in_step_with_the_jvm(sc: SparkContext) -> No
     assert len(pids) == 1, f"jobs were spread over workers {pids}; the scenario did not happen"
     results.append(again.collect())
     assert [[(a, b) for a, b, _ in result] for result in results] == [expected] * 3
+
+
+def test_a_sessions_workers_start_as_it_opens_and_serve_its_first_job(run_driver: RunDriver,
+                                                                       result_of: Callable[..., Any]) -> None:
+    """The engine starts a session's workers (local[2]: two) as the session opens, before any job asks; the first
+    jobs run on exactly those workers instead of forking more."""
+    result = result_of(run_driver('''
+        import json, os, time
+        from ember import SparkContext
+        sc = SparkContext("local[2]", "warm-workers")
+        def workers():
+            return [w for w in json.loads(sc._entry.status())["workers"] if w["session"] == sc._session.id()]
+        deadline = time.monotonic() + 20
+        while len(workers()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        before = workers()
+        first = sorted(set(sc.parallelize(list(range(8)), 2).mapPartitions(lambda it: [os.getpid()]).collect()))
+        after = workers()
+        sc.stop()
+        report({"before": before, "first": first, "after": after})
+    '''))
+    before, first, after = result["before"], result["first"], result["after"]
+    assert len(before) == 2, before
+    assert all(w["tasks"] == 0 and not w["busy"] for w in before), before
+    prestarted = sorted(w["pid"] for w in before)
+    assert set(first) <= set(prestarted), (first, prestarted)
+    assert sorted(w["pid"] for w in after) == prestarted, (after, prestarted)
+    assert sum(w["tasks"] for w in after) == 2, after

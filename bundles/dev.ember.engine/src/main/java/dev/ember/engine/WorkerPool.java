@@ -5,6 +5,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
@@ -12,6 +13,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 
 import dev.ember.api.WorkerChannel;
 import dev.ember.api.WorkerInfo;
@@ -24,6 +27,8 @@ import dev.ember.api.WorkerTransport;
  * finished a task cleanly goes back to the pool; one whose channel broke is closed.
  */
 final class WorkerPool {
+
+    private static final System.Logger LOG = System.getLogger(WorkerPool.class.getName());
 
     /** How many command blobs the JVM assumes a worker still holds; the worker keeps more (see ember.worker). */
     static final int KNOWN_COMMANDS = 32;
@@ -69,26 +74,83 @@ final class WorkerPool {
     private final Set<PooledWorker> busy = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Set<WorkerTransport> retired = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Set<String> retiredSessions = new HashSet<>();
+    /** Per session: workers being started ahead of its tasks ({@link #warm}), and tasks waiting for one of them. */
+    private final Map<String, int[]> warming = new HashMap<>();
     private boolean closed;
+
+    /** The longest a task waits for a worker being started ahead of it before it starts one of its own. */
+    private static final long WARM_WAIT_MILLIS = TimeUnit.SECONDS.toMillis(30);
+
+    /**
+     * Starts {@code count} workers for a session before its first task asks, on the given threads, and keeps them
+     * idle for it. A task that finds none idle while some are on their way waits for one instead of starting another,
+     * so the session's first job does not pay for forking and connecting its workers. A worker that cannot be
+     * started here is only logged: the task that needs it starts its own and reports the failure.
+     */
+    void warm(String sessionId, WorkerSpec spec, WorkerTransport transport, int count, Executor threads) {
+        synchronized (this) {
+            if (closed || count <= 0 || retired.contains(transport) || retiredSessions.contains(sessionId)) {
+                return;
+            }
+            warming.computeIfAbsent(sessionId, id -> new int[2])[0] += count;
+        }
+        for (int i = 0; i < count; i++) {
+            threads.execute(() -> {
+                PooledWorker started = null;
+                try {
+                    started = new PooledWorker(sessionId, transport.open(spec), transport, spec);
+                } catch (IOException | RuntimeException e) {
+                    LOG.log(System.Logger.Level.DEBUG, "could not start a worker ahead of session {0}''s tasks: {1}",
+                            sessionId, e.getMessage());
+                }
+                synchronized (this) {
+                    int[] counts = warming.get(sessionId);
+                    if (counts != null && --counts[0] <= 0 && counts[1] == 0) {
+                        warming.remove(sessionId);
+                    }
+                    if (started != null && !closed && !retired.contains(transport)
+                            && !retiredSessions.contains(sessionId)) {
+                        started.idleSince = System.currentTimeMillis();
+                        idle.addFirst(started);
+                        started = null;
+                    }
+                    notifyAll();
+                }
+                if (started != null) {
+                    started.channel.close();
+                }
+            });
+        }
+    }
 
     /** Takes an idle worker that matches, or starts a new one through the transport. */
     PooledWorker acquire(String sessionId, WorkerSpec spec, WorkerTransport transport) throws IOException {
         List<PooledWorker> dead = new ArrayList<>();
         PooledWorker found = null;
         synchronized (this) {
-            if (closed) {
-                throw new IOException("the engine is stopping");
-            }
-            for (Iterator<PooledWorker> it = idle.iterator(); it.hasNext();) {
-                PooledWorker candidate = it.next();
-                if (!candidate.channel.isAlive()) {
-                    it.remove();
-                    dead.add(candidate);
-                } else if (candidate.transport == transport && candidate.sessionId.equals(sessionId)
-                        && candidate.spec.equals(spec)) {
-                    it.remove();
-                    found = candidate;
+            long deadline = System.currentTimeMillis() + WARM_WAIT_MILLIS;
+            while (true) {
+                if (closed) {
+                    throw new IOException("the engine is stopping");
+                }
+                found = takeIdle(sessionId, spec, transport, dead);
+                int[] counts = warming.get(sessionId);
+                long left = deadline - System.currentTimeMillis();
+                // Wait only for a worker on its way that no other waiting task will take.
+                if (found != null || counts == null || counts[0] <= counts[1] || left <= 0) {
                     break;
+                }
+                counts[1]++;
+                try {
+                    wait(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while waiting for a worker", e);
+                } finally {
+                    counts[1]--;
+                    if (counts[0] <= 0 && counts[1] == 0) {
+                        warming.remove(sessionId, counts);
+                    }
                 }
             }
             if (found != null) {
@@ -108,6 +170,23 @@ final class WorkerPool {
         }
         started.channel.close();
         throw new IOException("transport '" + transport.name() + "' went away while a worker was starting");
+    }
+
+    /** Removes and returns an idle worker that fits; dead idle workers found on the way go to {@code dead}. */
+    private PooledWorker takeIdle(String sessionId, WorkerSpec spec, WorkerTransport transport,
+            List<PooledWorker> dead) {
+        for (Iterator<PooledWorker> it = idle.iterator(); it.hasNext();) {
+            PooledWorker candidate = it.next();
+            if (!candidate.channel.isAlive()) {
+                it.remove();
+                dead.add(candidate);
+            } else if (candidate.transport == transport && candidate.sessionId.equals(sessionId)
+                    && candidate.spec.equals(spec)) {
+                it.remove();
+                return candidate;
+            }
+        }
+        return null;
     }
 
     /** Returns a worker after a task; a worker that is not reusable is closed. */
@@ -180,6 +259,7 @@ final class WorkerPool {
         List<PooledWorker> toClose;
         synchronized (this) {
             closed = true;
+            notifyAll();
             toClose = new ArrayList<>(idle);
             toClose.addAll(busy);
             idle.clear();
