@@ -18,6 +18,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
+import org.osgi.framework.ServiceReference;
+import org.osgi.service.component.ComponentContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -65,11 +67,18 @@ public final class EmberEngine implements Engine {
 
         @AttributeDefinition(description = "Directory for spill files; empty means the system temp directory")
         String spillDirectory() default "";
+
+        @AttributeDefinition(description = "Whether a new session's workers (as many as its parallelism, at most one "
+                + "per core) start as it opens, so its first job does not wait for them; false starts each worker at "
+                + "the first task that needs it")
+        boolean startWorkersWithSession() default true;
     }
 
     private static final System.Logger LOG = System.getLogger(EmberEngine.class.getName());
 
-    private final Map<String, Codec> codecs = new ConcurrentHashMap<>();
+    /** Installed codecs by name; each instance is created at its first use (see {@link #codec}). */
+    private final Map<String, ServiceReference<Codec>> codecs = new ConcurrentHashMap<>();
+    private volatile ComponentContext componentContext;
     private final Set<SessionImpl> sessions = ConcurrentHashMap.newKeySet();
     private final AtomicInteger sessionIds = new AtomicInteger();
     private final AtomicInteger jobIds = new AtomicInteger();
@@ -130,18 +139,27 @@ public final class EmberEngine implements Engine {
         }
     }
 
-    @Reference(name = "codec", cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
-    void bindCodec(Codec codec, Map<String, Object> properties) {
-        Object name = properties.get(Codec.NAME_PROPERTY);
-        codecs.put(name != null ? name.toString() : codec.name(), codec);
+    // Bound by reference: a codec's component (the JSON codec's Gson, say) is created when a job first uses it, not
+    // while the distribution boots.
+    @Reference(name = "codec", service = Codec.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC)
+    void bindCodec(ServiceReference<Codec> codec) {
+        Object name = codec.getProperty(Codec.NAME_PROPERTY);
+        if (name != null) {
+            codecs.put(name.toString(), codec);
+        } else {
+            LOG.log(System.Logger.Level.WARNING, "a Codec service without the {0} property is ignored (bundle {1})",
+                    Codec.NAME_PROPERTY, codec.getBundle().getSymbolicName());
+        }
     }
 
-    void unbindCodec(Codec codec, Map<String, Object> properties) {
-        codecs.values().removeIf(bound -> bound == codec);
+    void unbindCodec(ServiceReference<Codec> codec) {
+        codecs.values().removeIf(bound -> bound.equals(codec));
     }
 
     @Activate
-    void activate(Config config) {
+    void activate(ComponentContext context, Config config) {
+        this.componentContext = context;
         this.config = config;
         memoryBudget = new MemoryBudget(megabytes(config.shuffleMemoryMB()));
         spillRoot = spillRoot(config);
@@ -202,6 +220,10 @@ public final class EmberEngine implements Engine {
         if (current != null) {
             // The session's first job is moments away: its workers' interpreter can start meanwhile.
             current.prepare(session.workerSpec());
+            if (config.startWorkersWithSession()) {
+                int count = Math.min(sessionConfig.parallelism(), Runtime.getRuntime().availableProcessors());
+                pool.warm(id, session.workerSpec(), current, count, taskThreads);
+            }
         }
         return session;
     }
@@ -269,8 +291,10 @@ public final class EmberEngine implements Engine {
         }
     }
 
+    /** The installed codec of this name, or null. */
     Codec codec(String name) {
-        return codecs.get(name);
+        ServiceReference<Codec> reference = codecs.get(name);
+        return reference == null ? null : (Codec) componentContext.locateService("codec", reference);
     }
 
     /** What to say when no codec of this name is installed. */
