@@ -149,6 +149,9 @@ public final class Main {
             // conf/ belongs to the operator: FileInstall must never write ConfigAdmin changes back into it.
             config.put("felix.fileinstall.enableConfigSave", "false");
             config.put("gosh.args", interactive ? "" : "--nointeractive --noshutdown");
+            // Configurations live in memory: the framework's cache is new at every boot, so ConfigAdmin's files would
+            // never be read back, and conf/ (loaded below) is where they come from.
+            config.put("felix.cm.pm", "memory");
             // Framework properties given as -D options (EMBER_JAVA_OPTS) override these, as Felix's own launcher does.
             for (String key : System.getProperties().stringPropertyNames()) {
                 if (key.startsWith("felix.") || key.startsWith("org.osgi.framework.") || key.startsWith("ds.")) {
@@ -169,7 +172,7 @@ public final class Main {
             }
             // The tools (FileInstall, the shells) of a driver-launched JVM are not even installed until the gateway
             // is up: nothing at boot depends on them.
-            List<Path> deferred = jars.stream().filter(jar -> deferTools && startOrder(nameOf(jar)) >= 6).toList();
+            List<Path> deferred = jars.stream().filter(jar -> deferTools && startOrder(nameOf(jar)) >= TOOLS).toList();
             List<Bundle> bundles = jars.stream().filter(jar -> !deferred.contains(jar))
                     .map(jar -> install(context, jar)).toList();
             trace("bundles installed");
@@ -177,7 +180,7 @@ public final class Main {
             trace("framework started, " + bundles.size() + " bundles installed");
             boolean configured = false;
             for (Bundle bundle : bundles.stream().sorted(Comparator.comparingInt(Main::startOrder)).toList()) {
-                if (!configured && startOrder(bundle) >= 4) {
+                if (!configured && startOrder(bundle) >= ENGINE_AND_TRANSPORTS) {
                     // Ember's components must see conf/ at their first activation (the gateway binds its address
                     // once); FileInstall, which watches the files afterwards, would deliver them a moment late.
                     Configs.load(context, home.resolve("conf"));
@@ -304,11 +307,30 @@ public final class Main {
         }
     }
 
+    /** Start levels of the boot, lowest first; bundles of one level start in the order of their file names. */
+    static final int LIBRARIES = 0;
+    /** ConfigAdmin and the Log Service: FileInstall waits on its first scan if ConfigAdmin comes later. */
+    static final int CONFIG_AND_LOG = 1;
+    static final int SCR = 2;
+    /** Ember's log bridge, before the rest of Ember so their first messages already go to the log. */
+    static final int EMBER_LOG = 3;
     /**
-     * Libraries and ConfigAdmin first (FileInstall waits on its first scan if ConfigAdmin comes later), then SCR,
-     * Ember's own bundles with the gateway last among them, then FileInstall, and the shell (Gogo with Ember's
-     * commands) last so its prompt appears once Ember is up.
+     * The engine and the worker transports: the engine asks the transport to start the driver's worker daemon as it
+     * binds it, and that Python start-up then overlaps the codecs' and the gateway's.
      */
+    static final int ENGINE_AND_TRANSPORTS = 4;
+    static final int EMBER = 5;
+    /** Last of Ember's: once drivers can connect, the engine's transport and codecs are in place. */
+    static final int GATEWAY = 6;
+    /**
+     * After the gateway: the launcher has put conf/ into ConfigAdmin already, and FileInstall's first scan of load/
+     * and conf/ need not delay the moment drivers can connect. From this level on, a driver-launched JVM installs
+     * the bundles only after its gateway is up.
+     */
+    static final int TOOLS = 7;
+    /** The shell (Gogo with Ember's commands) last, so its prompt appears once Ember is up. */
+    static final int SHELL = 8;
+
     static int startOrder(Bundle bundle) {
         return startOrder(bundle.getSymbolicName() == null ? "" : bundle.getSymbolicName());
     }
@@ -320,32 +342,31 @@ public final class Main {
 
     static int startOrder(String name) {
         if (name.equals("org.apache.felix.configadmin") || name.equals("org.apache.felix.log")) {
-            return 1;
-        }
-        if (name.equals("dev.ember.log")) {
-            // Before the rest of Ember, so their first messages already go to the log.
-            return 3;
+            return CONFIG_AND_LOG;
         }
         if (name.equals("org.apache.felix.scr")) {
-            return 2;
+            return SCR;
         }
-        if (name.equals("org.apache.felix.fileinstall")) {
-            // After the gateway: the launcher has put conf/ into ConfigAdmin already, and FileInstall's first
-            // scan of load/ and conf/ need not delay the moment drivers can connect.
-            return 6;
+        if (name.equals("dev.ember.log")) {
+            return EMBER_LOG;
+        }
+        if (name.equals("dev.ember.engine") || name.startsWith("dev.ember.transport.")) {
+            return ENGINE_AND_TRANSPORTS;
         }
         if (name.equals("dev.ember.gateway.py4j")) {
-            // Last of Ember's: once drivers can connect, the engine's transport and codecs are in place.
-            return 5;
+            return GATEWAY;
+        }
+        if (name.equals("org.apache.felix.fileinstall")) {
+            return TOOLS;
         }
         if (name.startsWith("org.apache.felix.gogo") || name.equals("dev.ember.shell")) {
             // Ember's shell commands are of no use before Gogo runs; its remote shell serves services only.
-            return 7;
+            return SHELL;
         }
         if (name.startsWith("dev.ember.")) {
-            return 4;
+            return EMBER;
         }
-        return 0;
+        return LIBRARIES;
     }
 
 }

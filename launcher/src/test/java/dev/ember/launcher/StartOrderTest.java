@@ -34,7 +34,7 @@ class StartOrderTest {
     @Test
     void onlyTheToolsWaitUntilTheGatewayIsUp() {
         List<String> deferred = DISTRIBUTION.stream().map(Path::of).map(Main::nameOf)
-                .filter(name -> Main.startOrder(name) >= 6).sorted().collect(Collectors.toList());
+                .filter(name -> Main.startOrder(name) >= Main.TOOLS).sorted().collect(Collectors.toList());
         assertEquals(List.of("dev.ember.shell", "org.apache.felix.fileinstall", "org.apache.felix.gogo.command",
                 "org.apache.felix.gogo.runtime", "org.apache.felix.gogo.shell"), deferred);
     }
@@ -50,5 +50,8 @@ class StartOrderTest {
                 List.of(configAdmin, scr, log, engine, gateway).toString());
         assertTrue(Main.startOrder("dev.ember.transport.tcp") < gateway);
         assertTrue(Main.startOrder("dev.ember.codec.pickle") < gateway);
+        // The worker daemon starts as the engine binds a transport; that should happen before the codecs start.
+        assertTrue(Main.startOrder("dev.ember.transport.tcp") < Main.startOrder("dev.ember.codec.pickle"));
+        assertTrue(engine < Main.startOrder("dev.ember.codec.pickle"));
     }
 }
