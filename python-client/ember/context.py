@@ -59,6 +59,9 @@ def _import_driver_modules() -> None:
     global Py4JError, Py4JJavaError, files, ser, SideChannel, connect, PlanBuilder, ConsoleProgressBar, JobTracker
     global StatusTracker, RDD, COMPLEX_ACCUMULATOR_PARAM, FLOAT_ACCUMULATOR_PARAM, INT_ACCUMULATOR_PARAM
     global Accumulator, AccumulatorParam, Broadcast
+    # socket.getaddrinfo() encodes a str host with the IDNA codec, whose first use imports it (~6 ms); Py4J's first
+    # connection would pay that after the JVM is up.
+    import encodings.idna  # noqa: F401
     from py4j.protocol import Py4JError, Py4JJavaError
 
     from ember import files
