@@ -64,57 +64,92 @@ class ExternalMerger:
         self.limit = memory_limit() if limit is None else limit
         self.data: dict = {}
         self.spills = 0
+        self.passes = 0
+        # groupByKey's combiners: lists are appended to and extended in place, with no Python call per record.
+        self.grouping = False
         self.directory: Optional[str] = None
 
     # The loops below are the per-record cost of every shuffle, so they take records CHECK_EVERY at a time (the
     # memory check goes between chunks, not behind a counter on each record) and look each key up once.
 
     def merge_values(self, iterator: Iterable[tuple[Any, Any]]) -> None:
-        create, merge = self.create, self.merge_value
         for chunk in _chunks(iterator):
-            data = self.data
-            get = data.get
-            for k, v in chunk:
-                c = get(k, _MISSING)
-                data[k] = create(v) if c is _MISSING else merge(c, v)
+            self._merge_values(self.data, chunk)
             self._check_memory()
 
     def merge_combined(self, iterator: Iterable[tuple[Any, Any]]) -> None:
-        merge = self.merge_combiners
         for chunk in _chunks(iterator):
-            data = self.data
-            get = data.get
-            for k, c in chunk:
-                old = get(k, _MISSING)
-                data[k] = c if old is _MISSING else merge(old, c)
+            self._merge_combined(self.data, chunk)
             self._check_memory()
 
     def group_values(self, iterator: Iterable[tuple[Any, Any]]) -> None:
         """merge_values for groupByKey (each key's values in a list, in the order they come), without a call per
         record; the combiners must be groupByKey's (``[v]``, append, extend)."""
+        self.grouping = True
         for chunk in _chunks(iterator):
-            data = self.data
-            get = data.get
-            for k, v in chunk:
-                group = get(k)
-                if group is None:
-                    data[k] = [v]
-                else:
-                    group.append(v)
+            self._group_values(self.data, chunk)
             self._check_memory()
 
     def group_combined(self, iterator: Iterable[tuple[Any, list]]) -> None:
         """merge_combined for groupByKey: lists of values extended in the order they come."""
+        self.grouping = True
         for chunk in _chunks(iterator):
-            data = self.data
-            get = data.get
-            for k, values in chunk:
-                group = get(k)
-                if group is None:
-                    data[k] = values
-                else:
-                    group.extend(values)
+            self._group_combined(self.data, chunk)
             self._check_memory()
+
+    def combine_partially(self, iterator: Iterable[tuple[Any, Any]], grouping: bool = False
+                          ) -> Iterator[tuple[Any, Any]]:
+        """The map side of a shuffle: combines records (``grouping``: into groupByKey's lists) while they fit in
+        the memory limit and, each time they do not, passes on the combiners it holds and starts afresh, where
+        ``items()`` would spill them to disk and merge them back. The reduce side merges combiners anyway, so a
+        key may leave in several parts; the parts leave in the order of their records, and each holds its records
+        in order. ``passes`` counts the early hand-overs."""
+        self.grouping = grouping
+        add = self._group_values if grouping else self._merge_values
+        limit = self.limit
+        for chunk in _chunks(iterator):
+            add(self.data, chunk)
+            if resident_bytes() > limit:
+                data, self.data = self.data, {}
+                self.passes += 1
+                yield from data.items()
+                del data
+                # Freed memory often stays with the process; without this the next chunk would pass on at once.
+                limit = max(self.limit, int(resident_bytes() * 1.05))
+        data, self.data = self.data, {}
+        yield from data.items()
+
+    def _merge_values(self, data: dict, chunk: list) -> None:
+        create, merge = self.create, self.merge_value
+        get = data.get
+        for k, v in chunk:
+            c = get(k, _MISSING)
+            data[k] = create(v) if c is _MISSING else merge(c, v)
+
+    def _merge_combined(self, data: dict, chunk: list) -> None:
+        merge = self.merge_combiners
+        get = data.get
+        for k, c in chunk:
+            old = get(k, _MISSING)
+            data[k] = c if old is _MISSING else merge(old, c)
+
+    def _group_values(self, data: dict, chunk: list) -> None:
+        get = data.get
+        for k, v in chunk:
+            group = get(k)
+            if group is None:
+                data[k] = [v]
+            else:
+                group.append(v)
+
+    def _group_combined(self, data: dict, chunk: list) -> None:
+        get = data.get
+        for k, values in chunk:
+            group = get(k)
+            if group is None:
+                data[k] = values
+            else:
+                group.extend(values)
 
     def _check_memory(self) -> None:
         if resident_bytes() > self.limit:
@@ -164,15 +199,14 @@ class ExternalMerger:
                 if not os.path.exists(path):
                     continue
                 merged: dict = {}
-                merge = self.merge_combiners
+                combine = self._group_combined if self.grouping else self._merge_combined
                 with open(path, "rb") as stream:
                     while True:
                         try:
                             batch = pickle.load(stream)
                         except EOFError:
                             break
-                        for k, c in batch:
-                            merged[k] = merge(merged[k], c) if k in merged else c
+                        combine(merged, batch)
                 os.unlink(path)
                 yield from merged.items()
         finally:

@@ -356,9 +356,10 @@ class RDD:
             numPartitions = self._defaultReducePartitions()
 
         def combine_locally(iterator: Iterator[Any]) -> Iterator[Any]:
+            # What does not fit in memory goes on to the shuffle in parts, not to disk and back: merge_combiners
+            # joins the parts of a key after the shuffle anyway.
             merger = ExternalMerger(createCombiner, mergeValue, mergeCombiners)
-            (merger.group_values if grouping else merger.merge_values)(iterator)
-            return merger.items()
+            return merger.combine_partially(iterator, grouping)
 
         def merge_combiners(iterator: Iterator[Any]) -> Iterator[Any]:
             merger = ExternalMerger(createCombiner, mergeValue, mergeCombiners)

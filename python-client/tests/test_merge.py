@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from operator import add
 from typing import Any
+from unittest.mock import patch
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -71,3 +72,60 @@ def test_merge_values_and_combined_reduce_as_a_dictionary_does(records: list, li
     again = ExternalMerger(lambda v: v, add, add, limit=limit)
     again.merge_combined(partial + partial)
     assert dict(again.items()) == {k: 2 * v for k, v in sums.items()}
+
+
+def memory_of(merger: ExternalMerger) -> Any:
+    """A stand-in for the process's resident memory that follows what the merger holds (1 kB per key), so the
+    tests decide when memory runs out; the real figure moves with everything else in the process."""
+    return patch("ember.merge.resident_bytes", lambda: len(merger.data) * 1000)
+
+
+@settings(max_examples=40, deadline=None)
+@given(pairs, st.sampled_from([0, 1 << 40]), st.booleans())
+def test_combine_partially_hands_on_parts_that_merge_back_to_the_whole(records: list, limit: int,
+                                                                       grouping: bool) -> None:
+    # The map side of a shuffle: over the limit it hands on what it holds instead of spilling it, so a key may
+    # leave in several parts; the reduce side's merge must give what a dictionary gives, values in arrival order.
+    if grouping:
+        merger, reduce_side = grouping_merger(limit), grouping_merger(1 << 40)
+        expected: dict[Any, Any] = plain_groups(records)
+    else:
+        merger = ExternalMerger(lambda v: v, add, add, limit=limit)
+        reduce_side = ExternalMerger(lambda v: v, add, add, limit=1 << 40)
+        expected = {}
+        for k, v in records:
+            expected[k] = expected.get(k, 0) + v
+    with memory_of(merger):
+        parts = list(merger.combine_partially(records, grouping))
+    assert merger.spills == 0
+    # Memory is checked after every chunk of records: at a limit of 0 each chunk leaves once it is combined.
+    assert merger.passes == (-(-len(records) // CHECK_EVERY) if limit == 0 else 0)
+    if limit != 0:
+        assert len(parts) == len(expected)
+    (reduce_side.group_combined if grouping else reduce_side.merge_combined)(parts)
+    assert dict(reduce_side.items()) == expected
+
+
+def test_combine_partially_splits_a_key_across_chunks_when_memory_runs_out() -> None:
+    records = [(i % 10, i) for i in range(3 * CHECK_EVERY)]
+    merger = grouping_merger(5000)  # five keys' worth of the stand-in memory
+    with memory_of(merger):
+        parts = list(merger.combine_partially(records, grouping=True))
+    # Ten keys, each handed on once per chunk, each part in arrival order.
+    assert merger.passes == 3
+    assert [k for k, _ in parts] == list(range(10)) * 3
+    assert parts[0] == (0, list(range(0, CHECK_EVERY, 10)))
+    assert parts[10] == (0, list(range(CHECK_EVERY, 2 * CHECK_EVERY, 10)))
+    whole = list(grouping_merger(1 << 40).combine_partially(records, grouping=True))
+    assert whole == sorted(plain_groups(records).items())
+
+
+def test_combine_partially_raises_its_limit_when_freed_memory_stays_with_the_process() -> None:
+    # After a hand-over the process may keep the memory it freed; the next part may grow to 5% beyond it rather
+    # than leaving after every chunk.
+    records = [(i % 10, i) for i in range(3 * CHECK_EVERY)]
+    merger = grouping_merger(5000)
+    with patch("ember.merge.resident_bytes", lambda: 20_000):
+        parts = list(merger.combine_partially(records, grouping=True))
+    assert merger.passes == 1
+    assert [k for k, _ in parts] == list(range(10)) * 2
