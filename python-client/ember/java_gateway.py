@@ -104,27 +104,33 @@ class SideChannel:
             _raise_remote(infile)
         return sock
 
-    def results(self, job_id: int, on_accumulator_updates: Callable[[list[bytes]], None],
-                on_progress: Optional[Callable[[dict], None]] = None) -> Iterator[list[bytes]]:
-        """Yields each requested partition's frames in order, then hands the job's accumulator updates to
+    def results(self, job_id: int, partitions: int, on_accumulator_updates: Callable[[list[bytes]], None],
+                on_progress: Optional[Callable[[dict], None]] = None) -> Iterator[bytes]:
+        """Yields the frames of the job's ``partitions`` result partitions as they arrive, partition after
+        partition, then hands the job's accumulator updates (the section after the partitions) to
         ``on_accumulator_updates``; raises if the job failed. With ``on_progress``, the job's events are pushed
-        and handed to it as they come."""
+        and handed to it as they come. The engine sends a partition only once its task has succeeded, so a frame
+        once yielded is final."""
         with self._request({"op": "results", "job": job_id}) as (infile, outfile):
             outfile.flush()
-            sections: list[list[bytes]] = []
-            frames: list[bytes] = []
+            section = 0
+            updates: list[bytes] = []
             while True:
                 length = ser.read_int(infile)
                 if length >= 0:
-                    frames.append(ser.read_exactly(infile, length))
+                    frame = ser.read_exactly(infile, length)
+                    if section < partitions:
+                        yield frame
+                    else:
+                        updates.append(frame)
                 elif length == ser.END_OF_DATA:
-                    sections.append(frames)
-                    frames = []
-                    # Hold one section back: the last one is the accumulator updates, not a partition.
-                    if len(sections) == 2:
-                        yield sections.pop(0)
+                    section += 1
                 elif length == ser.END_OF_STREAM:
-                    on_accumulator_updates(sections.pop() if sections else [])
+                    if section != partitions + 1:
+                        raise ser.ProtocolError(
+                            f"job {job_id} sent {section} result sections, expected {partitions} and its "
+                            f"accumulator updates")
+                    on_accumulator_updates(updates)
                     return
                 elif length == ser.PROGRESS:
                     event = json.loads(ser.read_frame(infile))

@@ -110,12 +110,6 @@ def loads_batch(frame: bytes) -> list:
     return pickle.loads(frame)
 
 
-def load_records(frames: Iterable[bytes]) -> Iterator[Any]:
-    """Flattens batched pickle frames into records."""
-    for frame in frames:
-        yield from loads_batch(frame)
-
-
 def dump_fixed_batches(records: Iterable[Any], stream: IO[bytes], batch_size: int) -> None:
     """Writes records in batches of ``batch_size`` (the last one may be shorter)."""
     iterator = iter(records)

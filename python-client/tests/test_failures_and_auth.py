@@ -1,7 +1,8 @@
-"""User exceptions reach the driver with the worker's traceback; wrong secrets are refused."""
+"""User exceptions reach the driver with the worker's traceback; wrong secrets are refused; results are checked."""
 
 from __future__ import annotations
 
+import json
 import operator
 import os
 from typing import Any, Iterator
@@ -103,3 +104,23 @@ def test_wrong_secret_is_refused_by_the_side_socket(sc: SparkContext) -> None:
     good = SideChannel(sc._entry.sidePort(), sc._launched.secret, sc._session.id())
     assert isinstance(good.blob(b"x"), int)
     assert sc.parallelize(list(range(10)), 2).sum() == 45
+
+
+def test_result_stream_yields_frames_as_they_come_and_checks_the_section_count(sc: SparkContext) -> None:
+    """The driver reads a job's results frame by frame, knowing how many partitions it asked for; the section after
+    them is the accumulator updates. A stream whose sections do not add up is a protocol error, not wrong data."""
+    from ember import serializers as ser
+    from ember.plan import PlanBuilder
+
+    def submit() -> int:
+        rdd = sc.parallelize(list(range(30)), 3)
+        plan = PlanBuilder(sc).build(rdd, [0, 1, 2], None, None, "pickle")
+        return sc._session.submitJob(json.dumps(plan), False)
+
+    updates: list = []
+    frames = list(sc._side.results(submit(), 3, updates.append))
+    records = [record for frame in frames for record in ser.loads_batch(frame)]
+    assert records == list(range(30))
+    assert updates == [[]]  # handed over once, after the partitions: no accumulators in this job
+    with pytest.raises(ser.ProtocolError, match="sent 4 result sections, expected 2"):
+        list(sc._side.results(submit(), 2, updates.append))
