@@ -55,6 +55,23 @@ def _chunks(iterator: Iterable[Any]) -> Iterator[list]:
         yield chunk
 
 
+# groupByKey's combiners. A merger given these runs them inline (no Python call per record); any other combiners
+# take the general path.
+
+def start_group(v: Any) -> list:
+    return [v]
+
+
+def append_to_group(values: list, v: Any) -> list:
+    values.append(v)
+    return values
+
+
+def extend_group(a: list, b: list) -> list:
+    a.extend(b)
+    return a
+
+
 class ExternalMerger:
     def __init__(self, create: Callable[[Any], Any], merge_value: Callable[[Any, Any], Any],
                  merge_combiners: Callable[[Any, Any], Any], limit: Optional[int] = None) -> None:
@@ -65,50 +82,33 @@ class ExternalMerger:
         self.data: dict = {}
         self.spills = 0
         self.passes = 0
-        # groupByKey's combiners: lists are appended to and extended in place, with no Python call per record.
-        self.grouping = False
         self.directory: Optional[str] = None
+        grouping = create is start_group and merge_value is append_to_group and merge_combiners is extend_group
+        self._add_values = self._group_values if grouping else self._merge_values
+        self._add_combined = self._group_combined if grouping else self._merge_combined
 
     # The loops below are the per-record cost of every shuffle, so they take records CHECK_EVERY at a time (the
     # memory check goes between chunks, not behind a counter on each record) and look each key up once.
 
     def merge_values(self, iterator: Iterable[tuple[Any, Any]]) -> None:
         for chunk in _chunks(iterator):
-            self._merge_values(self.data, chunk)
+            self._add_values(self.data, chunk)
             self._check_memory()
 
     def merge_combined(self, iterator: Iterable[tuple[Any, Any]]) -> None:
         for chunk in _chunks(iterator):
-            self._merge_combined(self.data, chunk)
+            self._add_combined(self.data, chunk)
             self._check_memory()
 
-    def group_values(self, iterator: Iterable[tuple[Any, Any]]) -> None:
-        """merge_values for groupByKey (each key's values in a list, in the order they come), without a call per
-        record; the combiners must be groupByKey's (``[v]``, append, extend)."""
-        self.grouping = True
-        for chunk in _chunks(iterator):
-            self._group_values(self.data, chunk)
-            self._check_memory()
-
-    def group_combined(self, iterator: Iterable[tuple[Any, list]]) -> None:
-        """merge_combined for groupByKey: lists of values extended in the order they come."""
-        self.grouping = True
-        for chunk in _chunks(iterator):
-            self._group_combined(self.data, chunk)
-            self._check_memory()
-
-    def combine_partially(self, iterator: Iterable[tuple[Any, Any]], grouping: bool = False
-                          ) -> Iterator[tuple[Any, Any]]:
-        """The map side of a shuffle: combines records (``grouping``: into groupByKey's lists) while they fit in
-        the memory limit and, each time they do not, passes on the combiners it holds and starts afresh, where
-        ``items()`` would spill them to disk and merge them back. The reduce side merges combiners anyway, so a
-        key may leave in several parts; the parts leave in the order of their records, and each holds its records
-        in order. ``passes`` counts the early hand-overs."""
-        self.grouping = grouping
-        add = self._group_values if grouping else self._merge_values
+    def combine_partially(self, iterator: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Any, Any]]:
+        """The map side of a shuffle: combines records while they fit in the memory limit and, each time they do
+        not, passes on the combiners it holds and starts afresh, where ``items()`` would spill them to disk and
+        merge them back. The reduce side merges combiners anyway, so a key may leave in several parts; the parts
+        leave in the order of their records, and each holds its records in order. ``passes`` counts the early
+        hand-overs."""
         limit = self.limit
         for chunk in _chunks(iterator):
-            add(self.data, chunk)
+            self._add_values(self.data, chunk)
             if resident_bytes() > limit:
                 data, self.data = self.data, {}
                 self.passes += 1
@@ -199,14 +199,13 @@ class ExternalMerger:
                 if not os.path.exists(path):
                     continue
                 merged: dict = {}
-                combine = self._group_combined if self.grouping else self._merge_combined
                 with open(path, "rb") as stream:
                     while True:
                         try:
                             batch = pickle.load(stream)
                         except EOFError:
                             break
-                        combine(merged, batch)
+                        self._add_combined(merged, batch)
                 os.unlink(path)
                 yield from merged.items()
         finally:

@@ -24,7 +24,7 @@ from functools import reduce as _reduce
 from itertools import chain, islice
 from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable, Iterator, Optional, Sequence, Union
 
-from ember.merge import ExternalMerger
+from ember.merge import ExternalMerger, append_to_group, extend_group, start_group
 from ember.statcounter import StatCounter
 from ember.storagelevel import StorageLevel
 
@@ -345,13 +345,6 @@ class RDD:
                      mergeCombiners: Callable[[Any, Any], Any], numPartitions: Optional[int] = None,
                      partitionFunc: Callable[[Any], int] = portable_hash) -> "RDD":
         """Combines the values of each key: locally in each map task first, then across tasks after a shuffle."""
-        return self._combine_by_key(createCombiner, mergeValue, mergeCombiners, numPartitions, partitionFunc)
-
-    def _combine_by_key(self, createCombiner: Callable[[Any], Any], mergeValue: Callable[[Any, Any], Any],
-                        mergeCombiners: Callable[[Any, Any], Any], numPartitions: Optional[int],
-                        partitionFunc: Callable[[Any], int], grouping: bool = False) -> "RDD":
-        """combineByKey; ``grouping`` says the combiners are groupByKey's, which the merger runs without a Python
-        call per record."""
         if numPartitions is None:
             numPartitions = self._defaultReducePartitions()
 
@@ -359,11 +352,11 @@ class RDD:
             # What does not fit in memory goes on to the shuffle in parts, not to disk and back: merge_combiners
             # joins the parts of a key after the shuffle anyway.
             merger = ExternalMerger(createCombiner, mergeValue, mergeCombiners)
-            return merger.combine_partially(iterator, grouping)
+            return merger.combine_partially(iterator)
 
         def merge_combiners(iterator: Iterator[Any]) -> Iterator[Any]:
             merger = ExternalMerger(createCombiner, mergeValue, mergeCombiners)
-            (merger.group_combined if grouping else merger.merge_combined)(iterator)
+            merger.merge_combined(iterator)
             return merger.items()
 
         locally = self.mapPartitions(combine_locally, preservesPartitioning=True)
@@ -400,16 +393,9 @@ class RDD:
 
     def groupByKey(self, numPartitions: Optional[int] = None,
                    partitionFunc: Callable[[Any], int] = portable_hash) -> "RDD":
-        def append(values: list, v: Any) -> list:
-            values.append(v)
-            return values
-
-        def extend(a: list, b: list) -> list:
-            a.extend(b)
-            return a
-
-        return self._combine_by_key(lambda v: [v], append, extend, numPartitions, partitionFunc,
-                                    grouping=True).mapValues(ResultIterable)
+        # The merger runs these combiners inline: no Python call per record.
+        return self.combineByKey(start_group, append_to_group, extend_group, numPartitions,
+                                 partitionFunc).mapValues(ResultIterable)
 
     def groupBy(self, f: Callable[[Any], Any], numPartitions: Optional[int] = None,
                 partitionFunc: Callable[[Any], int] = portable_hash) -> "RDD":

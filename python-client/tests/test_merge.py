@@ -10,7 +10,7 @@ from unittest.mock import patch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ember.merge import CHECK_EVERY, ExternalMerger
+from ember.merge import CHECK_EVERY, ExternalMerger, append_to_group, extend_group, start_group
 
 keys = st.one_of(st.integers(-50, 50), st.text(max_size=3), st.tuples(st.integers(0, 3), st.booleans()))
 # Enough records for several chunks, so that spilling (checked between chunks) really happens.
@@ -18,15 +18,10 @@ pairs = st.lists(st.tuples(keys, st.integers()), max_size=3 * CHECK_EVERY)
 
 
 def grouping_merger(limit: int) -> ExternalMerger:
-    def append(values: list, v: Any) -> list:
-        values.append(v)
-        return values
-
-    def extend(a: list, b: list) -> list:
-        a.extend(b)
-        return a
-
-    return ExternalMerger(lambda v: [v], append, extend, limit=limit)
+    """A merger with groupByKey's combiners, which it runs inline."""
+    merger = ExternalMerger(start_group, append_to_group, extend_group, limit=limit)
+    assert merger._add_values == merger._group_values and merger._add_combined == merger._group_combined
+    return merger
 
 
 def plain_groups(records: list[tuple[Any, Any]]) -> dict[Any, list]:
@@ -40,7 +35,7 @@ def plain_groups(records: list[tuple[Any, Any]]) -> dict[Any, list]:
 @given(pairs, st.sampled_from([0, 1 << 40]))
 def test_group_values_keeps_every_value_in_arrival_order(records: list, limit: int) -> None:
     merger = grouping_merger(limit)
-    merger.group_values(records)
+    merger.merge_values(records)
     assert dict(merger.items()) == plain_groups(records)
     if limit == 0 and len(records) >= CHECK_EVERY:
         assert merger.spills > 0
@@ -55,7 +50,7 @@ def test_group_combined_extends_the_map_sides_lists_in_order(map_outputs: list, 
     for k, values in combined:
         expected.setdefault(k, []).extend(values)
     merger = grouping_merger(limit)
-    merger.group_combined(combined)  # Extends the lists it is given, as PySpark's mergeCombiners may.
+    merger.merge_combined(combined)  # Extends the lists it is given, as PySpark's mergeCombiners may.
     assert dict(merger.items()) == expected
 
 
@@ -96,13 +91,13 @@ def test_combine_partially_hands_on_parts_that_merge_back_to_the_whole(records: 
         for k, v in records:
             expected[k] = expected.get(k, 0) + v
     with memory_of(merger):
-        parts = list(merger.combine_partially(records, grouping))
+        parts = list(merger.combine_partially(records))
     assert merger.spills == 0
     # Memory is checked after every chunk of records: at a limit of 0 each chunk leaves once it is combined.
     assert merger.passes == (-(-len(records) // CHECK_EVERY) if limit == 0 else 0)
     if limit != 0:
         assert len(parts) == len(expected)
-    (reduce_side.group_combined if grouping else reduce_side.merge_combined)(parts)
+    reduce_side.merge_combined(parts)
     assert dict(reduce_side.items()) == expected
 
 
@@ -110,13 +105,13 @@ def test_combine_partially_splits_a_key_across_chunks_when_memory_runs_out() -> 
     records = [(i % 10, i) for i in range(3 * CHECK_EVERY)]
     merger = grouping_merger(5000)  # five keys' worth of the stand-in memory
     with memory_of(merger):
-        parts = list(merger.combine_partially(records, grouping=True))
+        parts = list(merger.combine_partially(records))
     # Ten keys, each handed on once per chunk, each part in arrival order.
     assert merger.passes == 3
     assert [k for k, _ in parts] == list(range(10)) * 3
     assert parts[0] == (0, list(range(0, CHECK_EVERY, 10)))
     assert parts[10] == (0, list(range(CHECK_EVERY, 2 * CHECK_EVERY, 10)))
-    whole = list(grouping_merger(1 << 40).combine_partially(records, grouping=True))
+    whole = list(grouping_merger(1 << 40).combine_partially(records))
     assert whole == sorted(plain_groups(records).items())
 
 
@@ -126,6 +121,6 @@ def test_combine_partially_raises_its_limit_when_freed_memory_stays_with_the_pro
     records = [(i % 10, i) for i in range(3 * CHECK_EVERY)]
     merger = grouping_merger(5000)
     with patch("ember.merge.resident_bytes", lambda: 20_000):
-        parts = list(merger.combine_partially(records, grouping=True))
+        parts = list(merger.combine_partially(records))
     assert merger.passes == 1
     assert [k for k, _ in parts] == list(range(10)) * 2
