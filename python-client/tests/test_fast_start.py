@@ -56,6 +56,15 @@ def test_driver_launched_jvm_compiles_with_c1_only(run_driver: RunDriver, result
     assert "dev.ember.launcher.Main" in args and "--exit-on-stdin-eof" in args
     assert "-XX:TieredStopAtLevel=1" in args and "-XX:CICompilerCount=1" in args
     assert "-XX:CompileThresholdScaling=0.3" in args
+    # No performance-counter file in /tmp for a JVM that lives as long as its driver.
+    assert "-XX:-UsePerfData" in args
+
+
+def test_asking_for_performance_counters_keeps_them(run_driver: RunDriver, result_of: Callable[..., Any]) -> None:
+    args = result_of(run_driver(_jvm_command_line('.set("spark.driver.extraJavaOptions", "-XX:+UsePerfData")')))
+    assert "-XX:+UsePerfData" in args and "-XX:-UsePerfData" not in args
+    # Not a JIT option: the JIT choice stays.
+    assert "-XX:TieredStopAtLevel=1" in args
 
 
 def test_extra_java_options_reach_the_jvm_and_replace_the_jit_choice(
