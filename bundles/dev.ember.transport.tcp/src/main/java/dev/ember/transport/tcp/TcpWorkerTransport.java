@@ -43,17 +43,23 @@ public final class TcpWorkerTransport implements WorkerTransport {
         int connectTimeoutMillis() default 20_000;
     }
 
-    private final byte[] secret;
+    /**
+     * Made at first use, by the thread that starts the first daemon: the first SecureRandom initialises the JDK's
+     * security providers (~10 ms), which then stay off the framework's boot.
+     */
+    private byte[] secret;
     private final ChannelRegistry channels = new ChannelRegistry();
-    private final DaemonSet daemons;
     private volatile int timeoutMillis = 20_000;
+    private final DaemonSet daemons = new DaemonSet(spec -> PythonDaemon.start(spec, NAME,
+            Map.of("EMBER_WORKER_SECRET", new String(secret(), StandardCharsets.UTF_8)), timeoutMillis));
 
-    public TcpWorkerTransport() {
-        byte[] random = new byte[24];
-        new SecureRandom().nextBytes(random);
-        String hex = HexFormat.of().formatHex(random);
-        secret = hex.getBytes(StandardCharsets.UTF_8);
-        daemons = new DaemonSet(spec -> PythonDaemon.start(spec, NAME, Map.of("EMBER_WORKER_SECRET", hex), timeoutMillis));
+    private synchronized byte[] secret() {
+        if (secret == null) {
+            byte[] random = new byte[24];
+            new SecureRandom().nextBytes(random);
+            secret = HexFormat.of().formatHex(random).getBytes(StandardCharsets.UTF_8);
+        }
+        return secret;
     }
 
     @Activate
@@ -88,7 +94,7 @@ public final class TcpWorkerTransport implements WorkerTransport {
             socket.setTcpNoDelay(true);
             socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), timeoutMillis);
             socket.setSoTimeout(timeoutMillis);
-            long pid = StreamWorkerChannel.handshake(socket.getInputStream(), socket.getOutputStream(), secret);
+            long pid = StreamWorkerChannel.handshake(socket.getInputStream(), socket.getOutputStream(), secret());
             socket.setSoTimeout(0);
             return channels.track(new StreamWorkerChannel(NAME, pid, socket.getInputStream(), socket.getOutputStream(),
                     socket, daemon::outputTail));
