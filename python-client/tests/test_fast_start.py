@@ -67,6 +67,22 @@ def test_asking_for_performance_counters_keeps_them(run_driver: RunDriver, resul
     assert "-XX:TieredStopAtLevel=1" in args
 
 
+def test_ctrl_c_in_the_drivers_terminal_leaves_its_jvm_running(run_driver: RunDriver,
+                                                                result_of: Callable[..., Any]) -> None:
+    # A terminal sends SIGINT to the whole foreground process group: the JVM a driver launched must ignore it.
+    proc = run_driver('''
+        import os, signal, time
+        from ember import SparkContext
+        with SparkContext("local[2]", "sigint") as sc:
+            before = sc.parallelize(range(10), 2).sum()
+            jvm = sc._launched.process.pid
+            os.kill(jvm, signal.SIGINT)
+            time.sleep(1.0)
+            report({"before": before, "alive": sc._launched.alive(), "after": sc.parallelize(range(5), 2).sum()})
+    ''')
+    assert result_of(proc) == {"before": sum(range(10)), "alive": True, "after": sum(range(5))}
+
+
 def test_extra_java_options_reach_the_jvm_and_replace_the_jit_choice(
         run_driver: RunDriver, result_of: Callable[..., Any]) -> None:
     conf = '.set("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=4 -Dember.test.marker=yes")'

@@ -1,0 +1,564 @@
+"""SparkContext: the driver's entry point, as in PySpark."""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import json
+import os
+import pickle
+import re
+import sys
+import threading
+import weakref
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
+
+from ember.conf import SparkConf
+from ember.errors import EmberError, SparkJobError
+from ember.launch import Launched, Remote, find_home, find_secret
+from ember.merge import parse_memory
+
+if TYPE_CHECKING:
+    from py4j.protocol import Py4JError, Py4JJavaError
+
+    from ember import files
+    from ember import serializers as ser
+    from ember.java_gateway import SideChannel, connect
+    from ember.plan import PlanBuilder
+    from ember.progress import ConsoleProgressBar, JobTracker, StatusTracker
+    from ember.rdd import RDD
+    from ember.shared import (COMPLEX_ACCUMULATOR_PARAM, FLOAT_ACCUMULATOR_PARAM, INT_ACCUMULATOR_PARAM,
+                              Accumulator, AccumulatorParam, Broadcast)
+
+DEFAULT_BATCH_SIZE = 1024
+LOG_LEVELS = ("ALL", "DEBUG", "ERROR", "FATAL", "INFO", "OFF", "TRACE", "WARN")
+
+
+def parse_master(master: str) -> tuple[int, Optional[int]]:
+    """The worker slots ``local``, ``local[N]``, ``local[*]`` or ``local[N, F]`` asks for, and F (task failures
+    allowed) when given. ``ember://host:port`` (a running service) gets one slot per core."""
+    if master == "local":
+        return 1, None
+    if master.startswith("ember://"):
+        return os.cpu_count() or 1, None
+    match = re.fullmatch(r"local\[\s*(\*|\d+)\s*(?:,\s*(\d+)\s*)?\]", master)
+    if not match:
+        raise ValueError(f"Could not parse Master URL: '{master}' (Ember runs 'local', 'local[N]' or 'local[*]')")
+    slots = (os.cpu_count() or 1) if match.group(1) == "*" else int(match.group(1))
+    if slots < 1:
+        raise ValueError(f"Master URL '{master}' asks for {slots} workers; at least 1 is needed")
+    return slots, int(match.group(2)) if match.group(2) else None
+
+
+def _import_driver_modules() -> None:
+    """Imports what the driver needs besides launching: Py4J, cloudpickle, the plan builder, the RDD API.
+
+    ``SparkContext()`` calls this after it has launched the JVM, so these ~0.1 s of imports overlap the JVM's boot
+    instead of preceding it; ``from ember import SparkContext`` alone imports only the standard library and the
+    modules above. The names are this module's globals, as if imported at its top."""
+    global Py4JError, Py4JJavaError, files, ser, SideChannel, connect, PlanBuilder, ConsoleProgressBar, JobTracker
+    global StatusTracker, RDD, COMPLEX_ACCUMULATOR_PARAM, FLOAT_ACCUMULATOR_PARAM, INT_ACCUMULATOR_PARAM
+    global Accumulator, AccumulatorParam, Broadcast
+    # socket.getaddrinfo() encodes a str host with the IDNA codec, whose first use imports it (~6 ms); Py4J's first
+    # connection would pay that after the JVM is up.
+    import encodings.idna  # noqa: F401
+    from py4j.protocol import Py4JError, Py4JJavaError
+
+    from ember import files
+    from ember import serializers as ser
+    from ember.java_gateway import SideChannel, connect
+    from ember.plan import PlanBuilder
+    from ember.progress import ConsoleProgressBar, JobTracker, StatusTracker
+    from ember.rdd import RDD
+    from ember.shared import (COMPLEX_ACCUMULATOR_PARAM, FLOAT_ACCUMULATOR_PARAM, INT_ACCUMULATOR_PARAM,
+                              Accumulator, AccumulatorParam, Broadcast)
+
+
+class SparkContext:
+    """Connects to Ember, launching the distribution as a child process, and creates RDDs."""
+
+    _active_spark_context: Optional["SparkContext"] = None
+    _lock = threading.RLock()
+
+    def __init__(self, master: Optional[str] = None, appName: Optional[str] = None,
+                 sparkHome: Optional[str] = None, pyFiles: Optional[list[str]] = None,
+                 environment: Optional[dict[str, Any]] = None, batchSize: int = 0,
+                 serializer: Any = None, conf: Optional[SparkConf] = None, gateway: Any = None,
+                 jsc: Any = None, profiler_cls: Any = None) -> None:
+        with SparkContext._lock:
+            if SparkContext._active_spark_context is not None:
+                raise ValueError(
+                    f"Cannot run multiple SparkContexts at once; existing SparkContext(app="
+                    f"{SparkContext._active_spark_context.appName}, master={SparkContext._active_spark_context.master})")
+            self._conf = conf if conf is not None else SparkConf()
+            if master:
+                self._conf.setMaster(master)
+            if appName:
+                self._conf.setAppName(appName)
+            if not self._conf.contains("spark.master") and os.environ.get("EMBER_GATEWAY"):
+                # A running service named by the environment, when the program names no master itself.
+                self._conf.setMaster("ember://" + os.environ["EMBER_GATEWAY"])
+            self._conf.setIfMissing("spark.master", "local[*]")
+            self._conf.setIfMissing("spark.app.name", "ember")
+            self.master: str = self._conf.get("spark.master")
+            self.appName: str = self._conf.get("spark.app.name")
+            self._parallelism, max_failures = parse_master(self.master)
+            self._max_task_failures = max_failures or int(self._conf.get("spark.task.maxFailures", "4"))
+            if self._max_task_failures < 1:
+                raise ValueError(f"spark.task.maxFailures must be at least 1, got {self._max_task_failures}")
+            self._batch_size = batchSize if batchSize > 0 else DEFAULT_BATCH_SIZE
+            self.environment = {k[len("spark.executorEnv."):]: v for k, v in self._conf.getAll()
+                                if k.startswith("spark.executorEnv.")}
+            self.environment.update({k: str(v) for k, v in (environment or {}).items()})
+            self._stopped = False
+            self._ids = itertools.count(1)
+            self._pending_drops: list[tuple[str, int]] = []
+            self._py_files: list[str] = []
+            self._accumulators: dict[int, Accumulator] = {}
+            self._broadcast_values: dict[int, Any] = {}
+            self._broadcasts: set[int] = set()  # Broadcast ids whose value the engine holds now.
+            self._local = threading.local()
+            self._launch()
+            try:
+                _import_driver_modules()  # While the JVM boots.
+                self._tracker = JobTracker()
+                self._progress_bar = ConsoleProgressBar(self._tracker) if self._show_progress() else None
+                # Events cost a little per task, so they flow only while someone watches.
+                self._track_jobs = self._progress_bar is not None
+            except BaseException:
+                self._launched.close()
+                raise
+            self._connect()
+            SparkContext._active_spark_context = self
+        atexit.register(self.stop)
+
+    def _launch(self) -> None:
+        """Launches the JVM (local masters) or names the service to connect to; does not wait for either."""
+        if self.master.startswith("ember://"):
+            host, _, port = self.master[len("ember://"):].rstrip("/").rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"Could not parse Master URL: '{self.master}' (expected ember://host:port)")
+            self._launched = Remote(host, int(port), find_secret(self._conf.get("spark.ember.secret"), int(port)))
+            # A service's workers print into its log unless asked: then the lines come with each job's results.
+            self._output_with_results = self._conf.get("spark.ember.workerOutput", "log").lower() == "driver"
+        else:
+            self._output_with_results = False
+            home = find_home(self._conf.get("spark.ember.home"))
+            timeout = float(self._conf.get("spark.ember.startTimeout", "60"))
+            self._launched = Launched(home, timeout, (self._python_exec(), self._worker_env()),
+                                      self._conf.get("spark.driver.extraJavaOptions"))
+            # Worker prints go to the driver's stderr on a local master unless spark.ember.workerOutput=log.
+            if self._conf.get("spark.ember.workerOutput", "driver").lower() == "driver":
+                self._launched.forward_worker_output(sys.stderr)
+
+    def _connect(self) -> None:
+        """Waits for the gateway, connects, and opens this driver's session and its side channel."""
+        try:
+            self._launched.await_gateway()
+            self._gateway, self._entry = connect(self._launched.port, self._launched.secret, self._launched.host)
+            self._session = self._entry.openSession(json.dumps({
+                "appName": self.appName,
+                "parallelism": self._parallelism,
+                "pythonExec": self._python_exec(),
+                "workerEnv": self._worker_env(),
+                "maxTaskFailures": self._max_task_failures,
+                "workerMemoryLimit": self._worker_memory_limit(),
+            }))
+            self._side = SideChannel(self._entry.sidePort(), self._launched.secret, self._session.id(),
+                                     self._launched.host)
+            self._lease = self._side.attach()
+        except BaseException:
+            self._launched.close()
+            raise
+
+    def _show_progress(self) -> bool:
+        """spark.ui.showConsoleProgress decides; unset, the bar shows when stderr is a terminal."""
+        setting = self._conf.get("spark.ui.showConsoleProgress")
+        if setting is not None:
+            return setting.strip().lower() == "true"
+        return sys.stderr.isatty()
+
+    def statusTracker(self) -> StatusTracker:
+        """PySpark's status API. Every job of this context is known from its plan; live task counts of running
+        stages come from the engine's events, which flow from the first time a tracker (or the console bar) asks
+        for them (they cost a little per task)."""
+        self._track_jobs = True
+        return StatusTracker(self._tracker)
+
+    def _python_exec(self) -> str:
+        return (self._conf.get("spark.pyspark.python") or os.environ.get("PYSPARK_PYTHON") or sys.executable)
+
+    def _worker_env(self) -> dict[str, str]:
+        env = dict(self.environment)
+        # Workers import what the driver can: its script directory, site-packages and PYTHONPATH.
+        paths = [p for p in sys.path if p and os.path.exists(p)]
+        existing = env.get("PYTHONPATH") or os.environ.get("PYTHONPATH")
+        if existing:
+            paths.append(existing)
+        env["PYTHONPATH"] = os.pathsep.join(paths)
+        # The same hash seed everywhere, so string keys hash alike in every worker.
+        env.setdefault("PYTHONHASHSEED", "0")
+        env.setdefault("EMBER_PYTHON_WORKER_MEMORY", self._conf.get("spark.python.worker.memory", "512m"))
+        return env
+
+    def __getnewargs__(self) -> Any:
+        raise RuntimeError(
+            "It appears that you are attempting to reference SparkContext from a broadcast variable, action, or "
+            "transformation. SparkContext can only be used on the driver, not in code that it run on workers. "
+            "For more information, see SPARK-5063.")
+
+    # -- lifecycle ---------------------------------------------------------------------------------------------
+
+    def __enter__(self) -> "SparkContext":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Stops the session and the JVM this context launched (and with it every worker)."""
+        with SparkContext._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+            try:
+                self._session.stop()
+            except (Py4JError, OSError):
+                pass  # The JVM is already gone; closing below is all that is left.
+            try:
+                self._gateway.close()
+            except (Py4JError, OSError):
+                pass
+            try:
+                self._lease.close()
+            except (AttributeError, OSError):
+                pass
+            self._launched.close()
+            if SparkContext._active_spark_context is self:
+                SparkContext._active_spark_context = None
+
+    @classmethod
+    def getOrCreate(cls, conf: Optional[SparkConf] = None) -> "SparkContext":
+        with cls._lock:
+            if cls._active_spark_context is None:
+                cls(conf=conf or SparkConf())
+            return cls._active_spark_context
+
+    # -- properties --------------------------------------------------------------------------------------------
+
+    @property
+    def defaultParallelism(self) -> int:
+        return self._parallelism
+
+    @property
+    def defaultMinPartitions(self) -> int:
+        return min(self.defaultParallelism, 2)
+
+    @property
+    def version(self) -> str:
+        from ember import __version__
+        return __version__
+
+    @property
+    def applicationId(self) -> str:
+        return f"local-{self._session.id()}"
+
+    def getConf(self) -> SparkConf:
+        copy = SparkConf()
+        copy.setAll(self._conf.getAll())
+        return copy
+
+    # -- creating RDDs -----------------------------------------------------------------------------------------
+
+    def parallelize(self, c: Iterable[Any], numSlices: Optional[int] = None) -> "RDD":
+        """Distributes a local collection; slices are as even as PySpark makes them."""
+        from ember.rdd import RDD
+        self._check_running()
+        num_slices = int(numSlices) if numSlices is not None else self.defaultParallelism
+        if num_slices < 1:
+            raise ValueError(f"numSlices must be at least 1, got {num_slices}")
+        if isinstance(c, range):
+            return self._parallelize_range(c, num_slices)
+        data = c if isinstance(c, list) else list(c)
+        # As PySpark does: pickle in batches of min(len // numSlices, batchSize) records, then deal whole batches to
+        # the partitions as evenly as possible (so partition boundaries fall on batch boundaries).
+        batch = max(1, min(len(data) // num_slices, self._batch_size))
+        frames = [ser.dumps_batch(data[j:j + batch]) for j in range(0, len(data), batch)]
+        partitions = [frames[i * len(frames) // num_slices:(i + 1) * len(frames) // num_slices]
+                      for i in range(num_slices)]
+        try:
+            dataset_id = self._side.store(partitions)
+        except (OSError, EOFError) as e:
+            raise self._connection_lost(e) from e
+        rdd = RDD(self, RDD.SOURCE, num_slices, segment={"kind": "dataset", "id": dataset_id})
+        self._on_release(rdd, "dropDataset", dataset_id)
+        return rdd
+
+    def _parallelize_range(self, r: range, num_slices: int) -> "RDD":
+        # No data moves: each partition computes its own slice of the range in the worker.
+        from ember.rdd import RDD
+        size = len(r)
+        start, step = r.start, r.step
+
+        def slice_of_range(split: int, _: Iterable[Any]) -> Iterable[int]:
+            # PySpark's boundaries: element int(split * size / numSlices), with float division.
+            lo = int(split * size / num_slices)
+            hi = int((split + 1) * size / num_slices)
+            return iter(range(start + lo * step, start + hi * step, step))
+
+        return RDD(self, RDD.SOURCE, num_slices, segment={"kind": "empty"}, func=slice_of_range)
+
+    def range(self, start: int, end: Optional[int] = None, step: int = 1,
+              numSlices: Optional[int] = None) -> "RDD":
+        if end is None:
+            start, end = 0, start
+        return self.parallelize(range(start, end, step), numSlices)
+
+    def emptyRDD(self) -> "RDD":
+        from ember.rdd import RDD
+        return RDD(self, RDD.SOURCE, 0, segment={"kind": "empty"})
+
+    def textFile(self, name: str, minPartitions: Optional[int] = None, use_unicode: bool = True) -> "RDD":
+        """Lines of a file, a directory of files, a glob or a comma-separated list of them (.gz files too), read
+        and split by the JVM. Invalid UTF-8 fails with the file, line and byte offset, unless
+        ``use_unicode=False`` (lines as bytes) or ``spark.ember.text.malformed=replace`` (U+FFFD)."""
+        self._check_running()
+        return files.text_file(self, name, minPartitions, use_unicode)
+
+    def jsonFile(self, path: str, minPartitions: Optional[int] = None, mode: str = "FAILFAST") -> "RDD":
+        """One record per line of JSON-lines files (dicts, lists or values, as ``json.loads`` gives them), split
+        and checked by the JVM. A malformed line fails the job with its file, line number and text; with
+        ``mode="DROPMALFORMED"`` it is skipped and counted (``rdd.malformedCount()``). Blank lines are ignored."""
+        self._check_running()
+        return files.json_file(self, path, minPartitions, mode)
+
+    def wholeTextFiles(self, path: str, minPartitions: Optional[int] = None, use_unicode: bool = True) -> "RDD":
+        """(path, content) pairs, one per file."""
+        self._check_running()
+        return files.whole_text_files(self, path, minPartitions, use_unicode)
+
+    def pickleFile(self, name: str, minPartitions: Optional[int] = None) -> "RDD":
+        """Records written by ``RDD.saveAsPickleFile``."""
+        self._check_running()
+        return files.pickle_file(self, name, minPartitions)
+
+    def union(self, rdds: list["RDD"]) -> "RDD":
+        """The partitions of all ``rdds``, one after another."""
+        from ember.rdd import RDD
+        if not rdds:
+            raise ValueError("union() needs at least one RDD")
+        return RDD(self, RDD.UNION, sum(r.getNumPartitions() for r in rdds), parents=rdds)
+
+    # -- shared variables --------------------------------------------------------------------------------------
+
+    def broadcast(self, value: Any) -> Broadcast:
+        """Ships ``value`` to each worker once, however many tasks use it."""
+        self._check_running()
+        bid = next(self._ids)
+        self._broadcast_values[bid] = value
+        self._upload_broadcast(bid)
+        return Broadcast(self, bid, value)
+
+    def _upload_broadcast(self, bid: int) -> None:
+        self._side.broadcast(bid, pickle.dumps(self._broadcast_values[bid], pickle.HIGHEST_PROTOCOL))
+        self._broadcasts.add(bid)
+
+    def _unpersist_broadcast(self, bid: int, destroy: bool) -> None:
+        if bid in self._broadcasts:
+            self._broadcasts.discard(bid)
+            self._session.dropBroadcast(bid)
+        if destroy:
+            self._broadcast_values.pop(bid, None)
+
+    def accumulator(self, value: Any, accum_param: Optional[AccumulatorParam] = None) -> Accumulator:
+        """A variable tasks add to; the driver reads the total after each action."""
+        if accum_param is None:
+            if isinstance(value, bool) or not isinstance(value, (int, float, complex)):
+                raise TypeError(f"No default accumulator param for type {type(value)}")
+            accum_param = (INT_ACCUMULATOR_PARAM if isinstance(value, int) else
+                           FLOAT_ACCUMULATOR_PARAM if isinstance(value, float) else COMPLEX_ACCUMULATOR_PARAM)
+        acc = Accumulator(next(self._ids), value, accum_param)
+        self._accumulators[acc.aid] = acc
+        return acc
+
+    def _merge_accumulator_updates(self, frames: list[bytes]) -> None:
+        for frame in frames:
+            for aid, value in pickle.loads(frame).items():
+                acc = self._accumulators.get(aid)
+                if acc is not None:
+                    acc._value = acc.accum_param.addInPlace(acc._value, value)
+
+    # -- jobs, groups, settings --------------------------------------------------------------------------------
+
+    def setJobGroup(self, groupId: str, description: str, interruptOnCancel: bool = False) -> None:
+        """Jobs started by this thread from now on belong to ``groupId``, for cancelJobGroup."""
+        self._local.job_group = groupId
+        self._local.job_description = description
+
+    def setJobDescription(self, value: str) -> None:
+        self._local.job_description = value
+
+    def setLocalProperty(self, key: str, value: Optional[str]) -> None:
+        props = getattr(self._local, "properties", {})
+        if value is None:
+            props.pop(key, None)
+        else:
+            props[key] = value
+        self._local.properties = props
+
+    def getLocalProperty(self, key: str) -> Optional[str]:
+        return getattr(self._local, "properties", {}).get(key)
+
+    def cancelJobGroup(self, groupId: str) -> None:
+        self._session.cancelJobGroup(groupId)
+
+    def cancelAllJobs(self) -> None:
+        self._session.cancelAllJobs()
+
+    def setLogLevel(self, logLevel: str) -> None:
+        """Sets the level of the JVM's log (Spark's level names), at once; it applies to the whole distribution, so
+        for a shared service to every driver's jobs, as Spark's applies to its whole JVM."""
+        if logLevel.upper() not in LOG_LEVELS:
+            raise ValueError(f"Supplied level {logLevel} did not match one of: {','.join(LOG_LEVELS)}")
+        self._check_running()
+        problem = self._session.setLogLevel(logLevel.upper())
+        if problem:
+            raise EmberError(f"the log level could not be set: {problem}")
+        self._log_level = logLevel.upper()
+
+    def addPyFile(self, path: str) -> None:
+        """Makes a .py, .zip or .egg file importable in the workers of this context's jobs."""
+        path = os.path.abspath(files._strip_scheme(path))
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"File {path} does not exist")
+        if path not in self._py_files:
+            self._py_files.append(path)
+        entry = os.path.dirname(path) if path.endswith(".py") else path
+        if entry not in sys.path:
+            sys.path.insert(0, entry)
+
+    def addFile(self, path: str, recursive: bool = False) -> None:
+        path = os.path.abspath(files._strip_scheme(path))
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"File {path} does not exist")
+        self._files = getattr(self, "_files", []) + [path]
+
+    # -- running jobs ------------------------------------------------------------------------------------------
+
+    def _new_rdd_id(self) -> int:
+        return next(self._ids)
+
+    def _new_shuffle_id(self) -> int:
+        return next(self._ids)
+
+    def _on_release(self, rdd: "RDD", method: str, resource_id: int) -> None:
+        """Frees an engine resource once the RDD that owns it is garbage, at the next job or at stop()."""
+        weakref.finalize(rdd, self._pending_drops.append, (method, resource_id))
+
+    def _unpersist_rdd(self, rdd_id: int) -> None:
+        if not self._stopped:
+            self._session.unpersist(rdd_id)
+
+    def _release_pending(self) -> None:
+        while self._pending_drops:
+            method, resource_id = self._pending_drops.pop()
+            getattr(self._session, method)(resource_id)
+
+    def runJob(self, rdd: "RDD", partitionFunc: Callable[[Iterable[Any]], Iterable[Any]],
+               partitions: Optional[Iterable[int]] = None, allowLocal: bool = False) -> list:
+        """Runs ``partitionFunc`` on the given partitions of ``rdd`` and returns all results, partition by
+        partition, in the order the partitions were given."""
+        return list(self._run(rdd.mapPartitions(partitionFunc), partitions))
+
+    def _run(self, rdd: "RDD", partitions: Optional[Iterable[int]] = None, output: Optional[dict] = None,
+             output_codec: str = "pickle") -> Iterable[Any]:
+        """Runs a job for ``rdd`` and yields its records as they stream back, partition by partition; with
+        ``output``, the JVM writes the records into files instead (see PlanBuilder.build) and nothing comes back."""
+        self._check_running()
+        try:
+            self._release_pending()
+        except Py4JError as e:
+            raise self._connection_lost(e) from e
+        wanted = list(range(rdd.getNumPartitions()) if partitions is None else partitions)
+        builder = PlanBuilder(self)
+        plan = builder.build(rdd, wanted, getattr(self._local, "job_group", None), output, output_codec)
+        for bid in builder.broadcasts:
+            if bid not in self._broadcasts and bid in self._broadcast_values:
+                self._upload_broadcast(bid)  # Unpersisted earlier, used again.
+        watching = self._track_jobs or self._output_with_results
+        try:
+            if self._output_with_results:
+                job_id = self._session.submitJob(json.dumps(plan), self._track_jobs, True)
+            else:
+                job_id = self._session.submitJob(json.dumps(plan), watching)
+        except Py4JJavaError as e:
+            raise SparkJobError(f"the gateway refused the job: {e.java_exception.getMessage()}") from None
+        except Py4JError as e:
+            raise self._connection_lost(e) from e
+        self._tracker.started(job_id, plan["jobGroup"], [
+            len(wanted) if stage is plan["stages"][-1] else sum(segment["count"] for segment in stage["input"])
+            for stage in plan["stages"]])
+        bar = self._progress_bar
+
+        def on_progress(event: dict) -> None:
+            if event["event"] == "output":
+                sys.stderr.write(event["line"] + "\n")
+                return
+            self._tracker.on_event(event)
+            if bar is not None:
+                bar.update(job_id, force=event["event"] == "stageStart")
+
+        succeeded = False
+        try:
+            limit = self._max_result_bytes()
+            received = 0
+            # Frame by frame: the driver never holds a partition's pickled frames beside their records.
+            for frame in self._side.results(job_id, len(wanted), self._merge_accumulator_updates,
+                                            on_progress if watching else None):
+                received += len(frame)
+                if limit and received > limit:
+                    self._session.cancelJob(job_id)
+                    raise SparkJobError(
+                        f"Total size of serialized results ({received / 2**20:.1f} MiB so far) is bigger than "
+                        f"spark.driver.maxResultSize ({limit / 2**20:.1f} MiB): raise the setting, or bring less "
+                        f"to the driver (take, aggregate, or save the RDD to files)", "SETUP")
+                yield from ser.loads_batch(frame)
+            succeeded = True
+        except KeyboardInterrupt:
+            # Ctrl-C: stop the job's tasks (their workers are killed and replaced), then let the interrupt go on.
+            self._session.cancelJob(job_id)
+            raise
+        except (OSError, EOFError) as e:
+            if isinstance(e, ser.ProtocolError):
+                raise
+            raise self._connection_lost(e) from e
+        finally:
+            self._tracker.finished(job_id, succeeded)
+            if bar is not None:
+                bar.clear()
+
+    def _worker_memory_limit(self) -> int:
+        """spark.executor.pyspark.memory in bytes (MiB when no unit is given, as in Spark); 0 means no limit. The
+        engine stops a worker whose resident memory goes over it and fails the job, naming the setting."""
+        setting = self._conf.get("spark.executor.pyspark.memory", "0").strip()
+        return parse_memory(setting + "m" if setting.isdigit() else setting)
+
+    def _max_result_bytes(self) -> int:
+        """spark.driver.maxResultSize in bytes (default 1g); 0 means no limit, as in Spark."""
+        return parse_memory(self._conf.get("spark.driver.maxResultSize", "1g"))
+
+    def _connection_lost(self, cause: BaseException) -> EmberError:
+        """The error for a gateway that stopped answering: the JVM's death, or a gateway restart."""
+        if not self._launched.alive():
+            return EmberError(self._launched.death_report())
+        return EmberError(
+            f"Lost the connection to the Ember gateway on {self._launched.host}:{self._launched.port}: the gateway "
+            f"restarted or stopped ({type(cause).__name__}). This context's session is gone; create a new "
+            f"SparkContext (a restarted service publishes its new port in run/gateway.json).")
+
+    def _check_running(self) -> None:
+        if self._stopped:
+            raise EmberError("This SparkContext has been stopped; create a new one to run jobs")
+        if not self._launched.alive():
+            raise EmberError(self._launched.death_report())
+

@@ -1,0 +1,198 @@
+"""Reading and writing files.
+
+textFile/jsonFile and saveAsTextFile/saveAsJsonFile go through the JVM's codec bundles (``dev.ember.codec.text``,
+``dev.ember.codec.json``): the JVM lists and splits the files, reads each split, checks it (UTF-8, JSON) and sends
+its lines to the workers; for a save, workers send lines and the JVM writes and commits the part files.
+wholeTextFiles, pickleFile and saveAsPickleFile are read and written by the workers themselves (driver, JVM and
+workers share one filesystem on a local master).
+"""
+
+from __future__ import annotations
+
+import bz2
+import glob
+import json
+import gzip
+import os
+import shutil
+import uuid
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
+
+from ember import serializers as ser
+from ember.errors import SparkJobError
+
+if TYPE_CHECKING:
+    from ember.context import SparkContext
+    from ember.rdd import RDD
+
+COMPRESSED_SUFFIXES = (".gz", ".bz2")
+
+
+def _strip_scheme(path: str) -> str:
+    return path[len("file://"):] if path.startswith("file://") else path[len("file:"):] if path.startswith(
+        "file:") else path
+
+
+def list_files(path: str) -> list[str]:
+    """The files a path names: comma-separated paths, each a file, a directory (its visible files) or a glob."""
+    found: list[str] = []
+    for part in path.split(","):
+        part = _strip_scheme(part.strip())
+        if glob.has_magic(part):
+            # Hadoop's hidden-file filter applies to glob matches too.
+            matches = sorted(m for m in glob.glob(part) if not os.path.basename(m).startswith((".", "_")))
+        else:
+            matches = [part]
+        if not matches:
+            raise FileNotFoundError(f"Input path does not exist: {part}")
+        for match in matches:
+            if os.path.isdir(match):
+                found.extend(sorted(os.path.join(match, name) for name in os.listdir(match)
+                                    if not name.startswith((".", "_"))
+                                    and os.path.isfile(os.path.join(match, name))))
+            elif os.path.isfile(match):
+                found.append(match)
+            else:
+                raise FileNotFoundError(f"Input path does not exist: {match}")
+    return [os.path.abspath(f) for f in found]
+
+
+def _open_compressed(path: str) -> IO[bytes]:
+    if path.endswith(".gz"):
+        return gzip.open(path, "rb")
+    return bz2.open(path, "rb")
+
+
+def _check_reply(reply: str, what: str) -> dict:
+    """A JSON reply of the gateway's file calls, or the Python exception its error stands for."""
+    result = json.loads(reply)
+    error = result.get("error")
+    if error is None:
+        return result
+    message = result.get("message", "")
+    if error == "notFound":
+        raise FileNotFoundError(message)
+    if error == "exists":
+        raise FileExistsError(message)
+    if error == "codec":
+        raise SparkJobError(message, "SETUP")
+    raise OSError(f"{what}: {message}")
+
+
+def open_files(ctx: "SparkContext", name: str, min_partitions: Optional[int], codec: str,
+               options: dict[str, str]) -> "RDD":
+    """An RDD over the splits of files the JVM reads with ``codec``."""
+    from ember.rdd import RDD
+    reply = ctx._session.openFiles(name, min_partitions or ctx.defaultMinPartitions, codec, json.dumps(options))
+    opened = _check_reply(reply, f"cannot read {name}")
+    rdd = RDD(ctx, RDD.SOURCE, opened["splits"], segment={"kind": "files", "id": opened["id"]}).setName(name)
+    ctx._on_release(rdd, "closeFiles", opened["id"])
+    rdd._file_input_id = opened["id"]
+    return rdd
+
+
+def text_file(ctx: "SparkContext", name: str, min_partitions: Optional[int], use_unicode: bool) -> "RDD":
+    policy = ctx.getConf().get("spark.ember.text.malformed", "strict")
+    if policy not in ("strict", "replace"):
+        raise ValueError(f"spark.ember.text.malformed must be 'strict' or 'replace', not {policy!r}")
+    rdd = open_files(ctx, name, min_partitions, "text", {"utf8": policy if use_unicode else "none"})
+    if use_unicode:
+        return rdd
+
+    def as_bytes(_split: int, lines: Iterator[str]) -> Iterator[bytes]:
+        return (line.encode("utf-8", "surrogateescape") for line in lines)
+    # Same RDD node, bytes out: the lines arrive unchecked and go back to their exact bytes.
+    rdd._func = as_bytes
+    return rdd
+
+
+def json_file(ctx: "SparkContext", path: str, min_partitions: Optional[int], mode: str) -> "RDD":
+    modes = {"FAILFAST": "fail", "DROPMALFORMED": "skip"}
+    if mode.upper() not in modes:
+        raise ValueError(f"mode must be one of {sorted(modes)}, not {mode!r}")
+    return open_files(ctx, path, min_partitions, "json", {"malformed": modes[mode.upper()]})
+
+
+def save_with_codec(rdd: "RDD", path: str, codec: str, compression_codec_class: Optional[str]) -> None:
+    """Workers send the records as lines of ``codec``; the JVM writes part-NNNNN files under a temporary name and
+    moves them into place, with _SUCCESS, only when every task has succeeded."""
+    compression = {None: "none", "org.apache.hadoop.io.compress.GzipCodec": "gzip",
+                   "gzip": "gzip"}.get(compression_codec_class)
+    if compression is None:
+        raise ValueError(f"Unsupported compression codec {compression_codec_class!r}; Ember supports "
+                         f"'org.apache.hadoop.io.compress.GzipCodec'")
+    ctx = rdd.ctx
+    ctx._check_running()
+    reply = ctx._session.createOutput(os.path.abspath(_strip_scheme(path)), json.dumps({"compression": compression}))
+    output = _check_reply(reply, f"cannot write {path}")
+    for _ in ctx._run(rdd, output={"kind": "files", "id": output["id"]}, output_codec=codec):
+        pass
+
+
+def whole_text_files(ctx: "SparkContext", path: str, min_partitions: Optional[int], use_unicode: bool) -> "RDD":
+    from ember.rdd import RDD
+    files = list_files(path)
+    groups = max(1, min(min_partitions or ctx.defaultMinPartitions, len(files)))
+    assignment = [files[i * len(files) // groups:(i + 1) * len(files) // groups] for i in range(groups)]
+
+    def read_files(split: int, _ignored: Iterator[Any]) -> Iterator[Any]:
+        for f in assignment[split]:
+            opener = _open_compressed if f.endswith(COMPRESSED_SUFFIXES) else (lambda p: open(p, "rb"))
+            with opener(f) as stream:
+                data = stream.read()
+            yield "file:" + f, data.decode("utf-8") if use_unicode else data
+
+    return RDD(ctx, RDD.SOURCE, groups if files else 0, segment={"kind": "empty"}, func=read_files).setName(path)
+
+
+def pickle_file(ctx: "SparkContext", name: str, min_partitions: Optional[int]) -> "RDD":
+    from ember.rdd import RDD
+    files = [f for f in list_files(name) if os.path.basename(f).startswith("part-")]
+
+    def read_part(split: int, _ignored: Iterator[Any]) -> Iterator[Any]:
+        with open(files[split], "rb") as f:
+            while True:
+                try:
+                    frame = ser.read_frame(f)
+                except EOFError:
+                    return
+                yield from ser.loads_batch(frame)
+
+    return RDD(ctx, RDD.SOURCE, len(files), segment={"kind": "empty"}, func=read_part).setName(name)
+
+
+Writer = Callable[[Iterable[Any], str], str]
+
+
+def pickle_writer(batch_size: int) -> Writer:
+    def write(records: Iterable[Any], path: str) -> str:
+        with open(path, "wb") as out:
+            ser.dump_fixed_batches(records, out, max(1, batch_size))
+        return path
+    return write
+
+
+def save_partitions(rdd: "RDD", path: str, writer: Writer) -> None:
+    """Each task writes its partition under _temporary; only when every task has succeeded are the files moved to
+    part-NNNNN and _SUCCESS written. A failed job leaves no directory behind."""
+    path = os.path.abspath(_strip_scheme(path))
+    if os.path.exists(path):
+        raise FileExistsError(f"Output directory file:{path} already exists")
+    temporary = os.path.join(path, "_temporary", uuid.uuid4().hex)
+    os.makedirs(temporary)
+
+    def write_partition(split: int, iterator: Iterator[Any]) -> Iterator[str]:
+        name = "part-%05d" % split
+        attempt = os.path.join(temporary, f"{name}.{uuid.uuid4().hex}")
+        os.makedirs(attempt)
+        yield writer(iterator, os.path.join(attempt, name))
+
+    try:
+        written = rdd.mapPartitionsWithIndex(write_partition).collect()
+        for file in written:
+            os.replace(file, os.path.join(path, os.path.basename(file)))
+    except BaseException:
+        shutil.rmtree(path, ignore_errors=True)
+        raise
+    shutil.rmtree(os.path.join(path, "_temporary"), ignore_errors=True)
+    open(os.path.join(path, "_SUCCESS"), "wb").close()

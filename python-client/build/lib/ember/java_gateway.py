@@ -1,0 +1,164 @@
+"""Talking to a running Ember gateway: Py4J for control calls, the side socket for bulk data.
+
+Control calls go through Py4J. Bulk data (``parallelize`` input, command blobs, job results) goes through the
+gateway's side socket as frames, never through Py4J. Starting the distribution is ``ember.launch``'s.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+from contextlib import contextmanager
+from typing import IO, Any, Callable, Iterator, Optional
+
+from py4j.java_gateway import GatewayParameters, JavaGateway
+from py4j.protocol import Py4JAuthenticationError, Py4JNetworkError
+
+from ember import serializers as ser
+from ember.errors import EmberAuthError, MalformedInputError, PythonException, SparkJobError, user_exception
+
+
+def connect(port: int, secret: str, host: str = "127.0.0.1") -> tuple[JavaGateway, Any]:
+    """Connects Py4J to a gateway and returns it with the entry point; a wrong secret raises EmberAuthError."""
+    gateway = JavaGateway(gateway_parameters=GatewayParameters(
+        address=host, port=port, auth_token=secret, auto_convert=False, auto_close=True))
+    try:
+        entry = gateway.entry_point
+        entry.sidePort()  # The first call authenticates.
+    except Py4JAuthenticationError as e:
+        gateway.close()
+        raise EmberAuthError(
+            f"The Ember gateway on port {port} refused the secret: check the secret you gave (EMBER_SECRET or the "
+            f"gateway's connection file)") from e
+    except Py4JNetworkError as e:
+        gateway.close()
+        raise EmberAuthError(f"Could not talk to the Ember gateway on port {port}: {e}") from e
+    return gateway, entry
+
+
+class SideChannel:
+    """Client of the gateway's side socket: one request per connection, authenticated with the secret."""
+
+    def __init__(self, port: int, secret: str, session_id: str, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.port = port
+        self.secret = secret.encode("utf-8")
+        self.session_id = session_id
+
+    @contextmanager
+    def _request(self, request: dict) -> Iterator[tuple[IO[bytes], IO[bytes]]]:
+        sock = socket.create_connection((self.host, self.port))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        infile = sock.makefile("rb", 1 << 16)
+        outfile = sock.makefile("wb", 1 << 16)
+        try:
+            ser.write_frame(self.secret, outfile)
+            outfile.flush()
+            status = ser.read_int(infile)
+            if status == ser.EXCEPTION:
+                _raise_remote(infile)
+            request = dict(request, session=self.session_id)
+            ser.write_frame(json.dumps(request).encode("utf-8"), outfile)
+            yield infile, outfile
+        finally:
+            infile.close()
+            outfile.close()
+            sock.close()
+
+    def store(self, partitions: list[list[bytes]]) -> int:
+        """Uploads frames, one list per partition; returns the dataset id."""
+        with self._request({"op": "store", "partitions": len(partitions)}) as (infile, outfile):
+            for frames in partitions:
+                for frame in frames:
+                    ser.write_frame(frame, outfile)
+                ser.write_int(ser.END_OF_DATA, outfile)
+            outfile.flush()
+            return _read_id(infile)
+
+    def blob(self, payload: bytes) -> int:
+        with self._request({"op": "blob"}) as (infile, outfile):
+            ser.write_frame(payload, outfile)
+            outfile.flush()
+            return _read_id(infile)
+
+    def broadcast(self, bid: int, payload: bytes) -> int:
+        with self._request({"op": "broadcast", "id": bid}) as (infile, outfile):
+            ser.write_frame(payload, outfile)
+            outfile.flush()
+            return _read_id(infile)
+
+    def attach(self) -> socket.socket:
+        """Opens the connection that keeps the session alive: when it closes (the driver stopped or died), the
+        service closes the session. The caller holds the socket until it stops."""
+        sock = socket.create_connection((self.host, self.port))
+        out = sock.makefile("wb")
+        ser.write_frame(self.secret, out)
+        out.flush()
+        infile = sock.makefile("rb")
+        if ser.read_int(infile) == ser.EXCEPTION:
+            _raise_remote(infile)
+        ser.write_frame(json.dumps({"op": "attach", "session": self.session_id}).encode("utf-8"), out)
+        out.flush()
+        if ser.read_int(infile) == ser.EXCEPTION:
+            _raise_remote(infile)
+        return sock
+
+    def results(self, job_id: int, partitions: int, on_accumulator_updates: Callable[[list[bytes]], None],
+                on_progress: Optional[Callable[[dict], None]] = None) -> Iterator[bytes]:
+        """Yields the frames of the job's ``partitions`` result partitions as they arrive, partition after
+        partition, then hands the job's accumulator updates (the section after the partitions) to
+        ``on_accumulator_updates``; raises if the job failed. With ``on_progress``, the job's events are pushed
+        and handed to it as they come. The engine sends a partition only once its task has succeeded, so a frame
+        once yielded is final."""
+        with self._request({"op": "results", "job": job_id}) as (infile, outfile):
+            outfile.flush()
+            section = 0
+            updates: list[bytes] = []
+            while True:
+                length = ser.read_int(infile)
+                if length >= 0:
+                    frame = ser.read_exactly(infile, length)
+                    if section < partitions:
+                        yield frame
+                    else:
+                        updates.append(frame)
+                elif length == ser.END_OF_DATA:
+                    section += 1
+                elif length == ser.END_OF_STREAM:
+                    if section != partitions + 1:
+                        raise ser.ProtocolError(
+                            f"job {job_id} sent {section} result sections, expected {partitions} and its "
+                            f"accumulator updates")
+                    on_accumulator_updates(updates)
+                    return
+                elif length == ser.PROGRESS:
+                    event = json.loads(ser.read_frame(infile))
+                    if on_progress is not None:
+                        on_progress(event)
+                elif length == ser.EXCEPTION:
+                    _raise_remote(infile)
+                else:
+                    raise ser.ProtocolError(f"unexpected control code {length} in job results")
+
+
+def _read_id(infile: IO[bytes]) -> int:
+    value = ser.read_int(infile)
+    if value == ser.EXCEPTION:
+        _raise_remote(infile)
+    return value
+
+
+def _raise_remote(infile: IO[bytes]) -> None:
+    error = json.loads(ser.read_frame(infile))
+    kind, message = error.get("kind", "SETUP"), error.get("message", "")
+    if kind == "USER_CODE":
+        detail = error.get("detail")
+        if detail:
+            raise user_exception(message, base64.b64decode(detail))
+        raise PythonException(message)
+    if "authentication failed" in message:
+        raise EmberAuthError(message)
+    if kind == "INPUT":
+        raise MalformedInputError(message)
+    raise SparkJobError(message, kind)

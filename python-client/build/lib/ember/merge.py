@@ -1,0 +1,212 @@
+"""Combining values by key within a worker's memory limit.
+
+``spark.python.worker.memory`` (default 512m) bounds the memory of one merge. Past it, the merger spills what it
+holds to disk, bucketed by key hash, and at the end merges one bucket at a time, so a shuffle partition larger than
+memory still combines correctly."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import re
+import shutil
+import sys
+import tempfile
+from itertools import islice
+from typing import IO, Any, Callable, Iterable, Iterator, Optional
+
+SPILL_BUCKETS = 59
+CHECK_EVERY = 1000
+SPILL_BATCH = 1000
+_UNITS = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def parse_memory(text: str) -> int:
+    """Bytes in a JVM-style memory string: '512m', '2g', '100k' or plain bytes."""
+    match = re.fullmatch(r"\s*(\d+)\s*([kmgt]?)b?\s*", text.lower())
+    if not match:
+        raise ValueError(f"Invalid memory size {text!r}: use a number with k, m, g or t, such as 512m")
+    return int(match.group(1)) * _UNITS.get(match.group(2), 1)
+
+
+def memory_limit() -> int:
+    return parse_memory(os.environ.get("EMBER_PYTHON_WORKER_MEMORY", "512m"))
+
+
+def resident_bytes() -> int:
+    """This process's resident memory now (Linux), or its peak where /proc is missing."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        import resource
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+_MISSING = object()
+
+
+def _chunks(iterator: Iterable[Any]) -> Iterator[list]:
+    iterator = iter(iterator)
+    while True:
+        chunk = list(islice(iterator, CHECK_EVERY))
+        if not chunk:
+            return
+        yield chunk
+
+
+# groupByKey's combiners. A merger given these runs them inline (no Python call per record); any other combiners
+# take the general path.
+
+def start_group(v: Any) -> list:
+    return [v]
+
+
+def append_to_group(values: list, v: Any) -> list:
+    values.append(v)
+    return values
+
+
+def extend_group(a: list, b: list) -> list:
+    a.extend(b)
+    return a
+
+
+class ExternalMerger:
+    def __init__(self, create: Callable[[Any], Any], merge_value: Callable[[Any, Any], Any],
+                 merge_combiners: Callable[[Any, Any], Any], limit: Optional[int] = None) -> None:
+        self.create = create
+        self.merge_value = merge_value
+        self.merge_combiners = merge_combiners
+        self.limit = memory_limit() if limit is None else limit
+        self.data: dict = {}
+        self.spills = 0
+        self.passes = 0
+        self.directory: Optional[str] = None
+        grouping = create is start_group and merge_value is append_to_group and merge_combiners is extend_group
+        self._add_values = self._group_values if grouping else self._merge_values
+        self._add_combined = self._group_combined if grouping else self._merge_combined
+
+    # The loops below are the per-record cost of every shuffle, so they take records CHECK_EVERY at a time (the
+    # memory check goes between chunks, not behind a counter on each record) and look each key up once.
+
+    def merge_values(self, iterator: Iterable[tuple[Any, Any]]) -> None:
+        for chunk in _chunks(iterator):
+            self._add_values(self.data, chunk)
+            self._check_memory()
+
+    def merge_combined(self, iterator: Iterable[tuple[Any, Any]]) -> None:
+        for chunk in _chunks(iterator):
+            self._add_combined(self.data, chunk)
+            self._check_memory()
+
+    def combine_partially(self, iterator: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Any, Any]]:
+        """The map side of a shuffle: combines records while they fit in the memory limit and, each time they do
+        not, passes on the combiners it holds and starts afresh, where ``items()`` would spill them to disk and
+        merge them back. The reduce side merges combiners anyway, so a key may leave in several parts; the parts
+        leave in the order of their records, and each holds its records in order. ``passes`` counts the early
+        hand-overs."""
+        limit = self.limit
+        for chunk in _chunks(iterator):
+            self._add_values(self.data, chunk)
+            if resident_bytes() > limit:
+                data, self.data = self.data, {}
+                self.passes += 1
+                yield from data.items()
+                del data
+                # Freed memory often stays with the process; without this the next chunk would pass on at once.
+                limit = max(self.limit, int(resident_bytes() * 1.05))
+        data, self.data = self.data, {}
+        yield from data.items()
+
+    def _merge_values(self, data: dict, chunk: list) -> None:
+        create, merge = self.create, self.merge_value
+        get = data.get
+        for k, v in chunk:
+            c = get(k, _MISSING)
+            data[k] = create(v) if c is _MISSING else merge(c, v)
+
+    def _merge_combined(self, data: dict, chunk: list) -> None:
+        merge = self.merge_combiners
+        get = data.get
+        for k, c in chunk:
+            old = get(k, _MISSING)
+            data[k] = c if old is _MISSING else merge(old, c)
+
+    def _group_values(self, data: dict, chunk: list) -> None:
+        get = data.get
+        for k, v in chunk:
+            group = get(k)
+            if group is None:
+                data[k] = [v]
+            else:
+                group.append(v)
+
+    def _group_combined(self, data: dict, chunk: list) -> None:
+        get = data.get
+        for k, values in chunk:
+            group = get(k)
+            if group is None:
+                data[k] = values
+            else:
+                group.extend(values)
+
+    def _check_memory(self) -> None:
+        if resident_bytes() > self.limit:
+            self._spill()
+
+    def _spill(self) -> None:
+        if not self.data:
+            return
+        if self.directory is None:
+            self.directory = tempfile.mkdtemp(prefix="ember-merge-")
+        buckets: list[list] = [[] for _ in range(SPILL_BUCKETS)]
+        streams: dict[int, IO[bytes]] = {}
+        try:
+            for k, c in self.data.items():
+                b = hash(k) % SPILL_BUCKETS
+                buckets[b].append((k, c))
+                if len(buckets[b]) >= SPILL_BATCH:
+                    self._write(streams, b, buckets[b])
+                    buckets[b] = []
+            for b, batch in enumerate(buckets):
+                if batch:
+                    self._write(streams, b, batch)
+        finally:
+            for stream in streams.values():
+                stream.close()
+        self.data = {}
+        self.spills += 1
+
+    def _write(self, streams: dict[int, IO[bytes]], bucket: int, batch: list) -> None:
+        stream = streams.get(bucket)
+        if stream is None:
+            stream = streams[bucket] = open(os.path.join(self.directory, f"bucket-{bucket}"), "ab")
+        pickle.dump(batch, stream, pickle.HIGHEST_PROTOCOL)
+
+    def items(self) -> Iterator[tuple[Any, Any]]:
+        if not self.spills:
+            return iter(self.data.items())
+        self._spill()
+        print(f"ember: merge spilled {self.spills} times to {self.directory} (limit {self.limit} bytes)",
+              file=sys.stderr, flush=True)
+        return self._merge_spilled()
+
+    def _merge_spilled(self) -> Iterator[tuple[Any, Any]]:
+        try:
+            for b in range(SPILL_BUCKETS):
+                path = os.path.join(self.directory, f"bucket-{b}")
+                if not os.path.exists(path):
+                    continue
+                merged: dict = {}
+                with open(path, "rb") as stream:
+                    while True:
+                        try:
+                            batch = pickle.load(stream)
+                        except EOFError:
+                            break
+                        self._add_combined(merged, batch)
+                os.unlink(path)
+                yield from merged.items()
+        finally:
+            shutil.rmtree(self.directory, ignore_errors=True)

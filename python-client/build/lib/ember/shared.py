@@ -1,0 +1,226 @@
+"""Objects that cross from the driver to the workers inside pickled commands: broadcast variables, accumulators
+and the stage command itself. Their pickling differs on each side, so both sides import them from here."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+import threading
+from typing import Any, Callable, Generic, Iterable, Iterator, Optional, TypeVar
+
+T = TypeVar("T")
+
+# -- stage commands ----------------------------------------------------------------------------------------------
+
+
+class StageCommand:
+    """What a worker runs for a task: ``func(split, iterator)``, and for a shuffle map stage the function that
+    maps a key to its reduce partition."""
+
+    def __init__(self, func: Callable[[int, Iterator[Any]], Iterable[Any]],
+                 partition_func: Optional[Callable[[Any], int]] = None) -> None:
+        self.func = func
+        self.partition_func = partition_func
+        # The accumulators the command uses; filled in by the worker when it unpickles the command.
+        self.accumulators: list = []
+
+
+# -- broadcast variables -----------------------------------------------------------------------------------------
+
+# Values the worker has received, by broadcast id (filled by ember.worker before a task runs).
+_worker_broadcasts: dict[int, Any] = {}
+_worker_broadcast_bytes: dict[int, bytes] = {}
+# Broadcast ids pickled into the command being built on the driver.
+_pickling = threading.local()
+
+
+def _collecting_ids() -> Optional[set]:
+    return getattr(_pickling, "broadcast_ids", None)
+
+
+class collect_broadcast_ids:
+    """Context manager: records the ids of Broadcast objects pickled inside it."""
+
+    def __enter__(self) -> set:
+        self.ids: set = set()
+        _pickling.broadcast_ids = self.ids
+        return self.ids
+
+    def __exit__(self, *exc: object) -> None:
+        _pickling.broadcast_ids = None
+
+
+def _broadcast_in_worker(bid: int) -> "Broadcast":
+    b = Broadcast.__new__(Broadcast)
+    b._id = bid
+    b._value = None
+    b._context = None
+    return b
+
+
+class Broadcast(Generic[T]):
+    """A read-only value shipped once to each worker that needs it, as PySpark's ``sc.broadcast`` gives."""
+
+    def __init__(self, context: Any, bid: int, value: T) -> None:
+        self._context = context
+        self._id = bid
+        self._value = value
+        self._destroyed = False
+
+    @property
+    def id(self) -> int:
+        return self._id
+
+    @property
+    def value(self) -> T:
+        if self._context is not None:
+            if self._destroyed:
+                raise RuntimeError(f"Broadcast {self._id} was destroyed and cannot be used")
+            return self._value
+        if self._id not in _worker_broadcasts:
+            if self._id not in _worker_broadcast_bytes:
+                raise RuntimeError(f"Broadcast {self._id} is not available in this worker (was it destroyed?)")
+            _worker_broadcasts[self._id] = pickle.loads(_worker_broadcast_bytes.pop(self._id))
+        return _worker_broadcasts[self._id]
+
+    def unpersist(self, blocking: bool = False) -> None:
+        """Drops the workers' copies; the value is sent again if used later."""
+        if self._context is not None:
+            self._context._unpersist_broadcast(self._id, destroy=False)
+
+    def destroy(self, blocking: bool = False) -> None:
+        """Drops the value everywhere; using it afterwards fails."""
+        if self._context is not None:
+            self._context._unpersist_broadcast(self._id, destroy=True)
+            self._value = None
+            self._destroyed = True
+
+    def __reduce__(self) -> tuple:
+        ids = _collecting_ids()
+        if ids is None:
+            raise pickle.PicklingError(
+                "A Broadcast can only be used inside functions passed to RDD operations; pass its .value instead")
+        ids.add(self._id)
+        return _broadcast_in_worker, (self._id,)
+
+    def __repr__(self) -> str:
+        return f"Broadcast(id={self._id})"
+
+
+def worker_receive_broadcast(bid: int, payload: bytes) -> None:
+    _worker_broadcasts.pop(bid, None)
+    _worker_broadcast_bytes[bid] = payload
+
+
+def worker_forget_broadcast(bid: int) -> None:
+    _worker_broadcasts.pop(bid, None)
+    _worker_broadcast_bytes.pop(bid, None)
+
+
+# -- accumulators ------------------------------------------------------------------------------------------------
+
+
+class AccumulatorParam(Generic[T]):
+    """How to add values of an accumulator: ``zero(value)`` and ``addInPlace(value1, value2)``."""
+
+    def zero(self, value: T) -> T:
+        raise NotImplementedError
+
+    def addInPlace(self, value1: T, value2: T) -> T:
+        raise NotImplementedError
+
+
+class _AddingParam(AccumulatorParam):
+    def __init__(self, zero_value: Any) -> None:
+        self.zero_value = zero_value
+
+    def zero(self, value: Any) -> Any:
+        return self.zero_value
+
+    def addInPlace(self, value1: Any, value2: Any) -> Any:
+        value1 += value2
+        return value1
+
+
+INT_ACCUMULATOR_PARAM = _AddingParam(0)
+FLOAT_ACCUMULATOR_PARAM = _AddingParam(0.0)
+COMPLEX_ACCUMULATOR_PARAM = _AddingParam(0.0j)
+
+# Accumulators unpickled in this worker, by id. A command is unpickled once and serves many tasks, so each task
+# starts its command's accumulators from zero and reports their values when it ends.
+_worker_accumulators: dict[int, "Accumulator"] = {}
+_unpickled = threading.local()
+
+
+def _accumulator_in_worker(aid: int, zero_value: Any, param: AccumulatorParam) -> "Accumulator":
+    acc = _worker_accumulators.get(aid)
+    if acc is None:
+        acc = Accumulator(aid, param.zero(zero_value), param)
+        acc._in_worker = True
+        acc._zero = copy.deepcopy(acc._value)
+        _worker_accumulators[aid] = acc
+    seen = getattr(_unpickled, "accumulators", None)
+    if seen is not None:
+        seen.append(acc)
+    return acc
+
+
+class recording_accumulators:
+    """Context manager: collects the accumulators unpickled inside it (those a command uses)."""
+
+    def __enter__(self) -> list:
+        self.found: list = []
+        _unpickled.accumulators = self.found
+        return self.found
+
+    def __exit__(self, *exc: object) -> None:
+        _unpickled.accumulators = None
+
+
+def start_task_accumulators(accumulators: list["Accumulator"]) -> None:
+    for acc in accumulators:
+        acc._value = copy.deepcopy(acc._zero)
+
+
+def task_accumulator_updates(accumulators: list["Accumulator"]) -> Optional[dict[int, Any]]:
+    if not accumulators:
+        return None
+    return {acc.aid: acc._value for acc in accumulators}
+
+
+class Accumulator(Generic[T]):
+    """A shared variable tasks can only add to; the driver reads the total, as PySpark's ``sc.accumulator``."""
+
+    def __init__(self, aid: int, value: T, accum_param: AccumulatorParam) -> None:
+        self.aid = aid
+        self.accum_param = accum_param
+        self._value = value
+        self._in_worker = False
+
+    @property
+    def value(self) -> T:
+        if self._in_worker:
+            raise RuntimeError("Accumulator.value cannot be accessed inside tasks")
+        return self._value
+
+    @value.setter
+    def value(self, value: T) -> None:
+        if self._in_worker:
+            raise RuntimeError("Accumulator.value cannot be accessed inside tasks")
+        self._value = value
+
+    def add(self, term: T) -> None:
+        self._value = self.accum_param.addInPlace(self._value, term)
+
+    def __iadd__(self, term: T) -> "Accumulator[T]":
+        self.add(term)
+        return self
+
+    def __reduce__(self) -> tuple:
+        return _accumulator_in_worker, (self.aid, self._value, self.accum_param)
+
+    def __str__(self) -> str:
+        return str(self._value)
+
+    def __repr__(self) -> str:
+        return f"Accumulator<id={self.aid}, value={self._value}>"

@@ -1,0 +1,250 @@
+"""The Python worker: started by a JVM transport, it serves tasks one after another until told to stop.
+
+Per task the JVM sends a JSON header frame, the pickled command unless this worker already has it, and the input
+frames closed by END_OF_DATA. The worker answers with output frames and END_OF_DATA, or, when the user's function
+raises, with EXCEPTION and a frame holding the traceback. Either way it first reads the rest of the input, so the
+stream stays in step for the next task.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import json
+import os
+import pickle
+import sys
+import traceback
+from collections import OrderedDict
+from typing import IO, Any, Callable, Iterable, Iterator, Optional
+
+import cloudpickle
+
+from ember import serializers as ser
+from ember import shared
+
+# The JVM assumes a worker still holds the last 32 commands it sent (WorkerPool.KNOWN_COMMANDS). Keeping more here
+# means whatever the JVM thinks is cached always is.
+COMMAND_CACHE_SIZE = 64
+
+TaskFunction = Callable[[int, Iterator[Any]], Iterator[Any]]
+SHUFFLE_BATCH = 1024
+
+
+class _Input:
+    """The records of one task's input, read lazily so output can stream while input still arrives."""
+
+    def __init__(self, stream: IO[bytes], codec: str = "pickle") -> None:
+        self._frames = ser.read_frames(stream)
+        self._exhausted = False
+        self._load = ser.loader(codec)
+
+    def __iter__(self) -> Iterator[Any]:
+        for frame in self._frames:
+            yield from self._load(frame)
+        self._exhausted = True
+
+    def drain(self) -> None:
+        if not self._exhausted:
+            for _ in self._frames:
+                pass
+            self._exhausted = True
+
+
+class _TaskOutput:
+    """Stands in for sys.stdout and sys.stderr in a worker: each line user code prints is prefixed with the stage
+    and partition of the task, so the driver (which forwards worker output) can say where it came from. Lines go
+    out whole, one write each, so workers sharing an output pipe never interleave within a line."""
+
+    prefix = ""
+    # Set while a task's output is captured: each labelled line goes to the JVM through the task's data stream
+    # (for a driver of a service) instead of to this process's standard streams.
+    sink: Optional[Callable[[str], None]] = None
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self._pending = ""
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        if "\n" in self._pending:
+            *lines, self._pending = self._pending.split("\n")
+            self._emit([f"{_TaskOutput.prefix}{line}" for line in lines])
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            self._emit([f"{_TaskOutput.prefix}{self._pending}"])
+            self._pending = ""
+        if _TaskOutput.sink is None:
+            self._stream.flush()
+
+    def _emit(self, lines: list[str]) -> None:
+        sink = _TaskOutput.sink
+        if sink is not None:
+            for line in lines:
+                sink(line)
+            return
+        self._stream.write("".join(line + "\n" for line in lines))
+        self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def prefix_task_output() -> None:
+    """Called once when a worker starts serving: prints go to the worker's stderr, prefixed and line-buffered."""
+    sys.stdout = _TaskOutput(sys.stdout)
+    sys.stderr = _TaskOutput(sys.stderr)
+
+
+def _pipe_streams() -> tuple[IO[bytes], IO[bytes]]:
+    """Takes stdin and stdout for the frame protocol and points file descriptors 0 and 1 elsewhere, so nothing
+    user code prints or reads can touch the data stream."""
+    data_in = os.fdopen(os.dup(0), "rb", buffering=1 << 16)
+    data_out = os.fdopen(os.dup(1), "wb", buffering=1 << 16)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.dup2(2, 1)
+    sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
+    return data_in, data_out
+
+
+def serve(infile: IO[bytes], outfile: IO[bytes]) -> None:
+    prefix_task_output()
+    # Pickled commands by id. Each task unpickles its own copy, as PySpark does, so state a function keeps in its
+    # closure (or a fold's zero value) never leaks from one task into the next.
+    commands: OrderedDict[str, bytes] = OrderedDict()
+    batcher = ser.AutoBatcher()
+    while True:
+        try:
+            length = ser.read_int(infile)
+        except EOFError:
+            return  # The JVM went away.
+        if length == ser.END_OF_STREAM:
+            return
+        if length < 0:
+            raise ser.ProtocolError(f"expected a task header, got control code {length}")
+        header = json.loads(ser.read_exactly(infile, length))
+        command_id = header["commandId"]
+        if header["hasCommand"]:
+            command_bytes = ser.read_frame(infile)
+        else:
+            command_bytes = None
+        for bid in header.get("forgetBroadcasts", ()):
+            shared.worker_forget_broadcast(bid)
+        for _ in header.get("newBroadcasts", ()):
+            bid = ser.read_int(infile)
+            shared.worker_receive_broadcast(bid, ser.read_frame(infile))
+        task_input = _Input(infile, header.get("inputCodec", "pickle"))
+        _TaskOutput.prefix = f"[stage {header.get('stage')} partition {header['partition']}] "
+        _TaskOutput.sink = (lambda line: ser.write_output(line, outfile)) if header.get("captureOutput") else None
+        command = None
+        try:
+            if command_bytes is not None:
+                commands[command_id] = command_bytes
+                commands.move_to_end(command_id)  # A re-sent command is the newest, as the JVM sees it.
+                if len(commands) > COMMAND_CACHE_SIZE:
+                    commands.popitem(last=False)
+            else:
+                commands.move_to_end(command_id)
+            command = load_command(commands[command_id])
+            shared.start_task_accumulators(command.accumulators)
+            records = command.func(header["partition"], iter(task_input))
+            if header.get("output") == "shuffle":
+                write_buckets(records, command.partition_func, header["numReducers"], outfile)
+            elif header.get("output") == "files":
+                ser.dump_lines(records, outfile, header["outputCodec"])
+            else:
+                batcher.dump(records, outfile)
+        except BaseException as error:  # noqa: B036 - every failure of user code is reported, even SystemExit
+            report = traceback.format_exc()
+            task_input.drain()
+            _finish_task_output()
+            ser.write_int(ser.EXCEPTION, outfile)
+            ser.write_frame(report.encode("utf-8", "replace"), outfile)
+            ser.write_frame(_pickle_exception(error), outfile)
+            outfile.flush()
+            continue
+        task_input.drain()
+        _finish_task_output()
+        ser.write_int(ser.END_OF_DATA, outfile)
+        updates = shared.task_accumulator_updates(command.accumulators)
+        if updates is None:
+            ser.write_int(ser.NULL, outfile)
+        else:
+            ser.write_frame(ser.dumps_batch(updates), outfile)
+        outfile.flush()
+
+
+def _finish_task_output() -> None:
+    """A last line printed without a newline still goes out with its task's label, before the task's end."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    _TaskOutput.sink = None
+
+
+def _pickle_exception(error: BaseException) -> bytes:
+    """The exception's class, args and attributes, pickled for the driver to rebuild it as the user's own type
+    without calling its __init__ (custom exceptions often take other arguments than their args). Attributes that
+    cannot be pickled are left out; a class that cannot be pickled gives b"" and the driver raises
+    PythonException with the traceback alone."""
+    attributes = dict(getattr(error, "__dict__", {}))
+    for candidate in (attributes, {}):
+        try:
+            data = cloudpickle.dumps((type(error), error.args, candidate))
+            pickle.loads(data)
+            return data
+        except Exception:
+            continue
+    return b""
+
+
+def load_command(blob: bytes) -> shared.StageCommand:
+    """A command is the driver's addPyFile paths and the cloudpickled StageCommand; the paths go on sys.path
+    first, since unpickling the command may import modules from them."""
+    py_files, inner = pickle.loads(blob)
+    for path in py_files:
+        entry = os.path.dirname(path) if path.endswith(".py") else path
+        if entry not in sys.path:
+            sys.path.insert(0, entry)
+    with shared.recording_accumulators() as accumulators:
+        command = cloudpickle.loads(inner)
+    command.accumulators = accumulators
+    return command
+
+
+def write_buckets(records: Iterable[Any], partition_func: Callable[[Any], int], reducers: int,
+                  outfile: IO[bytes]) -> None:
+    """Writes (key, value) records as batches per reduce partition, each frame preceded by its partition."""
+    buckets: list[list] = [[] for _ in range(reducers)]
+    for record in records:
+        bucket = partition_func(record[0]) % reducers
+        batch = buckets[bucket]
+        batch.append(record)
+        if len(batch) >= SHUFFLE_BATCH:
+            ser.write_int(bucket, outfile)
+            ser.write_frame(ser.dumps_batch(batch), outfile)
+            buckets[bucket] = []
+    for bucket, batch in enumerate(buckets):
+        if batch:
+            ser.write_int(bucket, outfile)
+            ser.write_frame(ser.dumps_batch(batch), outfile)
+
+
+def main() -> None:
+    """A worker on the pipe transport: the JVM started this process and talks to it over its stdin and stdout.
+    (Socket transports fork workers from ember.daemon instead.)"""
+    faulthandler.enable()
+    transport = os.environ.get("EMBER_WORKER_TRANSPORT", "pipe")
+    if transport != "pipe":
+        raise SystemExit(f"ember.worker runs on the pipe transport; {transport!r} workers come from ember.daemon")
+    infile, outfile = _pipe_streams()
+    ser.write_int(os.getpid(), outfile)
+    outfile.flush()
+    serve(infile, outfile)
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(0)
