@@ -221,7 +221,7 @@ public final class Main {
          */
         private static Path createStorage() throws IOException {
             Path parent = cacheParent(System.getenv("XDG_RUNTIME_DIR"), Path.of(SHARED_MEMORY),
-                    Path.of(System.getProperty("java.io.tmpdir")), MIN_FREE_SHARED_MEMORY);
+                    Path.of(System.getProperty("java.io.tmpdir")), MIN_FREE_SHARED_MEMORY, mounts());
             long pid = ProcessHandle.current().pid();
             for (int attempt = 0; ; attempt++) {
                 Path candidate = parent.resolve(CACHE_PREFIX + pid + "-" + Long.toString(System.nanoTime(), 36));
@@ -318,20 +318,56 @@ public final class Main {
      * the launcher deletes them at exit; on a disk-backed temp directory (ext4 here) that costs ~40-60 ms of the
      * boot's CPU, on a memory-backed one next to nothing, and a cache holds only some 300 KiB. So: the user's
      * runtime directory (XDG_RUNTIME_DIR, a tmpfs of their own), else /dev/shm with room to spare, else the JVM's
-     * temp directory.
+     * temp directory. Never a file system mounted noexec: a bundle's native libraries are loaded from its cache.
+     * {@code mounts} are the lines of /proc/self/mounts (empty where there is no such file).
      */
-    static Path cacheParent(String runtimeDirectory, Path sharedMemory, Path tempDirectory, long minFreeSharedMemory) {
+    static Path cacheParent(String runtimeDirectory, Path sharedMemory, Path tempDirectory, long minFreeSharedMemory,
+            List<String> mounts) {
         if (runtimeDirectory != null && !runtimeDirectory.isBlank()) {
             Path runtime = Path.of(runtimeDirectory);
-            if (Files.isDirectory(runtime) && Files.isWritable(runtime)) {
+            if (usableForCaches(runtime, mounts)) {
                 return runtime;
             }
         }
-        if (Files.isDirectory(sharedMemory) && Files.isWritable(sharedMemory)
-                && sharedMemory.toFile().getUsableSpace() >= minFreeSharedMemory) {
+        if (usableForCaches(sharedMemory, mounts) && sharedMemory.toFile().getUsableSpace() >= minFreeSharedMemory) {
             return sharedMemory;
         }
         return tempDirectory;
+    }
+
+    private static boolean usableForCaches(Path directory, List<String> mounts) {
+        return Files.isDirectory(directory) && Files.isWritable(directory) && !mountedNoExec(directory, mounts);
+    }
+
+    /**
+     * Whether the mount that holds {@code directory} (the longest mount point above it; of equals, the last one
+     * listed) has the noexec option.
+     */
+    static boolean mountedNoExec(Path directory, List<String> mounts) {
+        Path target = directory.toAbsolutePath().normalize();
+        int longest = -1;
+        boolean noExec = false;
+        for (String line : mounts) {
+            String[] fields = line.split(" ");
+            if (fields.length < 4) {
+                continue;
+            }
+            // Spaces and tabs in mount points are written as octal escapes.
+            Path mountPoint = Path.of(fields[1].replace("\\040", " ").replace("\\011", "\t"));
+            if (target.startsWith(mountPoint) && mountPoint.getNameCount() >= longest) {
+                longest = mountPoint.getNameCount();
+                noExec = List.of(fields[3].split(",")).contains("noexec");
+            }
+        }
+        return noExec;
+    }
+
+    private static List<String> mounts() {
+        try {
+            return Files.readAllLines(Path.of("/proc/self/mounts"));
+        } catch (IOException | UncheckedIOException e) {
+            return List.of();
+        }
     }
 
     /**

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,17 +23,17 @@ class CacheLocationTest {
         Path runtime = Files.createDirectory(root.resolve("run-user"));
         Path shm = Files.createDirectory(root.resolve("shm"));
         Path tmp = Files.createDirectory(root.resolve("tmp"));
-        assertEquals(runtime, Main.cacheParent(runtime.toString(), shm, tmp, 0));
+        assertEquals(runtime, Main.cacheParent(runtime.toString(), shm, tmp, 0, List.of()));
     }
 
     @Test
     void sharedMemoryWithRoomToSpareComesNext() throws IOException {
         Path shm = Files.createDirectory(root.resolve("shm"));
         Path tmp = Files.createDirectory(root.resolve("tmp"));
-        assertEquals(shm, Main.cacheParent(null, shm, tmp, 0));
-        assertEquals(shm, Main.cacheParent("", shm, tmp, 0));
+        assertEquals(shm, Main.cacheParent(null, shm, tmp, 0, List.of()));
+        assertEquals(shm, Main.cacheParent("", shm, tmp, 0, List.of()));
         // A runtime directory that is not there is passed over.
-        assertEquals(shm, Main.cacheParent(root.resolve("missing").toString(), shm, tmp, 0));
+        assertEquals(shm, Main.cacheParent(root.resolve("missing").toString(), shm, tmp, 0, List.of()));
     }
 
     @Test
@@ -40,8 +41,35 @@ class CacheLocationTest {
         Path shm = Files.createDirectory(root.resolve("shm"));
         Path tmp = Files.createDirectory(root.resolve("tmp"));
         // Shared memory without the room asked for (a container's small /dev/shm), or none at all.
-        assertEquals(tmp, Main.cacheParent(null, shm, tmp, Long.MAX_VALUE));
-        assertEquals(tmp, Main.cacheParent(null, root.resolve("no-shm"), tmp, 0));
+        assertEquals(tmp, Main.cacheParent(null, shm, tmp, Long.MAX_VALUE, List.of()));
+        assertEquals(tmp, Main.cacheParent(null, root.resolve("no-shm"), tmp, 0, List.of()));
+    }
+
+    @Test
+    void neverAFileSystemMountedNoexec() throws IOException {
+        Path runtime = Files.createDirectory(root.resolve("run-user"));
+        Path shm = Files.createDirectory(root.resolve("shm"));
+        Path tmp = Files.createDirectory(root.resolve("tmp"));
+        List<String> mounts = List.of(
+                "/dev/vda / ext4 rw,relatime 0 0",
+                "tmpfs " + runtime + " tmpfs rw,nosuid,nodev,noexec,relatime 0 0",
+                "tmpfs " + shm + " tmpfs rw,nosuid,nodev,relatime 0 0");
+        assertEquals(shm, Main.cacheParent(runtime.toString(), shm, tmp, 0, mounts));
+        List<String> bothNoexec = List.of(mounts.get(0), mounts.get(1),
+                "tmpfs " + shm + " tmpfs rw,nosuid,nodev,relatime 0 0", "tmpfs " + shm + " tmpfs rw,noexec 0 0");
+        assertEquals(tmp, Main.cacheParent(runtime.toString(), shm, tmp, 0, bothNoexec));
+    }
+
+    @Test
+    void theMountOfADirectoryIsItsLongestMountPoint() {
+        List<String> mounts = List.of("/dev/vda / ext4 rw,noexec 0 0", "tmpfs /dev/shm tmpfs rw,relatime 0 0",
+                "tmpfs /run/user/1000 tmpfs rw,noexec 0 0", "tmpfs /mnt/with\\040space tmpfs rw,noexec 0 0");
+        assertFalse(Main.mountedNoExec(Path.of("/dev/shm"), mounts));
+        assertFalse(Main.mountedNoExec(Path.of("/dev/shm/x/y"), mounts));
+        assertTrue(Main.mountedNoExec(Path.of("/dev/shmother"), mounts));
+        assertTrue(Main.mountedNoExec(Path.of("/run/user/1000"), mounts));
+        assertTrue(Main.mountedNoExec(Path.of("/mnt/with space/cache"), mounts));
+        assertFalse(Main.mountedNoExec(Path.of("/tmp"), List.of()));
     }
 
     @Test
