@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from conftest import RunDriver
+from conftest import RunDriver, StartDriver, driver_result
 from ember.launch import find_home
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -131,3 +131,36 @@ def test_trained_archive_holds_the_first_jobs_classes(tmp_path: Path) -> None:
 
 def _base_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in ("EMBER_JAVA_OPTS", "EMBER_NO_CDS")}
+
+
+_CACHE_REPORT = '''
+    import json, sys, time
+    from ember import SparkContext
+    with SparkContext("local[2]", "bundle-cache") as sc:
+        total = sc.parallelize(range(100), 4).map(lambda x: x * 2).sum()
+        boot = [line.split("ms: ", 1)[1] for line in sc._launched.log_path.read_text().splitlines()
+                if "ms: boot complete" in line]
+        report({"total": total, "boot": boot[0] if boot else None})
+        time.sleep(float(sys.argv[1]) if len(sys.argv) > 1 else 0)
+'''
+
+
+def test_a_later_drivers_jvm_boots_from_the_bundle_cache_an_earlier_one_left(
+        run_driver: RunDriver, result_of: Callable[..., Any]) -> None:
+    first = result_of(run_driver(_CACHE_REPORT, env={"EMBER_TRACE_START": "1"}))
+    second = result_of(run_driver(_CACHE_REPORT, env={"EMBER_TRACE_START": "1"}))
+    assert first["total"] == second["total"] == sum(x * 2 for x in range(100))
+    assert second["boot"].endswith(" of an earlier boot"), second["boot"]
+
+
+def test_jvms_booting_at_once_each_get_a_bundle_cache_of_their_own(start_driver: StartDriver) -> None:
+    # Both hold their context open (the sleep) until both have reported, so their JVMs overlap.
+    script = _CACHE_REPORT.replace("float(sys.argv[1]) if len(sys.argv) > 1 else 0", "4")
+    drivers = [start_driver(script, env={"EMBER_TRACE_START": "1"}) for _ in range(2)]
+    for driver in drivers:
+        driver.proc.wait(timeout=60)
+    results = [driver_result(subprocess.CompletedProcess(d.proc.args, d.proc.returncode, d.output_text(), ""))
+               for d in drivers]
+    assert [r["total"] for r in results] == [sum(x * 2 for x in range(100))] * 2
+    caches = [r["boot"].split("bundle cache ", 1)[1].split(" of an earlier boot")[0] for r in results]
+    assert caches[0] != caches[1], caches

@@ -11,6 +11,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import org.osgi.framework.Bundle;
@@ -20,6 +22,7 @@ import org.osgi.framework.Constants;
 import org.osgi.framework.FrameworkEvent;
 import org.osgi.framework.launch.Framework;
 import org.osgi.framework.launch.FrameworkFactory;
+import org.osgi.framework.startlevel.BundleStartLevel;
 
 /**
  * Starts an Ember distribution: Apache Felix through {@link FrameworkFactory}, then every jar in {@code bundle/} in a
@@ -123,7 +126,8 @@ public final class Main {
     static final class Launch {
         private final Path home;
         private final boolean interactive;
-        private Path storage;
+        private BundleCache cache;
+        private List<Path> deferred = List.of();
         private volatile Framework framework;
         private volatile boolean stopped;
 
@@ -136,12 +140,45 @@ public final class Main {
         }
 
         void start() throws IOException, BundleException {
-            storage = createStorage();
             Files.createDirectories(home.resolve("load"));
+            Path parent = cacheParent(System.getenv("XDG_RUNTIME_DIR"), Path.of(SHARED_MEMORY),
+                    Path.of(System.getProperty("java.io.tmpdir")), MIN_FREE_SHARED_MEMORY, mounts());
+            String stamp = BundleCache.stamp(home);
+            BundleCache slot = BundleCache.claimSlot(parent, stamp);
+            cache = slot != null ? slot : BundleCache.fresh(createStorage(parent));
+            try {
+                boot();
+            } catch (BundleException | RuntimeException e) {
+                if (!cache.reused || stopped) {
+                    throw e;
+                }
+                // A cache an earlier JVM left in a state this one cannot read (killed while writing it, say).
+                System.err.println("ember: the bundle cache of an earlier boot (" + cache.directory
+                        + ") could not be used (" + e + "); booting with a fresh one");
+                stopFramework();
+                cache = cache.wiped();
+                boot();
+            }
+            cache.completed(stamp);
+            trace("boot complete, bundle cache " + cache.directory + (cache.reused ? " of an earlier boot" : ""));
+            if (!deferred.isEmpty()) {
+                Thread later = new Thread(() -> startLater(framework.getBundleContext(), deferred),
+                        "ember-start-tools");
+                later.setDaemon(true);
+                later.start();
+            }
+            Thread cleaner = new Thread(() -> removeStaleCachesLater(parent), "ember-cache-cleaner");
+            cleaner.setDaemon(true);
+            cleaner.start();
+        }
+
+        /** Creates, initialises and starts the framework in {@link #cache}, and starts the bundles in order. */
+        private void boot() throws IOException, BundleException {
             Map<String, String> config = new HashMap<>();
-            config.put(Constants.FRAMEWORK_STORAGE, storage.toString());
-            config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
+            config.put(Constants.FRAMEWORK_STORAGE, cache.directory.toString());
             config.put("ember.home", home.toString());
+            // SCR keeps the component descriptions it parsed in the cache, for the next boot that reuses it.
+            config.put("ds.cache.metadata", "true");
             config.put("felix.fileinstall.dir", home.resolve("load") + "," + home.resolve("conf"));
             config.put("felix.fileinstall.noInitialDelay", "true");
             config.put("felix.fileinstall.poll", "1000");
@@ -149,8 +186,7 @@ public final class Main {
             // conf/ belongs to the operator: FileInstall must never write ConfigAdmin changes back into it.
             config.put("felix.fileinstall.enableConfigSave", "false");
             config.put("gosh.args", interactive ? "" : "--nointeractive --noshutdown");
-            // Configurations live in memory: the framework's cache is new at every boot, so ConfigAdmin's files would
-            // never be read back, and conf/ (loaded below) is where they come from.
+            // Configurations live in memory: conf/ (loaded below at every boot) is where they come from.
             config.put("felix.cm.pm", "memory");
             // Framework properties given as -D options (EMBER_JAVA_OPTS) override these, as Felix's own launcher does.
             for (String key : System.getProperties().stringPropertyNames()) {
@@ -170,9 +206,21 @@ public final class Main {
             try (Stream<Path> listing = Files.list(home.resolve("bundle"))) {
                 jars = listing.filter(path -> path.toString().endsWith(".jar")).sorted().toList();
             }
+            if (cache.reused) {
+                // The framework would start the bundles an earlier boot started, in its own order, as it starts;
+                // the launcher's order below is the one that works (ConfigAdmin before FileInstall, conf/ loaded
+                // before Ember's components). Bundles from load/ keep what FileInstall or an operator made of them.
+                Set<String> ours = jars.stream().map(Main::location).collect(Collectors.toSet());
+                for (Bundle bundle : context.getBundles()) {
+                    if (ours.contains(bundle.getLocation())
+                            && bundle.adapt(BundleStartLevel.class).isPersistentlyStarted()) {
+                        bundle.stop();
+                    }
+                }
+            }
             // The tools (FileInstall, the shells) of a driver-launched JVM are not even installed until the gateway
             // is up: nothing at boot depends on them.
-            List<Path> deferred = jars.stream().filter(jar -> deferTools && startOrder(nameOf(jar)) >= TOOLS).toList();
+            deferred = jars.stream().filter(jar -> deferTools && startOrder(nameOf(jar)) >= TOOLS).toList();
             List<Bundle> bundles = jars.stream().filter(jar -> !deferred.contains(jar))
                     .map(jar -> install(context, jar)).toList();
             trace("bundles installed");
@@ -189,16 +237,16 @@ public final class Main {
                 }
                 startUnlessFragment(bundle, "");
             }
-            if (!deferred.isEmpty()) {
-                Thread later = new Thread(() -> startLater(context, deferred), "ember-start-tools");
-                later.setDaemon(true);
-                later.start();
-            }
-            if (!storage.getParent().equals(Path.of(System.getProperty("java.io.tmpdir")))) {
-                // Caches that killed JVMs left in memory hold memory; the temp directory's are left to its cleaner.
-                Thread cleaner = new Thread(() -> removeStaleCachesLater(storage.getParent()), "ember-cache-cleaner");
-                cleaner.setDaemon(true);
-                cleaner.start();
+        }
+
+        private void stopFramework() {
+            try {
+                if (framework != null) {
+                    framework.stop();
+                    framework.waitForStop(STOP_TIMEOUT_MILLIS);
+                }
+            } catch (BundleException | InterruptedException | RuntimeException e) {
+                // Booting afresh anyway.
             }
         }
 
@@ -208,7 +256,12 @@ public final class Main {
             } catch (InterruptedException e) {
                 return;
             }
-            if (!stopped) {
+            if (stopped) {
+                return;
+            }
+            BundleCache.removeOrphanedSlots(parent);
+            if (!parent.equals(Path.of(System.getProperty("java.io.tmpdir")))) {
+                // Caches that killed JVMs left in memory hold memory; the temp directory's are left to its cleaner.
                 removeStaleCaches(parent);
             }
         }
@@ -219,9 +272,7 @@ public final class Main {
          * path to the first result); a name from the pid and the clock is unique enough, and an existing directory is
          * never reused. The pid in the name lets a later boot remove the caches of JVMs that were killed.
          */
-        private static Path createStorage() throws IOException {
-            Path parent = cacheParent(System.getenv("XDG_RUNTIME_DIR"), Path.of(SHARED_MEMORY),
-                    Path.of(System.getProperty("java.io.tmpdir")), MIN_FREE_SHARED_MEMORY, mounts());
+        private static Path createStorage(Path parent) throws IOException {
             long pid = ProcessHandle.current().pid();
             for (int attempt = 0; ; attempt++) {
                 Path candidate = parent.resolve(CACHE_PREFIX + pid + "-" + Long.toString(System.nanoTime(), 36));
@@ -269,8 +320,7 @@ public final class Main {
 
         private static Bundle install(BundleContext context, Path jar) {
             try {
-                // reference: makes Felix use the jar where it is instead of copying it into the cache.
-                return context.installBundle("reference:" + jar.toUri());
+                return context.installBundle(location(jar));
             } catch (BundleException e) {
                 throw new IllegalStateException("cannot install " + jar + ": " + e.getMessage(), e);
             }
@@ -302,10 +352,15 @@ public final class Main {
         }
 
         private synchronized void deleteStorage() {
-            if (storage != null && Files.exists(storage)) {
-                deleteTree(storage);
+            if (cache != null) {
+                cache.release();
             }
         }
+    }
+
+    /** reference: makes Felix use the jar where it is instead of copying it into the cache. */
+    static String location(Path jar) {
+        return "reference:" + jar.toUri();
     }
 
     private static final String CACHE_PREFIX = "ember-felix-";
@@ -380,7 +435,7 @@ public final class Main {
             for (Path cache : entries.filter(path -> ownerPid(path.getFileName().toString()) > 0).toList()) {
                 long pid = ownerPid(cache.getFileName().toString());
                 if (pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).isEmpty()) {
-                    deleteTree(cache);
+                    BundleCache.deleteTree(cache);
                     removed++;
                 }
             }
@@ -407,13 +462,6 @@ public final class Main {
         }
     }
 
-    static void deleteTree(Path root) {
-        try (Stream<Path> paths = Files.walk(root)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-        } catch (IOException | UncheckedIOException e) {
-            // A directory left behind is harmless.
-        }
-    }
 
     private static final boolean TRACE = System.getenv("EMBER_TRACE_START") != null;
 

@@ -1,0 +1,209 @@
+package dev.ember.launcher;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * The framework's bundle cache for one boot. A distribution keeps a few caches ("slots") from one boot to the next:
+ * a boot that finds a free slot written by a boot of the same distribution (same jars, same Java) skips installing
+ * the bundles and SCR's parsing of their component descriptions (~100 ms of a driver's start-up on 2 cores). A
+ * slot is one JVM's at a time, held by a file lock that dies with the JVM; a boot that finds every slot taken, or
+ * one that is not of this distribution, writes a fresh cache.
+ */
+final class BundleCache {
+
+    static final int SLOTS = 8;
+    static final String SLOT_PREFIX = "ember-felix-cache-";
+    /** Written once a boot completed, so a boot that was cut short leaves a slot the next one rewrites. */
+    static final String STAMP = "ember-boot.stamp";
+    private static final String STAMP_FORMAT = "ember bundle cache 1";
+
+    final Path directory;
+    /** Whether the cache holds the bundles of an earlier boot of this distribution. */
+    final boolean reused;
+    /** Keeps the slot this JVM's; null for a cache of this boot only. */
+    private final FileChannel lock;
+
+    private BundleCache(Path directory, boolean reused, FileChannel lock) {
+        this.directory = directory;
+        this.reused = reused;
+        this.lock = lock;
+    }
+
+    /** Whether this cache stays for the next boot (a slot) or goes with this JVM. */
+    boolean kept() {
+        return lock != null;
+    }
+
+    /** The first free slot of this distribution under {@code parent}, or null when all are taken. */
+    static BundleCache claimSlot(Path parent, String stamp) throws IOException {
+        String owner = slotOwner(stamp);
+        for (int slot = 0; slot < SLOTS; slot++) {
+            Path directory = parent.resolve(SLOT_PREFIX + owner + "-" + slot);
+            FileChannel lock = tryLock(parent.resolve(directory.getFileName() + ".lock"));
+            if (lock == null) {
+                continue;
+            }
+            Path stampFile = directory.resolve(STAMP);
+            boolean reused = Files.isDirectory(directory) && Files.isRegularFile(stampFile)
+                    && stamp.equals(Files.readString(stampFile));
+            if (reused) {
+                Files.delete(stampFile);
+            } else {
+                deleteTree(directory);
+                Files.createDirectories(directory);
+            }
+            return new BundleCache(directory, reused, lock);
+        }
+        return null;
+    }
+
+    /** A cache for this boot only (every slot is taken). */
+    static BundleCache fresh(Path directory) {
+        return new BundleCache(directory, false, null);
+    }
+
+    /** Empties a slot whose cache could not be used, for a fresh boot in it. */
+    BundleCache wiped() throws IOException {
+        deleteTree(directory);
+        Files.createDirectories(directory);
+        return new BundleCache(directory, false, lock);
+    }
+
+    /** Marks a slot as holding a complete boot of the distribution {@code stamp} describes. */
+    void completed(String stamp) {
+        if (kept()) {
+            try {
+                Files.writeString(directory.resolve(STAMP), stamp);
+            } catch (IOException e) {
+                // The next boot then writes the cache afresh.
+            }
+        }
+    }
+
+    /** Once the framework has stopped: deletes a cache of this boot only; a slot stays, free for the next boot. */
+    void release() {
+        if (!kept()) {
+            deleteTree(directory);
+            return;
+        }
+        try {
+            lock.close();
+        } catch (IOException e) {
+            // The lock goes with the JVM anyway.
+        }
+    }
+
+    /**
+     * What a reusable cache must have been written by: the distribution's directory, its framework and bundle jars
+     * (name, size, modification time) and the Java version.
+     */
+    static String stamp(Path home) throws IOException {
+        StringBuilder stamp = new StringBuilder(STAMP_FORMAT).append("\nhome ").append(home)
+                .append("\njava ").append(System.getProperty("java.version")).append('\n');
+        for (String folder : List.of("lib", "bundle")) {
+            List<Path> jars;
+            try (Stream<Path> listing = Files.list(home.resolve(folder))) {
+                jars = listing.filter(path -> path.toString().endsWith(".jar")).sorted().toList();
+            }
+            for (Path jar : jars) {
+                stamp.append(folder).append('/').append(jar.getFileName()).append(' ').append(Files.size(jar))
+                        .append(' ').append(Files.getLastModifiedTime(jar).toMillis()).append('\n');
+            }
+        }
+        return stamp.toString();
+    }
+
+    /** Slots are per user and per distribution directory (the stamp's second line). */
+    static String slotOwner(String stamp) {
+        String home = stamp.lines().skip(1).findFirst().orElse("");
+        String user = System.getProperty("user.name", "user").replaceAll("[^A-Za-z0-9_.]", "_");
+        return user + "-" + Integer.toHexString(home.hashCode());
+    }
+
+    /**
+     * Deletes the slots of distributions that no longer exist (a test's or a benchmark's copy, say), unless a JVM
+     * holds them. Returns how many went.
+     */
+    static int removeOrphanedSlots(Path parent) {
+        int removed = 0;
+        List<Path> slots;
+        try (Stream<Path> entries = Files.list(parent)) {
+            slots = entries.filter(path -> path.getFileName().toString().startsWith(SLOT_PREFIX)
+                    && Files.isDirectory(path)).toList();
+        } catch (IOException | UncheckedIOException e) {
+            return 0;
+        }
+        for (Path slot : slots) {
+            Path lockFile = parent.resolve(slot.getFileName() + ".lock");
+            String home = homeOf(slot.resolve(STAMP));
+            if (home != null && Files.isDirectory(Path.of(home))) {
+                continue;
+            }
+            FileChannel lock = tryLock(lockFile);
+            if (lock == null) {
+                continue;
+            }
+            try (lock) {
+                deleteTree(slot);
+                Files.deleteIfExists(lockFile);
+                removed++;
+            } catch (IOException e) {
+                // Left for the next boot to try.
+            }
+        }
+        return removed;
+    }
+
+    /** The distribution directory a slot's stamp names, or null without a stamp. */
+    private static String homeOf(Path stampFile) {
+        try {
+            return Files.readString(stampFile).lines().filter(line -> line.startsWith("home "))
+                    .map(line -> line.substring("home ".length())).findFirst().orElse(null);
+        } catch (IOException | UncheckedIOException e) {
+            return null;
+        }
+    }
+
+    /** The lock on a slot, or null when another JVM (or this one) holds it or the file cannot be opened. */
+    private static FileChannel tryLock(Path lockFile) {
+        FileChannel channel = null;
+        try {
+            channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock lock = channel.tryLock();
+            if (lock != null) {
+                return channel;
+            }
+        } catch (IOException | OverlappingFileLockException e) {
+            // Taken, or not ours to use.
+        }
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException e) {
+                // Nothing to do.
+            }
+        }
+        return null;
+    }
+
+    static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(root)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException | UncheckedIOException e) {
+            // A directory left behind is harmless.
+        }
+    }
+}
