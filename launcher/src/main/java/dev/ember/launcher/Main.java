@@ -122,7 +122,7 @@ public final class Main {
 
     private static final long TOOLS_DELAY_MS = 700;
 
-    /** One framework instance with its private bundle cache. */
+    /** One framework instance with its bundle cache (a slot kept for later boots, or one of its own). */
     static final class Launch {
         private final Path home;
         private final boolean interactive;
@@ -369,9 +369,9 @@ public final class Main {
     static final long MIN_FREE_SHARED_MEMORY = 256L << 20;
 
     /**
-     * Where bundle caches go. Felix writes some 150 small files and directories into a new cache at every boot and
-     * the launcher deletes them at exit; on a disk-backed temp directory (ext4 here) that costs ~40-60 ms of the
-     * boot's CPU, on a memory-backed one next to nothing, and a cache holds only some 300 KiB. So: the user's
+     * Where bundle caches go. Felix writes some 150 small files and directories into a new cache (and reads them
+     * back from a reused one); on a disk-backed temp directory (ext4 here) writing them cost ~40-60 ms of the boot's
+     * CPU, on a memory-backed one next to nothing, and a cache holds only some 300 KiB. So: the user's
      * runtime directory (XDG_RUNTIME_DIR, a tmpfs of their own), else /dev/shm with room to spare, else the JVM's
      * temp directory. Never a file system mounted noexec: a bundle's native libraries are loaded from its cache.
      * {@code mounts} are the lines of /proc/self/mounts (empty where there is no such file).
