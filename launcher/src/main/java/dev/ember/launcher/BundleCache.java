@@ -53,18 +53,30 @@ final class BundleCache {
             if (lock == null) {
                 continue;
             }
-            Path stampFile = directory.resolve(STAMP);
-            boolean reused = Files.isDirectory(directory) && Files.isRegularFile(stampFile)
-                    && stamp.equals(Files.readString(stampFile));
-            if (reused) {
-                Files.delete(stampFile);
-            } else {
-                deleteTree(directory);
-                Files.createDirectories(directory);
+            try {
+                Path stampFile = directory.resolve(STAMP);
+                boolean reused = Files.isDirectory(directory) && stamp.equals(readQuietly(stampFile));
+                if (reused) {
+                    Files.delete(stampFile);
+                } else {
+                    deleteTree(directory);
+                    Files.createDirectories(directory);
+                }
+                return new BundleCache(directory, reused, lock);
+            } catch (IOException e) {
+                // A slot this JVM cannot write (say, a file where its directory should be): try the next one.
+                lock.close();
             }
-            return new BundleCache(directory, reused, lock);
         }
         return null;
+    }
+
+    private static String readQuietly(Path file) {
+        try {
+            return Files.isRegularFile(file) ? Files.readString(file) : null;
+        } catch (IOException | UncheckedIOException e) {
+            return null;
+        }
     }
 
     /** A cache for this boot only (every slot is taken). */
@@ -166,12 +178,9 @@ final class BundleCache {
 
     /** The distribution directory a slot's stamp names, or null without a stamp. */
     private static String homeOf(Path stampFile) {
-        try {
-            return Files.readString(stampFile).lines().filter(line -> line.startsWith("home "))
-                    .map(line -> line.substring("home ".length())).findFirst().orElse(null);
-        } catch (IOException | UncheckedIOException e) {
-            return null;
-        }
+        String stamp = readQuietly(stampFile);
+        return stamp == null ? null : stamp.lines().filter(line -> line.startsWith("home "))
+                .map(line -> line.substring("home ".length())).findFirst().orElse(null);
     }
 
     /** The lock on a slot, or null when another JVM (or this one) holds it or the file cannot be opened. */

@@ -103,6 +103,21 @@ class BundleCacheTest {
     }
 
     @Test
+    void whateverStandsWhereASlotShouldBeIsReplaced() throws IOException {
+        String stamp = BundleCache.stamp(home);
+        BundleCache probe = BundleCache.claimSlot(parent, stamp);
+        Path slotZero = probe.directory;
+        probe.release();
+        BundleCache.deleteTree(slotZero);
+        Files.writeString(slotZero, "a file where the slot's directory should be");
+        BundleCache slot = BundleCache.claimSlot(parent, stamp);
+        assertEquals(slotZero, slot.directory);
+        assertFalse(slot.reused);
+        assertTrue(Files.isDirectory(slotZero));
+        slot.release();
+    }
+
+    @Test
     void eachDistributionDirectoryHasSlotsOfItsOwn() throws IOException {
         String stamp = BundleCache.stamp(home);
         Path copy = Files.createDirectories(root.resolve("copy"));
