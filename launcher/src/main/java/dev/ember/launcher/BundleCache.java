@@ -17,7 +17,8 @@ import java.util.stream.Stream;
  * a boot that finds a free slot written by a boot of the same distribution (same jars, same Java) skips installing
  * the bundles and SCR's parsing of their component descriptions (~100 ms of a driver's start-up on 2 cores). A
  * slot is one JVM's at a time, held by a file lock that dies with the JVM; a boot that finds every slot taken, or
- * one that is not of this distribution, writes a fresh cache.
+ * one that is not of this distribution, writes a fresh cache. Caches go to a memory-backed file system when there is
+ * one ({@link #cacheParent}).
  */
 final class BundleCache {
 
@@ -26,6 +27,11 @@ final class BundleCache {
     /** Written once a boot completed, so a boot that was cut short leaves a slot the next one rewrites. */
     static final String STAMP = "ember-boot.stamp";
     private static final String STAMP_FORMAT = "ember bundle cache 1";
+    /** A cache of one boot only: {@code ember-felix-<pid>-<clock>}. */
+    private static final String CACHE_PREFIX = "ember-felix-";
+    private static final String SHARED_MEMORY = "/dev/shm";
+    /** /dev/shm only with room to spare: a container's default one (64 MiB) is left to the programs it is for. */
+    static final long MIN_FREE_SHARED_MEMORY = 256L << 20;
 
     final Path directory;
     /** Whether the cache holds the bundles of an earlier boot of this distribution. */
@@ -42,6 +48,148 @@ final class BundleCache {
     /** Whether this cache stays for the next boot (a slot) or goes with this JVM. */
     boolean kept() {
         return lock != null;
+    }
+
+    /** The cache of this boot: a free slot of this distribution under {@code parent}, else one of its own. */
+    static BundleCache forBoot(Path parent, String stamp) throws IOException {
+        BundleCache slot = claimSlot(parent, stamp);
+        return slot != null ? slot : fresh(directoryOfItsOwn(parent));
+    }
+
+    /**
+     * A fresh directory for the framework's bundle cache, under {@code parent}. Not
+     * {@link Files#createTempDirectory}: its random name initialises the JDK's security providers (~25 ms on the
+     * path to the first result); a name from the pid and the clock is unique enough, and an existing directory is
+     * never reused. The pid in the name lets a later boot remove the caches of JVMs that were killed.
+     */
+    private static Path directoryOfItsOwn(Path parent) throws IOException {
+        long pid = ProcessHandle.current().pid();
+        for (int attempt = 0; ; attempt++) {
+            Path candidate = parent.resolve(CACHE_PREFIX + pid + "-" + Long.toString(System.nanoTime(), 36));
+            try {
+                return Files.createDirectory(candidate);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                if (attempt >= 100) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /**
+     * Removes what earlier JVMs left under {@code parent}: the slots of distributions that are gone and, in memory,
+     * the caches of killed JVMs (the temp directory's are left to its cleaner). Runs after the boot, off the path to
+     * the first result.
+     */
+    static void removeLeftovers(Path parent) {
+        removeOrphanedSlots(parent);
+        if (!parent.equals(tempDirectory())) {
+            removeStaleCaches(parent);
+        }
+    }
+
+    /** Where this JVM's caches go (see {@link #cacheParent}). */
+    static Path defaultParent() {
+        return cacheParent(System.getenv("XDG_RUNTIME_DIR"), Path.of(SHARED_MEMORY), tempDirectory(),
+                MIN_FREE_SHARED_MEMORY, mounts());
+    }
+
+    private static Path tempDirectory() {
+        return Path.of(System.getProperty("java.io.tmpdir"));
+    }
+
+    /**
+     * Where bundle caches go. Felix writes some 150 small files and directories into a new cache (and reads them
+     * back from a reused one); on a disk-backed temp directory (ext4 here) writing them cost ~40-60 ms of the boot's
+     * CPU, on a memory-backed one next to nothing, and a cache holds only some 300 KiB. So: the user's
+     * runtime directory (XDG_RUNTIME_DIR, a tmpfs of their own), else /dev/shm with room to spare, else the JVM's
+     * temp directory. Never a file system mounted noexec: a bundle's native libraries are loaded from its cache.
+     * {@code mounts} are the lines of /proc/self/mounts (empty where there is no such file).
+     */
+    static Path cacheParent(String runtimeDirectory, Path sharedMemory, Path tempDirectory, long minFreeSharedMemory,
+            List<String> mounts) {
+        if (runtimeDirectory != null && !runtimeDirectory.isBlank()) {
+            Path runtime = Path.of(runtimeDirectory);
+            if (usableForCaches(runtime, mounts)) {
+                return runtime;
+            }
+        }
+        if (usableForCaches(sharedMemory, mounts) && sharedMemory.toFile().getUsableSpace() >= minFreeSharedMemory) {
+            return sharedMemory;
+        }
+        return tempDirectory;
+    }
+
+    private static boolean usableForCaches(Path directory, List<String> mounts) {
+        return Files.isDirectory(directory) && Files.isWritable(directory) && !mountedNoExec(directory, mounts);
+    }
+
+    /**
+     * Whether the mount that holds {@code directory} (the longest mount point above it; of equals, the last one
+     * listed) has the noexec option.
+     */
+    static boolean mountedNoExec(Path directory, List<String> mounts) {
+        Path target = directory.toAbsolutePath().normalize();
+        int longest = -1;
+        boolean noExec = false;
+        for (String line : mounts) {
+            String[] fields = line.split(" ");
+            if (fields.length < 4) {
+                continue;
+            }
+            // Spaces and tabs in mount points are written as octal escapes.
+            Path mountPoint = Path.of(fields[1].replace("\\040", " ").replace("\\011", "\t"));
+            if (target.startsWith(mountPoint) && mountPoint.getNameCount() >= longest) {
+                longest = mountPoint.getNameCount();
+                noExec = List.of(fields[3].split(",")).contains("noexec");
+            }
+        }
+        return noExec;
+    }
+
+    private static List<String> mounts() {
+        try {
+            return Files.readAllLines(Path.of("/proc/self/mounts"));
+        } catch (IOException | UncheckedIOException e) {
+            return List.of();
+        }
+    }
+
+    /**
+     * Deletes the bundle caches that JVMs killed before they could clean up left in {@code parent}: those named
+     * after a process that no longer runs. Runs after the boot, off the path to the first result.
+     */
+    static int removeStaleCaches(Path parent) {
+        int removed = 0;
+        try (Stream<Path> entries = Files.list(parent)) {
+            for (Path cache : entries.filter(path -> ownerPid(path.getFileName().toString()) > 0).toList()) {
+                long pid = ownerPid(cache.getFileName().toString());
+                if (pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).isEmpty()) {
+                    deleteTree(cache);
+                    removed++;
+                }
+            }
+        } catch (IOException | UncheckedIOException e) {
+            // Leftovers are harmless; the next boot tries again.
+        }
+        return removed;
+    }
+
+    /** The pid in a cache's name ({@code ember-felix-<pid>-<clock>}), or -1 for any other name. */
+    static long ownerPid(String name) {
+        if (!name.startsWith(CACHE_PREFIX)) {
+            return -1;
+        }
+        String rest = name.substring(CACHE_PREFIX.length());
+        int dash = rest.indexOf('-');
+        if (dash <= 0) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(rest.substring(0, dash));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     /** The first free slot of this distribution under {@code parent}, or null when all are taken. */

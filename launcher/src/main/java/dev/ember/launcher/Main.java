@@ -3,7 +3,6 @@ package dev.ember.launcher;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -141,11 +140,9 @@ public final class Main {
 
         void start() throws IOException, BundleException {
             Files.createDirectories(home.resolve("load"));
-            Path parent = cacheParent(System.getenv("XDG_RUNTIME_DIR"), Path.of(SHARED_MEMORY),
-                    Path.of(System.getProperty("java.io.tmpdir")), MIN_FREE_SHARED_MEMORY, mounts());
+            Path parent = BundleCache.defaultParent();
             String stamp = BundleCache.stamp(home);
-            BundleCache slot = BundleCache.claimSlot(parent, stamp);
-            cache = slot != null ? slot : BundleCache.fresh(createStorage(parent));
+            cache = BundleCache.forBoot(parent, stamp);
             try {
                 boot();
             } catch (BundleException | RuntimeException e) {
@@ -259,31 +256,7 @@ public final class Main {
             if (stopped) {
                 return;
             }
-            BundleCache.removeOrphanedSlots(parent);
-            if (!parent.equals(Path.of(System.getProperty("java.io.tmpdir")))) {
-                // Caches that killed JVMs left in memory hold memory; the temp directory's are left to its cleaner.
-                removeStaleCaches(parent);
-            }
-        }
-
-        /**
-         * A fresh directory for the framework's bundle cache, under {@link #cacheParent}. Not
-         * {@link Files#createTempDirectory}: its random name initialises the JDK's security providers (~25 ms on the
-         * path to the first result); a name from the pid and the clock is unique enough, and an existing directory is
-         * never reused. The pid in the name lets a later boot remove the caches of JVMs that were killed.
-         */
-        private static Path createStorage(Path parent) throws IOException {
-            long pid = ProcessHandle.current().pid();
-            for (int attempt = 0; ; attempt++) {
-                Path candidate = parent.resolve(CACHE_PREFIX + pid + "-" + Long.toString(System.nanoTime(), 36));
-                try {
-                    return Files.createDirectory(candidate);
-                } catch (java.nio.file.FileAlreadyExistsException e) {
-                    if (attempt >= 100) {
-                        throw e;
-                    }
-                }
-            }
+            BundleCache.removeLeftovers(parent);
         }
 
         /** Installs and starts FileInstall and Gogo once the driver has had its first moments of the CPU to itself. */
@@ -362,106 +335,6 @@ public final class Main {
     static String location(Path jar) {
         return "reference:" + jar.toUri();
     }
-
-    private static final String CACHE_PREFIX = "ember-felix-";
-    private static final String SHARED_MEMORY = "/dev/shm";
-    /** /dev/shm only with room to spare: a container's default one (64 MiB) is left to the programs it is for. */
-    static final long MIN_FREE_SHARED_MEMORY = 256L << 20;
-
-    /**
-     * Where bundle caches go. Felix writes some 150 small files and directories into a new cache (and reads them
-     * back from a reused one); on a disk-backed temp directory (ext4 here) writing them cost ~40-60 ms of the boot's
-     * CPU, on a memory-backed one next to nothing, and a cache holds only some 300 KiB. So: the user's
-     * runtime directory (XDG_RUNTIME_DIR, a tmpfs of their own), else /dev/shm with room to spare, else the JVM's
-     * temp directory. Never a file system mounted noexec: a bundle's native libraries are loaded from its cache.
-     * {@code mounts} are the lines of /proc/self/mounts (empty where there is no such file).
-     */
-    static Path cacheParent(String runtimeDirectory, Path sharedMemory, Path tempDirectory, long minFreeSharedMemory,
-            List<String> mounts) {
-        if (runtimeDirectory != null && !runtimeDirectory.isBlank()) {
-            Path runtime = Path.of(runtimeDirectory);
-            if (usableForCaches(runtime, mounts)) {
-                return runtime;
-            }
-        }
-        if (usableForCaches(sharedMemory, mounts) && sharedMemory.toFile().getUsableSpace() >= minFreeSharedMemory) {
-            return sharedMemory;
-        }
-        return tempDirectory;
-    }
-
-    private static boolean usableForCaches(Path directory, List<String> mounts) {
-        return Files.isDirectory(directory) && Files.isWritable(directory) && !mountedNoExec(directory, mounts);
-    }
-
-    /**
-     * Whether the mount that holds {@code directory} (the longest mount point above it; of equals, the last one
-     * listed) has the noexec option.
-     */
-    static boolean mountedNoExec(Path directory, List<String> mounts) {
-        Path target = directory.toAbsolutePath().normalize();
-        int longest = -1;
-        boolean noExec = false;
-        for (String line : mounts) {
-            String[] fields = line.split(" ");
-            if (fields.length < 4) {
-                continue;
-            }
-            // Spaces and tabs in mount points are written as octal escapes.
-            Path mountPoint = Path.of(fields[1].replace("\\040", " ").replace("\\011", "\t"));
-            if (target.startsWith(mountPoint) && mountPoint.getNameCount() >= longest) {
-                longest = mountPoint.getNameCount();
-                noExec = List.of(fields[3].split(",")).contains("noexec");
-            }
-        }
-        return noExec;
-    }
-
-    private static List<String> mounts() {
-        try {
-            return Files.readAllLines(Path.of("/proc/self/mounts"));
-        } catch (IOException | UncheckedIOException e) {
-            return List.of();
-        }
-    }
-
-    /**
-     * Deletes the bundle caches that JVMs killed before they could clean up left in {@code parent}: those named
-     * after a process that no longer runs. Runs after the boot, off the path to the first result.
-     */
-    static int removeStaleCaches(Path parent) {
-        int removed = 0;
-        try (Stream<Path> entries = Files.list(parent)) {
-            for (Path cache : entries.filter(path -> ownerPid(path.getFileName().toString()) > 0).toList()) {
-                long pid = ownerPid(cache.getFileName().toString());
-                if (pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).isEmpty()) {
-                    BundleCache.deleteTree(cache);
-                    removed++;
-                }
-            }
-        } catch (IOException | UncheckedIOException e) {
-            // Leftovers are harmless; the next boot tries again.
-        }
-        return removed;
-    }
-
-    /** The pid in a cache's name ({@code ember-felix-<pid>-<clock>}), or -1 for any other name. */
-    static long ownerPid(String name) {
-        if (!name.startsWith(CACHE_PREFIX)) {
-            return -1;
-        }
-        String rest = name.substring(CACHE_PREFIX.length());
-        int dash = rest.indexOf('-');
-        if (dash <= 0) {
-            return -1;
-        }
-        try {
-            return Long.parseLong(rest.substring(0, dash));
-        } catch (NumberFormatException e) {
-            return -1;
-        }
-    }
-
 
     private static final boolean TRACE = System.getenv("EMBER_TRACE_START") != null;
 

@@ -23,17 +23,17 @@ class CacheLocationTest {
         Path runtime = Files.createDirectory(root.resolve("run-user"));
         Path shm = Files.createDirectory(root.resolve("shm"));
         Path tmp = Files.createDirectory(root.resolve("tmp"));
-        assertEquals(runtime, Main.cacheParent(runtime.toString(), shm, tmp, 0, List.of()));
+        assertEquals(runtime, BundleCache.cacheParent(runtime.toString(), shm, tmp, 0, List.of()));
     }
 
     @Test
     void sharedMemoryWithRoomToSpareComesNext() throws IOException {
         Path shm = Files.createDirectory(root.resolve("shm"));
         Path tmp = Files.createDirectory(root.resolve("tmp"));
-        assertEquals(shm, Main.cacheParent(null, shm, tmp, 0, List.of()));
-        assertEquals(shm, Main.cacheParent("", shm, tmp, 0, List.of()));
+        assertEquals(shm, BundleCache.cacheParent(null, shm, tmp, 0, List.of()));
+        assertEquals(shm, BundleCache.cacheParent("", shm, tmp, 0, List.of()));
         // A runtime directory that is not there is passed over.
-        assertEquals(shm, Main.cacheParent(root.resolve("missing").toString(), shm, tmp, 0, List.of()));
+        assertEquals(shm, BundleCache.cacheParent(root.resolve("missing").toString(), shm, tmp, 0, List.of()));
     }
 
     @Test
@@ -41,8 +41,8 @@ class CacheLocationTest {
         Path shm = Files.createDirectory(root.resolve("shm"));
         Path tmp = Files.createDirectory(root.resolve("tmp"));
         // Shared memory without the room asked for (a container's small /dev/shm), or none at all.
-        assertEquals(tmp, Main.cacheParent(null, shm, tmp, Long.MAX_VALUE, List.of()));
-        assertEquals(tmp, Main.cacheParent(null, root.resolve("no-shm"), tmp, 0, List.of()));
+        assertEquals(tmp, BundleCache.cacheParent(null, shm, tmp, Long.MAX_VALUE, List.of()));
+        assertEquals(tmp, BundleCache.cacheParent(null, root.resolve("no-shm"), tmp, 0, List.of()));
     }
 
     @Test
@@ -54,31 +54,31 @@ class CacheLocationTest {
                 "/dev/vda / ext4 rw,relatime 0 0",
                 "tmpfs " + runtime + " tmpfs rw,nosuid,nodev,noexec,relatime 0 0",
                 "tmpfs " + shm + " tmpfs rw,nosuid,nodev,relatime 0 0");
-        assertEquals(shm, Main.cacheParent(runtime.toString(), shm, tmp, 0, mounts));
+        assertEquals(shm, BundleCache.cacheParent(runtime.toString(), shm, tmp, 0, mounts));
         List<String> bothNoexec = List.of(mounts.get(0), mounts.get(1),
                 "tmpfs " + shm + " tmpfs rw,nosuid,nodev,relatime 0 0", "tmpfs " + shm + " tmpfs rw,noexec 0 0");
-        assertEquals(tmp, Main.cacheParent(runtime.toString(), shm, tmp, 0, bothNoexec));
+        assertEquals(tmp, BundleCache.cacheParent(runtime.toString(), shm, tmp, 0, bothNoexec));
     }
 
     @Test
     void theMountOfADirectoryIsItsLongestMountPoint() {
         List<String> mounts = List.of("/dev/vda / ext4 rw,noexec 0 0", "tmpfs /dev/shm tmpfs rw,relatime 0 0",
                 "tmpfs /run/user/1000 tmpfs rw,noexec 0 0", "tmpfs /mnt/with\\040space tmpfs rw,noexec 0 0");
-        assertFalse(Main.mountedNoExec(Path.of("/dev/shm"), mounts));
-        assertFalse(Main.mountedNoExec(Path.of("/dev/shm/x/y"), mounts));
-        assertTrue(Main.mountedNoExec(Path.of("/dev/shmother"), mounts));
-        assertTrue(Main.mountedNoExec(Path.of("/run/user/1000"), mounts));
-        assertTrue(Main.mountedNoExec(Path.of("/mnt/with space/cache"), mounts));
-        assertFalse(Main.mountedNoExec(Path.of("/tmp"), List.of()));
+        assertFalse(BundleCache.mountedNoExec(Path.of("/dev/shm"), mounts));
+        assertFalse(BundleCache.mountedNoExec(Path.of("/dev/shm/x/y"), mounts));
+        assertTrue(BundleCache.mountedNoExec(Path.of("/dev/shmother"), mounts));
+        assertTrue(BundleCache.mountedNoExec(Path.of("/run/user/1000"), mounts));
+        assertTrue(BundleCache.mountedNoExec(Path.of("/mnt/with space/cache"), mounts));
+        assertFalse(BundleCache.mountedNoExec(Path.of("/tmp"), List.of()));
     }
 
     @Test
     void cacheNamesCarryTheirJvmsPid() {
-        assertEquals(4242, Main.ownerPid("ember-felix-4242-k3x9a"));
-        assertEquals(-1, Main.ownerPid("ember-felix-5037296037924347630"));
-        assertEquals(-1, Main.ownerPid("ember-felix--abc"));
-        assertEquals(-1, Main.ownerPid("ember-felix-x1-abc"));
-        assertEquals(-1, Main.ownerPid("ember-spill-4242"));
+        assertEquals(4242, BundleCache.ownerPid("ember-felix-4242-k3x9a"));
+        assertEquals(-1, BundleCache.ownerPid("ember-felix-5037296037924347630"));
+        assertEquals(-1, BundleCache.ownerPid("ember-felix--abc"));
+        assertEquals(-1, BundleCache.ownerPid("ember-felix-x1-abc"));
+        assertEquals(-1, BundleCache.ownerPid("ember-spill-4242"));
     }
 
     @Test
@@ -92,7 +92,7 @@ class CacheLocationTest {
             Path own = cache(ProcessHandle.current().pid());
             Path unrelated = Files.createDirectory(root.resolve("something-else-1-2"));
 
-            assertEquals(1, Main.removeStaleCaches(root));
+            assertEquals(1, BundleCache.removeStaleCaches(root));
 
             assertFalse(Files.exists(dead));
             assertTrue(Files.exists(alive.resolve("bundle0/bundle.info")));
