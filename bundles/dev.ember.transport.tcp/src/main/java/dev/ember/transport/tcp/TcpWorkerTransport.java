@@ -5,8 +5,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
-import java.util.HexFormat;
 import java.util.Map;
 
 import org.osgi.service.component.annotations.Activate;
@@ -23,6 +21,7 @@ import dev.ember.api.WorkerTransport;
 import dev.ember.transport.common.ChannelRegistry;
 import dev.ember.transport.common.DaemonSet;
 import dev.ember.transport.common.PythonDaemon;
+import dev.ember.transport.common.Secrets;
 import dev.ember.transport.common.StreamWorkerChannel;
 
 /**
@@ -43,10 +42,7 @@ public final class TcpWorkerTransport implements WorkerTransport {
         int connectTimeoutMillis() default 20_000;
     }
 
-    /**
-     * Made at first use, by the thread that starts the first daemon: the first SecureRandom initialises the JDK's
-     * security providers (~10 ms), which then stay off the framework's boot.
-     */
+    /** Made at first use, by the thread that starts the first daemon, off the framework's boot. */
     private byte[] secret;
     private final ChannelRegistry channels = new ChannelRegistry();
     private volatile int timeoutMillis = 20_000;
@@ -55,9 +51,7 @@ public final class TcpWorkerTransport implements WorkerTransport {
 
     private synchronized byte[] secret() {
         if (secret == null) {
-            byte[] random = new byte[24];
-            new SecureRandom().nextBytes(random);
-            secret = HexFormat.of().formatHex(random).getBytes(StandardCharsets.UTF_8);
+            secret = Secrets.hex(24).getBytes(StandardCharsets.UTF_8);
         }
         return secret;
     }

@@ -9,9 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
@@ -27,6 +25,7 @@ import dev.ember.transport.common.ChannelRegistry;
 import dev.ember.transport.common.ChannelStreams;
 import dev.ember.transport.common.DaemonSet;
 import dev.ember.transport.common.PythonDaemon;
+import dev.ember.transport.common.Secrets;
 import dev.ember.transport.common.StreamWorkerChannel;
 
 /**
@@ -47,9 +46,7 @@ public final class UdsWorkerTransport implements WorkerTransport {
 
     @Activate
     public UdsWorkerTransport() throws IOException {
-        byte[] random = new byte[24];
-        new SecureRandom().nextBytes(random);
-        String hex = HexFormat.of().formatHex(random);
+        String hex = Secrets.hex(24);
         secret = hex.getBytes(StandardCharsets.UTF_8);
         directory = Files.createTempDirectory("ember-uds-",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
