@@ -133,15 +133,16 @@ def _base_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in ("EMBER_JAVA_OPTS", "EMBER_NO_CDS")}
 
 
+# Reports its job's result and the JVM's boot line, then holds its context open for HOLD_SECONDS (default 0).
 _CACHE_REPORT = '''
-    import json, sys, time
+    import os, time
     from ember import SparkContext
     with SparkContext("local[2]", "bundle-cache") as sc:
         total = sc.parallelize(range(100), 4).map(lambda x: x * 2).sum()
         boot = [line.split("ms: ", 1)[1] for line in sc._launched.log_path.read_text().splitlines()
                 if "ms: boot complete" in line]
         report({"total": total, "boot": boot[0] if boot else None})
-        time.sleep(float(sys.argv[1]) if len(sys.argv) > 1 else 0)
+        time.sleep(float(os.environ.get("HOLD_SECONDS", "0")))
 '''
 
 
@@ -154,9 +155,8 @@ def test_a_later_drivers_jvm_boots_from_the_bundle_cache_an_earlier_one_left(
 
 
 def test_jvms_booting_at_once_each_get_a_bundle_cache_of_their_own(start_driver: StartDriver) -> None:
-    # Both hold their context open (the sleep) until both have reported, so their JVMs overlap.
-    script = _CACHE_REPORT.replace("float(sys.argv[1]) if len(sys.argv) > 1 else 0", "4")
-    drivers = [start_driver(script, env={"EMBER_TRACE_START": "1"}) for _ in range(2)]
+    # Both hold their context open until both have reported, so their JVMs overlap.
+    drivers = [start_driver(_CACHE_REPORT, env={"EMBER_TRACE_START": "1", "HOLD_SECONDS": "4"}) for _ in range(2)]
     for driver in drivers:
         driver.proc.wait(timeout=60)
     results = [driver_result(subprocess.CompletedProcess(d.proc.args, d.proc.returncode, d.output_text(), ""))
