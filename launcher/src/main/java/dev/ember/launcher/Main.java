@@ -164,7 +164,7 @@ public final class Main {
                 later.setDaemon(true);
                 later.start();
             }
-            Thread cleaner = new Thread(() -> removeStaleCachesLater(parent), "ember-cache-cleaner");
+            Thread cleaner = new Thread(() -> removeLeftoversLater(parent), "ember-cache-cleaner");
             cleaner.setDaemon(true);
             cleaner.start();
         }
@@ -247,7 +247,7 @@ public final class Main {
             }
         }
 
-        private void removeStaleCachesLater(Path parent) {
+        private void removeLeftoversLater(Path parent) {
             try {
                 Thread.sleep(deferTools ? TOOLS_DELAY_MS : 0);
             } catch (InterruptedException e) {
@@ -304,7 +304,7 @@ public final class Main {
             if (event.getType() == FrameworkEvent.ERROR) {
                 System.err.println("ember: the framework stopped with an error: " + event.getThrowable());
             }
-            deleteStorage();
+            releaseCache();
         }
 
         synchronized void stop() {
@@ -321,10 +321,10 @@ public final class Main {
             }
             // Workers are children of this JVM; make sure none outlives it even if a bundle failed to stop them.
             ProcessHandle.current().descendants().forEach(ProcessHandle::destroy);
-            deleteStorage();
+            releaseCache();
         }
 
-        private synchronized void deleteStorage() {
+        private synchronized void releaseCache() {
             if (cache != null) {
                 cache.release();
             }
