@@ -103,7 +103,11 @@ class SparkContext:
             self.master: str = self._conf.get("spark.master")
             self.appName: str = self._conf.get("spark.app.name")
             self._parallelism, max_failures = parse_master(self.master)
-            self._max_task_failures = max_failures or int(self._conf.get("spark.task.maxFailures", "4"))
+            # As in Spark, a local master runs each task once (local[N, F] allows F attempts); spark.task.maxFailures
+            # (4 by default for a service) also applies to a local master when set. A task whose worker died is
+            # retried either way (the engine's own budget): that is not the code's failure.
+            default_failures = "4" if self.master.startswith("ember://") else "1"
+            self._max_task_failures = max_failures or int(self._conf.get("spark.task.maxFailures", default_failures))
             if self._max_task_failures < 1:
                 raise ValueError(f"spark.task.maxFailures must be at least 1, got {self._max_task_failures}")
             self._batch_size = batchSize if batchSize > 0 else DEFAULT_BATCH_SIZE
@@ -114,6 +118,9 @@ class SparkContext:
             self._ids = itertools.count(1)
             self._pending_drops: list[tuple[str, int]] = []
             self._py_files: list[str] = []
+            self._added_files: dict[str, str] = {}  # Base name -> source path, of files added with addFile.
+            self._files_dir: Optional[str] = None
+            self._task_cpus = int(self._conf.get("spark.task.cpus", "1"))
             self._accumulators: dict[int, Accumulator] = {}
             self._broadcast_values: dict[int, Any] = {}
             self._broadcasts: set[int] = set()  # Broadcast ids whose value the engine holds now.
@@ -234,6 +241,9 @@ class SparkContext:
             except (AttributeError, OSError):
                 pass
             self._launched.close()
+            if self._files_dir is not None:
+                import shutil
+                shutil.rmtree(self._files_dir, ignore_errors=True)
             if SparkContext._active_spark_context is self:
                 SparkContext._active_spark_context = None
 
@@ -391,23 +401,33 @@ class SparkContext:
     # -- jobs, groups, settings --------------------------------------------------------------------------------
 
     def setJobGroup(self, groupId: str, description: str, interruptOnCancel: bool = False) -> None:
-        """Jobs started by this thread from now on belong to ``groupId``, for cancelJobGroup."""
-        self._local.job_group = groupId
-        self._local.job_description = description
+        """Jobs started by this thread from now on belong to ``groupId``, for cancelJobGroup. As in Spark, the group
+        is a local property (``spark.jobGroup.id``) that tasks see through TaskContext too."""
+        self.setLocalProperty("spark.jobGroup.id", groupId)
+        self.setLocalProperty("spark.job.description", description)
+        self.setLocalProperty("spark.job.interruptOnCancel", str(interruptOnCancel).lower())
 
     def setJobDescription(self, value: str) -> None:
-        self._local.job_description = value
+        self.setLocalProperty("spark.job.description", value)
 
     def setLocalProperty(self, key: str, value: Optional[str]) -> None:
-        props = getattr(self._local, "properties", {})
+        """Sets (or, with None, removes) a property of the jobs this thread starts; tasks read it with
+        ``TaskContext.get().getLocalProperty(key)``."""
+        props = self._local_properties()
         if value is None:
             props.pop(key, None)
         else:
             props[key] = value
-        self._local.properties = props
 
     def getLocalProperty(self, key: str) -> Optional[str]:
-        return getattr(self._local, "properties", {}).get(key)
+        """A local property set in this thread, or None."""
+        return self._local_properties().get(key)
+
+    def _local_properties(self) -> dict[str, str]:
+        props = getattr(self._local, "properties", None)
+        if props is None:
+            props = self._local.properties = {}
+        return props
 
     def cancelJobGroup(self, groupId: str) -> None:
         self._session.cancelJobGroup(groupId)
@@ -427,10 +447,9 @@ class SparkContext:
         self._log_level = logLevel.upper()
 
     def addPyFile(self, path: str) -> None:
-        """Makes a .py, .zip or .egg file importable in the workers of this context's jobs."""
-        path = os.path.abspath(files._strip_scheme(path))
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"File {path} does not exist")
+        """Makes a .py, .zip or .egg file importable in the workers of this context's jobs (and, as in PySpark, in
+        the driver); ``SparkFiles.get`` finds it by name, as a file added with ``addFile``."""
+        path = self._add_file(path, recursive=False)
         if path not in self._py_files:
             self._py_files.append(path)
         entry = os.path.dirname(path) if path.endswith(".py") else path
@@ -438,10 +457,56 @@ class SparkContext:
             sys.path.insert(0, entry)
 
     def addFile(self, path: str, recursive: bool = False) -> None:
-        path = os.path.abspath(files._strip_scheme(path))
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"File {path} does not exist")
-        self._files = getattr(self, "_files", []) + [path]
+        """Copies a file (or, with ``recursive=True``, a directory) for the tasks of later jobs, which find it with
+        ``SparkFiles.get(name)`` (``name`` is its base name). Adding the same path again does nothing; adding another
+        file of the same name fails."""
+        self._add_file(path, recursive)
+
+    def _add_file(self, path: str, recursive: bool) -> str:
+        """Copies ``path`` into the files directory (once per name) and returns its absolute source path."""
+        import shutil
+        self._check_running()
+        files._refuse_remote_scheme(path)
+        source = os.path.abspath(files._strip_scheme(path))
+        if not os.path.exists(source):
+            raise FileNotFoundError(f"File {source} does not exist")
+        if os.path.isdir(source) and not recursive:
+            raise ValueError(f"Added file {source} is a directory and recursive is not turned on; pass "
+                             f"recursive=True to add a directory")
+        name = os.path.basename(source.rstrip(os.sep))
+        with SparkContext._lock:
+            known = self._added_files.get(name)
+            if known is not None:
+                if known != source:
+                    raise ValueError(f"File {name} was already registered with a different path (was {known}, now "
+                                     f"{source}); files added with addFile are found by name, so names must differ")
+                return source
+            target = os.path.join(self._files_root(), name)
+            if os.path.isdir(source):
+                shutil.copytree(source, target)
+            else:
+                shutil.copy2(source, target)
+            self._added_files[name] = source
+        return source
+
+    @property
+    def listFiles(self) -> list[str]:
+        """The files and directories added with ``addFile`` and ``addPyFile``, as ``file:`` URIs."""
+        return ["file:" + source for source in self._added_files.values()]
+
+    def _files_root(self) -> str:
+        """This context's files directory (``SparkFiles.getRootDirectory()``), made private to the user when first
+        asked for and removed by ``stop()``."""
+        import tempfile
+        with SparkContext._lock:
+            if self._files_dir is None:
+                self._files_dir = tempfile.mkdtemp(prefix="ember-files-")
+            return self._files_dir
+
+    def _job_info(self) -> dict[str, Any]:
+        """What every task of the next job of this thread is told besides its function (ember.worker reads it)."""
+        return {"pyFiles": list(self._py_files), "filesRoot": self._files_root(),
+                "localProperties": dict(self._local_properties()), "cpus": self._task_cpus}
 
     # -- running jobs ------------------------------------------------------------------------------------------
 
@@ -481,7 +546,7 @@ class SparkContext:
             raise self._connection_lost(e) from e
         wanted = list(range(rdd.getNumPartitions()) if partitions is None else partitions)
         builder = PlanBuilder(self)
-        plan = builder.build(rdd, wanted, getattr(self._local, "job_group", None), output, output_codec)
+        plan = builder.build(rdd, wanted, self.getLocalProperty("spark.jobGroup.id"), output, output_codec)
         for bid in builder.broadcasts:
             if bid not in self._broadcasts and bid in self._broadcast_values:
                 self._upload_broadcast(bid)  # Unpersisted earlier, used again.

@@ -14,6 +14,7 @@ import glob
 import json
 import gzip
 import os
+import re
 import shutil
 import uuid
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
@@ -33,14 +34,66 @@ def _strip_scheme(path: str) -> str:
         "file:") else path
 
 
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+
+
+def _refuse_remote_scheme(path: str) -> None:
+    """Ember reads and writes paths of this machine's file system (a shared mount included): a URI of another
+    file system (``hdfs://``, ``s3a://``, ...) fails here, before any job, rather than as a missing file."""
+    for part in split_paths(path):
+        match = _SCHEME.match(part.strip())
+        if match and match.group(1).lower() != "file":
+            raise ValueError(
+                f"Ember reads and writes local paths only (a shared mount works too), not {match.group(1)}:// URIs "
+                f"such as {part.strip()!r}: copy the data to a local or mounted directory and pass that path "
+                f"(or a file: URI)")
+
+
+def split_paths(path: str) -> list[str]:
+    """The comma-separated paths of ``path``; as in Hadoop, a comma inside braces (``{a,b}``) does not separate."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(path):
+        if char == "{":
+            depth += 1
+        elif char == "}" and depth:
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(path[start:i])
+            start = i + 1
+    parts.append(path[start:])
+    return parts
+
+
+def expand_braces(pattern: str) -> list[str]:
+    """The patterns a glob with ``{a,b}`` alternatives stands for (nested braces too), in order."""
+    start = pattern.find("{")
+    if start < 0:
+        return [pattern]
+    depth = 0
+    for end in range(start, len(pattern)):
+        if pattern[end] == "{":
+            depth += 1
+        elif pattern[end] == "}":
+            depth -= 1
+            if depth == 0:
+                break
+    else:
+        return [pattern]  # An unclosed brace is a literal character.
+    head, body, tail = pattern[:start], pattern[start + 1:end], pattern[end + 1:]
+    return [expanded for choice in split_paths(body) for expanded in expand_braces(head + choice + tail)]
+
+
 def list_files(path: str) -> list[str]:
-    """The files a path names: comma-separated paths, each a file, a directory (its visible files) or a glob."""
+    """The files a path names: comma-separated paths, each a file, a directory (its visible files) or a glob
+    (``*``, ``?``, ``[...]`` and ``{a,b}``, as Hadoop's)."""
+    _refuse_remote_scheme(path)
     found: list[str] = []
-    for part in path.split(","):
+    for part in split_paths(path):
         part = _strip_scheme(part.strip())
-        if glob.has_magic(part):
+        if glob.has_magic(part) or "{" in part:
             # Hadoop's hidden-file filter applies to glob matches too.
-            matches = sorted(m for m in glob.glob(part) if not os.path.basename(m).startswith((".", "_")))
+            matches = sorted({m for pattern in expand_braces(part) for m in glob.glob(pattern)
+                              if not os.path.basename(m).startswith((".", "_"))})
         else:
             matches = [part]
         if not matches:
@@ -83,6 +136,7 @@ def open_files(ctx: "SparkContext", name: str, min_partitions: Optional[int], co
                options: dict[str, str]) -> "RDD":
     """An RDD over the splits of files the JVM reads with ``codec``."""
     from ember.rdd import RDD
+    _refuse_remote_scheme(name)
     reply = ctx._session.openFiles(name, min_partitions or ctx.defaultMinPartitions, codec, json.dumps(options))
     opened = _check_reply(reply, f"cannot read {name}")
     rdd = RDD(ctx, RDD.SOURCE, opened["splits"], segment={"kind": "files", "id": opened["id"]}).setName(name)
@@ -123,6 +177,7 @@ def save_with_codec(rdd: "RDD", path: str, codec: str, compression_codec_class: 
                          f"'org.apache.hadoop.io.compress.GzipCodec'")
     ctx = rdd.ctx
     ctx._check_running()
+    _refuse_remote_scheme(path)
     reply = ctx._session.createOutput(os.path.abspath(_strip_scheme(path)), json.dumps({"compression": compression}))
     output = _check_reply(reply, f"cannot write {path}")
     for _ in ctx._run(rdd, output={"kind": "files", "id": output["id"]}, output_codec=codec):
@@ -175,6 +230,7 @@ def pickle_writer(batch_size: int) -> Writer:
 def save_partitions(rdd: "RDD", path: str, writer: Writer) -> None:
     """Each task writes its partition under _temporary; only when every task has succeeded are the files moved to
     part-NNNNN and _SUCCESS written. A failed job leaves no directory behind."""
+    _refuse_remote_scheme(path)
     path = os.path.abspath(_strip_scheme(path))
     if os.path.exists(path):
         raise FileExistsError(f"Output directory file:{path} already exists")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
 import cloudpickle
 
 from ember.diagnostics import find_unpicklable
-from ember.shared import StageCommand, collect_broadcast_ids
+from ember.shared import StageCommand, collect_broadcast_ids, command_blob
 
 if TYPE_CHECKING:
     from ember.context import SparkContext
@@ -64,50 +64,56 @@ class PlanBuilder:
         self.shuffles_written: set[int] = set()
         self.caches_written: set[int] = set()
         self.broadcasts: set[int] = set()
+        # What every task of the job is told besides its function (see ember.worker.load_command).
+        self.job_info = ctx._job_info()
 
     def build(self, rdd: "RDD", partitions: list[int], job_group: Optional[str],
               output: Optional[dict] = None, output_codec: str = "pickle") -> dict:
         """The plan for ``rdd``'s ``partitions``: results to the driver, or with ``output`` (``{"kind": "files",
         "id": ...}``) written by the JVM into files in ``output_codec``."""
-        segments, func = self._compile(rdd)
-        self._add_stage(segments, func, output or {"kind": "result"}, output_codec=output_codec)
+        segments, func, barrier = self._compile(rdd)
+        self._add_stage(segments, func, output or {"kind": "result"}, output_codec=output_codec, barrier=barrier)
         return {"stages": self.stages, "partitions": partitions, "jobGroup": job_group}
 
-    def _compile(self, rdd: "RDD", through_cache: bool = False) -> tuple[list[dict], Func]:
+    def _compile(self, rdd: "RDD", through_cache: bool = False) -> tuple[list[dict], Func, bool]:
+        """The input segments and fused function of the stage that computes ``rdd``, and whether that stage is a
+        barrier stage (an RDD of ``rdd.barrier().mapPartitions`` is in it). Stages it depends on are added first."""
         from ember.rdd import RDD
         count = rdd.getNumPartitions()
         if rdd.is_cached and not through_cache:
             if rdd.id() not in self.caches_written:
-                segments, func = self._compile(rdd, through_cache=True)
-                self._add_stage(segments, func, {"kind": "cache", "id": rdd.id()})
+                segments, func, barrier = self._compile(rdd, through_cache=True)
+                self._add_stage(segments, func, {"kind": "cache", "id": rdd.id()}, barrier=barrier)
                 self.caches_written.add(rdd.id())
-            return [{"kind": "cache", "id": rdd.id(), "count": count}], None
+            return [{"kind": "cache", "id": rdd.id(), "count": count}], None, False
         if rdd._kind == RDD.SOURCE:
-            return [dict(rdd._segment, count=count)], rdd._func
+            return [dict(rdd._segment, count=count)], rdd._func, False
         if rdd._kind == RDD.NARROW:
-            segments, func = self._compile(rdd._parents[0])
-            return segments, compose(func, rdd._func)
+            segments, func, barrier = self._compile(rdd._parents[0])
+            return segments, compose(func, rdd._func), barrier or rdd._barrier
         if rdd._kind == RDD.UNION:
-            segments, funcs, starts = [], [], []
+            segments, funcs, starts, barrier = [], [], [], False
             for parent in rdd._parents:
                 starts.append(sum(s["count"] for s in segments))
-                parent_segments, func = self._compile(parent)
+                parent_segments, func, parent_barrier = self._compile(parent)
                 segments.extend(parent_segments)
                 funcs.append(func)
+                barrier = barrier or parent_barrier
             if all(func is None for func in funcs):
-                return segments, None
-            return segments, UnionDispatch(starts, funcs)
+                return segments, None, barrier
+            return segments, UnionDispatch(starts, funcs), barrier
         if rdd._kind == RDD.SHUFFLE:
             if rdd._shuffle_id not in self.shuffles_written:
-                segments, func = self._compile(rdd._parents[0])
+                segments, func, barrier = self._compile(rdd._parents[0])
                 self._add_stage(segments, func, {"kind": "shuffle", "id": rdd._shuffle_id, "numReducers": count},
-                                rdd.partitioner.partitionFunc)
+                                rdd.partitioner.partitionFunc, barrier=barrier)
                 self.shuffles_written.add(rdd._shuffle_id)
-            return [{"kind": "shuffle", "id": rdd._shuffle_id, "count": count}], None
+            return [{"kind": "shuffle", "id": rdd._shuffle_id, "count": count}], None, False
         raise ValueError(f"unknown RDD kind {rdd._kind!r}")
 
     def _add_stage(self, segments: list[dict], func: Func, output: dict,
-                   partition_func: Optional[Callable[[Any], int]] = None, output_codec: str = "pickle") -> None:
+                   partition_func: Optional[Callable[[Any], int]] = None, output_codec: str = "pickle",
+                   barrier: bool = False) -> None:
         command = StageCommand(func or _identity_partition, partition_func)
         with collect_broadcast_ids() as broadcast_ids:
             try:
@@ -122,7 +128,7 @@ class PlanBuilder:
                     f"are pickled and sent to the workers: create such objects inside the function instead, or "
                     f"use mapPartitions to create one per partition.") from e
         # The worker puts addPyFile paths on sys.path before it unpickles the command, which may import them.
-        blob = pickle.dumps((list(self.ctx._py_files), inner), pickle.HIGHEST_PROTOCOL)
+        blob = command_blob(inner, self.job_info)
         stage: dict[str, Any] = {
             "id": len(self.stages),
             "commandId": hashlib.sha1(blob).hexdigest(),
@@ -132,6 +138,8 @@ class PlanBuilder:
             "inputCodec": "pickle",
             "outputCodec": output_codec,
         }
+        if barrier:
+            stage["barrier"] = True
         self.broadcasts.update(broadcast_ids)
         if len(blob) > INLINE_COMMAND_BYTES:
             stage["commandBlob"] = self.ctx._side.blob(blob)

@@ -127,6 +127,8 @@ class RDD:
         self.is_cached = False
         self._storage_level = StorageLevel(False, False, False, False, 1)
         self.is_checkpointed = False
+        # Made by RDDBarrier: the stage that computes this RDD runs as a barrier stage.
+        self._barrier = False
         if kind == RDD.SHUFFLE:
             self._shuffle_id = ctx._new_shuffle_id()
             ctx._on_release(self, "dropShuffle", self._shuffle_id)
@@ -204,6 +206,20 @@ class RDD:
         self.checkpoint()
 
     # -- narrow transformations --------------------------------------------------------------------------------
+
+    def barrier(self) -> "RDDBarrier":
+        """Marks the stage of the next mapPartitions as a barrier stage: its tasks all start together (or the job
+        fails at once when they outnumber the context's slots) and may sync with ``BarrierTaskContext``."""
+        return RDDBarrier(self)
+
+    def _is_barrier(self) -> bool:
+        """Whether this RDD is computed in a barrier stage: made by RDDBarrier, or fused into such a stage."""
+        rdd: Optional[RDD] = self
+        while rdd is not None:
+            if rdd._barrier:
+                return True
+            rdd = rdd._parents[0] if rdd._kind == RDD.NARROW and not rdd._parents[0].is_cached else None
+        return False
 
     def mapPartitionsWithIndex(self, f: PartitionFunction, preservesPartitioning: bool = False) -> "RDD":
         """Returns a new RDD by applying ``f(index, iterator)`` to each partition."""
@@ -864,6 +880,22 @@ class RDD:
 
 def _identity(x: Any) -> Any:
     return x
+
+
+class RDDBarrier:
+    """What ``rdd.barrier()`` returns: its mapPartitions functions run in a barrier stage."""
+
+    def __init__(self, rdd: RDD) -> None:
+        self.rdd = rdd
+
+    def mapPartitions(self, f: Callable[[Iterator[Any]], Iterable[Any]],
+                      preservesPartitioning: bool = False) -> RDD:
+        return self.mapPartitionsWithIndex(lambda _split, iterator: f(iterator), preservesPartitioning)
+
+    def mapPartitionsWithIndex(self, f: PartitionFunction, preservesPartitioning: bool = False) -> RDD:
+        rdd = self.rdd.mapPartitionsWithIndex(f, preservesPartitioning)
+        rdd._barrier = True
+        return rdd
 
 
 class _EmptyMarker:

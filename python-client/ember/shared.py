@@ -21,8 +21,19 @@ class StageCommand:
                  partition_func: Optional[Callable[[Any], int]] = None) -> None:
         self.func = func
         self.partition_func = partition_func
-        # The accumulators the command uses; filled in by the worker when it unpickles the command.
+        # Filled in by the worker when it loads the command: the accumulators it uses, the local properties of the
+        # driver thread that ran the job and spark.task.cpus (for TaskContext).
         self.accumulators: list = []
+        self.local_properties: dict[str, str] = {}
+        self.cpus = 1
+
+
+def command_blob(inner: bytes, job: Optional[dict] = None) -> bytes:
+    """The bytes of a stage's command as the engine ships them: what every task of the job is told (``job``: the
+    addPyFile paths, the SparkFiles directory, the local properties of the driver thread, spark.task.cpus) and the
+    cloudpickled StageCommand. ``ember.worker.load_command`` reads it."""
+    job = {"pyFiles": [], "filesRoot": None, "localProperties": {}, "cpus": 1, **(job or {})}
+    return pickle.dumps((job, inner), pickle.HIGHEST_PROTOCOL)
 
 
 # -- broadcast variables -----------------------------------------------------------------------------------------

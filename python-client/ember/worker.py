@@ -21,6 +21,8 @@ import cloudpickle
 
 from ember import serializers as ser
 from ember import shared
+from ember import sparkfiles
+from ember import taskcontext
 
 # The JVM assumes a worker still holds the last 32 commands it sent (WorkerPool.KNOWN_COMMANDS). Keeping more here
 # means whatever the JVM thinks is cached always is.
@@ -149,6 +151,7 @@ def serve(infile: IO[bytes], outfile: IO[bytes]) -> None:
             else:
                 commands.move_to_end(command_id)
             command = load_command(commands[command_id])
+            taskcontext.start_task(header, command.local_properties, command.cpus)
             shared.start_task_accumulators(command.accumulators)
             records = command.func(header["partition"], iter(task_input))
             if header.get("output") == "shuffle":
@@ -201,16 +204,21 @@ def _pickle_exception(error: BaseException) -> bytes:
 
 
 def load_command(blob: bytes) -> shared.StageCommand:
-    """A command is the driver's addPyFile paths and the cloudpickled StageCommand; the paths go on sys.path
-    first, since unpickling the command may import modules from them."""
-    py_files, inner = pickle.loads(blob)
-    for path in py_files:
+    """A command is what the job's tasks share (the driver's addPyFile paths, the SparkFiles directory, the driver
+    thread's local properties, spark.task.cpus) and the cloudpickled StageCommand. The paths go on sys.path first,
+    since unpickling the command may import modules from them."""
+    job, inner = pickle.loads(blob)
+    for path in job["pyFiles"]:
         entry = os.path.dirname(path) if path.endswith(".py") else path
         if entry not in sys.path:
             sys.path.insert(0, entry)
+    sparkfiles.SparkFiles._root_directory = job["filesRoot"]
+    sparkfiles.SparkFiles._is_running_on_worker = True
     with shared.recording_accumulators() as accumulators:
         command = cloudpickle.loads(inner)
     command.accumulators = accumulators
+    command.local_properties = job["localProperties"]
+    command.cpus = job["cpus"]
     return command
 
 

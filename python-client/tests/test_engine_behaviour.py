@@ -154,17 +154,7 @@ def test_a_worker_killed_from_outside_mid_job_is_retried(sc: SparkContext, tmp_p
     assert result == [x + 1 for x in data]
 
 
-def test_a_flaky_task_succeeds_on_retry_and_a_deterministic_error_fails_after_all_attempts(sc: SparkContext,
-                                                                                          tmp_path: Path) -> None:
-    marker = tmp_path / "failed-once"
-
-    def flaky(x: int) -> int:
-        if x == 5 and not marker.exists():
-            marker.touch()
-            raise RuntimeError("transient")
-        return x
-
-    assert sc.parallelize(list(range(10)), 2).map(flaky).collect() == list(range(10))
+def test_on_local_n_a_failing_task_fails_the_job_at_once_as_in_spark(sc: SparkContext, tmp_path: Path) -> None:
     attempts = tmp_path / "attempts"
     attempts.mkdir()
 
@@ -172,9 +162,45 @@ def test_a_flaky_task_succeeds_on_retry_and_a_deterministic_error_fails_after_al
         (attempts / str(len(list(attempts.iterdir())))).touch()
         raise KeyError("always")
 
-    with pytest.raises(PythonException, match="(?s)failed 4 times.*KeyError: 'always'"):
+    with pytest.raises(PythonException, match="KeyError: 'always'") as raised:
         sc.parallelize([1], 1).map(always).collect()
-    assert len(list(attempts.iterdir())) == 4  # spark.task.maxFailures defaults to 4
+    assert "failed 4 times" not in str(raised.value)
+    assert len(list(attempts.iterdir())) == 1  # local[2]: one attempt per task, as Spark's local mode
+
+
+def test_local_n_f_retries_a_flaky_task_and_a_deterministic_error_fails_after_all_attempts(run_driver, result_of,
+                                                                                         tmp_path: Path) -> None:
+    proc = run_driver(f"""
+        from pathlib import Path
+        from ember import SparkContext
+        marker = Path({str(tmp_path / "failed-once")!r})
+        attempts = Path({str(tmp_path / "attempts")!r})
+        attempts.mkdir()
+        sc = SparkContext("local[2, 4]", "retries")
+
+        def flaky(x):
+            if x == 5 and not marker.exists():
+                marker.touch()
+                raise RuntimeError("transient")
+            return x
+
+        def always(x):
+            (attempts / str(len(list(attempts.iterdir())))).touch()
+            raise KeyError("always")
+
+        flaky_result = sc.parallelize(list(range(10)), 2).map(flaky).collect()
+        try:
+            sc.parallelize([1], 1).map(always).collect()
+            error = None
+        except KeyError as e:
+            error = str(e)
+        report({{"flaky": flaky_result, "error": error, "attempts": len(list(attempts.iterdir()))}})
+        sc.stop()
+    """)
+    result = result_of(proc)
+    assert result["flaky"] == list(range(10))
+    assert "failed 4 times" in result["error"] and "KeyError: 'always'" in result["error"]
+    assert result["attempts"] == 4  # local[2, 4]: four attempts per task
 
 
 def test_cancelling_a_job_group_stops_its_job_and_the_context_stays_usable(sc: SparkContext,

@@ -48,10 +48,10 @@ class CodecSwapTest {
 
     private static final String IDENTITY_SCRIPT = String.join("\n",
             "import base64, pickle, sys, cloudpickle",
-            "from ember.shared import StageCommand",
+            "from ember.shared import StageCommand, command_blob",
             "def ident(split, it):",
             "    return it",
-            "blob = pickle.dumps(([], cloudpickle.dumps(StageCommand(ident))))",
+            "blob = command_blob(cloudpickle.dumps(StageCommand(ident)))",
             "sys.stdout.write(base64.b64encode(blob).decode())");
 
     @InjectBundleContext

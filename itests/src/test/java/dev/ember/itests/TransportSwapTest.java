@@ -49,14 +49,14 @@ class TransportSwapTest {
     /** A task that sleeps a little, adds each record to accumulator 1 and returns it doubled. */
     private static final String COMMAND_SCRIPT = String.join("\n",
             "import base64, pickle, sys, time, cloudpickle",
-            "from ember.shared import StageCommand, Accumulator, INT_ACCUMULATOR_PARAM",
+            "from ember.shared import StageCommand, Accumulator, INT_ACCUMULATOR_PARAM, command_blob",
             "acc = Accumulator(1, 0, INT_ACCUMULATOR_PARAM)",
             "def double(split, it):",
             "    time.sleep(0.05)",
             "    for x in it:",
             "        acc.add(x)",
             "        yield x * 2",
-            "blob = pickle.dumps(([], cloudpickle.dumps(StageCommand(double))))",
+            "blob = command_blob(cloudpickle.dumps(StageCommand(double)))",
             "sys.stdout.write(base64.b64encode(blob).decode())");
 
     @InjectBundleContext

@@ -14,9 +14,17 @@ import java.util.Objects;
  * @param broadcasts  ids of the broadcast variables the command uses; workers get each value once
  * @param inputCodec  the codec name of the input frames (for example {@code pickle})
  * @param outputCodec the codec name of the output frames
+ * @param barrier     whether it is a barrier stage ({@code rdd.barrier()}): all its tasks start together, can wait
+ *                    for each other, and a failure of one retries them all
  */
 public record StagePlan(int id, String commandId, byte[] command, List<InputSegment> input, StageOutput output,
-        List<Integer> broadcasts, String inputCodec, String outputCodec) {
+        List<Integer> broadcasts, String inputCodec, String outputCodec, boolean barrier) {
+
+    /** A stage that is not a barrier stage. */
+    public StagePlan(int id, String commandId, byte[] command, List<InputSegment> input, StageOutput output,
+            List<Integer> broadcasts, String inputCodec, String outputCodec) {
+        this(id, commandId, command, input, output, broadcasts, inputCodec, outputCodec, false);
+    }
 
     public StagePlan {
         Objects.requireNonNull(commandId, "commandId");

@@ -3,7 +3,7 @@
  * the codecs that frame records, and the listener that observes jobs. Implementations live in other bundles.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package dev.ember.api;
 
 import org.osgi.annotation.bundle.Export;

@@ -87,6 +87,8 @@ public final class EmberEngine implements Engine {
     private volatile WorkerTransport transport;
     private volatile Config config;
     private ExecutorService taskThreads;
+    private final Object barrierLock = new Object();
+    private BarrierCoordinator barriers;
     private ScheduledExecutorService housekeeping;
     private WorkerPool pool;
     private MemoryBudget memoryBudget;
@@ -197,6 +199,12 @@ public final class EmberEngine implements Engine {
         housekeeping.shutdownNow();
         taskThreads.shutdownNow();
         pool.closeAll();
+        synchronized (barrierLock) {
+            if (barriers != null) {
+                barriers.close();
+                barriers = null;
+            }
+        }
         deleteTree(spillRoot);
     }
 
@@ -313,6 +321,16 @@ public final class EmberEngine implements Engine {
 
     WorkerPool pool() {
         return pool;
+    }
+
+    /** The barrier coordinator, started by the first barrier stage. */
+    BarrierCoordinator barriers() throws IOException {
+        synchronized (barrierLock) {
+            if (barriers == null) {
+                barriers = new BarrierCoordinator();
+            }
+            return barriers;
+        }
     }
 
     int nextJobId() {

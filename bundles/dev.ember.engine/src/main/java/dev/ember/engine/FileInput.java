@@ -49,17 +49,21 @@ final class FileInput {
     }
 
     /**
-     * The files a path names: comma-separated paths, each a file, a directory (its files whose names do not start
-     * with '.' or '_', as Hadoop's hidden-file filter has it) or a glob; sorted within each part.
+     * The files a path names: comma-separated paths (a comma inside braces does not separate, as in Hadoop), each a
+     * file, a directory (its files whose names do not start with '.' or '_', as Hadoop's hidden-file filter has it)
+     * or a glob ({@code *}, {@code ?}, {@code [...]}, {@code {a,b}}); sorted within each part.
+     *
+     * @throws IllegalArgumentException for a URI of another file system ({@code hdfs://}, {@code s3a://}, ...)
      */
     static List<Path> list(String path) throws IOException {
         List<Path> found = new ArrayList<>();
-        for (String part : path.split(",")) {
+        for (String part : splitPaths(path)) {
+            refuseRemoteScheme(part.strip());
             String name = stripScheme(part.strip());
             if (name.isEmpty()) {
                 continue;
             }
-            List<Path> matches = hasGlob(name) ? glob(name) : List.of(Path.of(name).toAbsolutePath());
+            List<Path> matches = hasGlob(name) ? globAll(name) : List.of(Path.of(name).toAbsolutePath());
             if (matches.isEmpty()) {
                 throw new FileNotFoundException("Input path does not exist: " + name);
             }
@@ -80,6 +84,71 @@ final class FileInput {
             throw new FileNotFoundException("no input path given");
         }
         return found;
+    }
+
+    /** Splits at commas outside braces. */
+    static List<String> splitPaths(String path) {
+        List<String> parts = new ArrayList<>();
+        int depth = 0;
+        int start = 0;
+        for (int i = 0; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c == '{') {
+                depth++;
+            } else if (c == '}' && depth > 0) {
+                depth--;
+            } else if (c == ',' && depth == 0) {
+                parts.add(path.substring(start, i));
+                start = i + 1;
+            }
+        }
+        parts.add(path.substring(start));
+        return parts;
+    }
+
+    /** The patterns a glob with {@code {a,b}} alternatives (nested too) stands for, in order. */
+    static List<String> expandBraces(String pattern) {
+        int open = pattern.indexOf('{');
+        if (open < 0) {
+            return List.of(pattern);
+        }
+        int depth = 0;
+        int close = -1;
+        for (int i = open; i < pattern.length() && close < 0; i++) {
+            if (pattern.charAt(i) == '{') {
+                depth++;
+            } else if (pattern.charAt(i) == '}' && --depth == 0) {
+                close = i;
+            }
+        }
+        if (close < 0) {
+            return List.of(pattern); // An unclosed brace is a literal character.
+        }
+        List<String> expanded = new ArrayList<>();
+        for (String choice : splitPaths(pattern.substring(open + 1, close))) {
+            expanded.addAll(expandBraces(pattern.substring(0, open) + choice + pattern.substring(close + 1)));
+        }
+        return expanded;
+    }
+
+    private static void refuseRemoteScheme(String path) {
+        int colon = path.indexOf(':');
+        if (colon <= 0 || !path.substring(0, colon).matches("[A-Za-z][A-Za-z0-9+.-]*")
+                || path.substring(0, colon).equalsIgnoreCase("file")) {
+            return;
+        }
+        throw new IllegalArgumentException("Ember reads local paths only (a shared mount works too), not "
+                + path.substring(0, colon) + ":// URIs such as '" + path + "': copy the data to a local or mounted "
+                + "directory and pass that path");
+    }
+
+    /** Every match of a glob whose braces are expanded first (they may hold '/'), without duplicates. */
+    private static List<Path> globAll(String pattern) throws IOException {
+        java.util.TreeSet<Path> matches = new java.util.TreeSet<>();
+        for (String alternative : expandBraces(pattern)) {
+            matches.addAll(glob(alternative));
+        }
+        return new ArrayList<>(matches);
     }
 
     private static String stripScheme(String path) {

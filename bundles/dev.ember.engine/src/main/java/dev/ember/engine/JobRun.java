@@ -236,18 +236,48 @@ final class JobRun implements JobHandle {
         return session.cache(output.id(), stage.numPartitions());
     }
 
+    /** How many times a task is tried when its worker is lost, at least (a lost worker is not the code's fault). */
+    static final int WORKER_LOSS_ATTEMPTS = 4;
+
+    /** What one attempt of a task came to. */
+    private enum Result {
+        SUCCEEDED,
+        FAILED_IN_PYTHON,
+        WORKER_LOST,
+        /** Its transport went away under it: tried again without counting. */
+        NOT_COUNTED,
+        /** The job ended (failed or cancelled) because of it, or while it ran; nothing more to do. */
+        ENDED
+    }
+
+    /** The outcome of one attempt; {@code endedAt} orders failures (System.nanoTime()). */
+    private record Attempt(Result result, TaskAttempt.Output output, int partition, String failure, String traceback,
+            byte[] pickled, long endedAt) {
+
+        static Attempt ended(int partition) {
+            return new Attempt(Result.ENDED, null, partition, "the job ended", null, null, System.nanoTime());
+        }
+
+        static Attempt failed(Result result, int partition, String failure) {
+            return new Attempt(result, null, partition, failure, null, null, System.nanoTime());
+        }
+    }
+
     /** The tasks of one stage. For the result stage a task index is a position in the requested partitions. */
     private final class StageRun {
         private final StagePlan stage;
         private final int[] tasks;
         private final StoredOutputs store;
         private final ConcurrentLinkedQueue<Integer> pending = new ConcurrentLinkedQueue<>();
+        /** The stage's id in the session, as TaskContext.stageId() reports it. */
+        private final int stageId;
         private int remaining;
 
         StageRun(StagePlan stage, int[] tasks, StoredOutputs store) {
             this.stage = stage;
             this.tasks = tasks;
             this.store = store;
+            this.stageId = session.nextStageId();
             this.remaining = tasks.length;
             for (int i = 0; i < tasks.length; i++) {
                 pending.add(i);
@@ -255,6 +285,15 @@ final class JobRun implements JobHandle {
         }
 
         void runAndWait() throws InterruptedException {
+            if (stage.barrier()) {
+                runBarrierStage();
+                synchronized (JobRun.this) {
+                    while (remaining > 0 && !finished) {
+                        JobRun.this.wait();
+                    }
+                }
+                return;
+            }
             int runners = Math.min(session.config().parallelism(), tasks.length);
             synchronized (JobRun.this) {
                 activeRunners += runners;
@@ -292,105 +331,260 @@ final class JobRun implements JobHandle {
             }
         }
 
+        /** The partition the task at {@code index} computes. */
+        private int partitionOf(int index) {
+            return store == null ? partitions[tasks[index]] : tasks[index];
+        }
+
+        /**
+         * Runs a task until an attempt succeeds. Its Python code may fail {@code maxTaskFailures} times (1 on a
+         * plain {@code local[N]}, as in Spark); a lost worker is not the code's fault, so losses have a budget of
+         * their own, at least {@link #WORKER_LOSS_ATTEMPTS}.
+         */
         private void runTask(int index) {
-            int partition = store == null ? partitions[tasks[index]] : tasks[index];
-            int maxAttempts = session.config().maxTaskFailures();
-            String lastFailure = "";
-            String lastTraceback = null;
-            byte[] lastPickled = null;
-            for (int attempt = 0, failures = 0; failures < maxAttempts && !isFinished(); attempt++, failures++) {
-                WorkerTransport transport;
-                try {
-                    transport = engine.awaitTransport();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    fail(new JobFailedException(Kind.CANCELLED, "interrupted while waiting for a worker transport"));
-                    return;
-                }
-                if (transport == null) {
-                    fail(setup("no worker transport is installed (waited " + engine.config().transportWaitSeconds()
-                            + " s): start the bundle dev.ember.transport.tcp (or copy another "
-                            + "dev.ember.transport.* jar into load/)"));
-                    return;
-                }
-                PooledWorker worker;
-                try {
-                    worker = engine.pool().acquire(session.id(), session.workerSpec(), transport);
-                } catch (IOException e) {
-                    lastFailure = "could not start a worker through transport '" + transport.name() + "': "
-                            + e.getMessage();
-                    if (engine.pool().isRetired(transport)) {
-                        failures--;
-                    }
-                    continue;
-                }
-                track(worker, true);
-                listener.onTaskStart(jobId, stage.id(), partition, attempt);
-                try {
-                    TaskAttempt.Output output = taskAttempt.run(worker, jobId, stage, partition, attempt,
-                            inputOf(stage, partition), inputCodecOf(stage, partition), session.broadcasts(),
-                            this::newPartitionedOutput, fileTarget(partition, attempt), printedBy(partition));
-                    track(worker, false);
-                    engine.pool().release(worker, true);
-                    succeeded(index, partition, output);
-                    return;
-                } catch (UserCodeException e) {
-                    // The worker is fine (it reported and read its input to the end); the task may succeed on a
-                    // retry if the error was not deterministic.
-                    track(worker, false);
-                    engine.pool().release(worker, true);
-                    lastTraceback = e.getMessage();
-                    lastPickled = e.pickled();
-                    lastFailure = "failed in Python";
-                } catch (FileFailure e) {
-                    track(worker, false);
-                    worker.channel.abort();
-                    engine.pool().release(worker, false);
-                    listener.onTaskEnd(jobId, stage.id(), partition, false);
-                    fail(new JobFailedException(e.kind, "Task for partition " + partition + " of stage " + stage.id()
-                            + " (job " + jobId + ") failed: " + e.getMessage()));
-                    return;
-                } catch (IOException | RuntimeException e) {
-                    track(worker, false);
-                    if (worker.stoppedAtRss > 0) {
-                        engine.pool().release(worker, false);
-                        listener.onTaskEnd(jobId, stage.id(), partition, false);
-                        long limit = session.config().workerMemoryLimit();
-                        fail(new JobFailedException(Kind.WORKER_LOST, "Task for partition " + partition + " of stage "
-                                + stage.id() + " (job " + jobId + ") used too much memory: its worker (pid "
-                                + worker.channel.pid() + ") reached " + MemoryGuard.megabytes(worker.stoppedAtRss)
-                                + " resident, over the limit of " + MemoryGuard.megabytes(limit)
-                                + " (spark.executor.pyspark.memory), and was stopped. Raise the limit, or make "
-                                + "partitions smaller (more partitions, or functions that stream rather than "
-                                + "collect a whole partition)."));
+            int partition = partitionOf(index);
+            int userAttempts = session.config().maxTaskFailures();
+            int lossAttempts = Math.max(userAttempts, WORKER_LOSS_ATTEMPTS);
+            Attempt last = null;
+            int failedInPython = 0;
+            int lost = 0;
+            for (int attempt = 0; failedInPython < userAttempts && lost < lossAttempts && !isFinished(); attempt++) {
+                Attempt outcome = attemptOnce(partition, attempt, null);
+                switch (outcome.result()) {
+                    case SUCCEEDED -> {
+                        succeeded(index, partition, outcome.output());
                         return;
                     }
-                    String tail = outputAfterLoss(worker);
-                    engine.pool().release(worker, false);
-                    if (engine.pool().isRetired(worker.transport)) {
-                        // Its transport was swapped out under it: not the task's fault, so it does not count.
-                        failures--;
-                        continue;
+                    case ENDED -> {
+                        return;
                     }
-                    lastFailure = "worker (pid " + worker.channel.pid() + ", transport " + worker.transport.name()
-                            + ") was lost: " + e + causeIn(tail, worker.channel.pid())
-                            + (tail.isEmpty() ? "" : "\nits last output:\n" + tail);
-                    LOG.log(System.Logger.Level.WARNING, "job {0} stage {1} partition {2} attempt {3}: {4}", jobId,
-                            stage.id(), partition, attempt, lastFailure);
+                    case NOT_COUNTED -> {
+                    }
+                    case FAILED_IN_PYTHON -> {
+                        failedInPython++;
+                        last = outcome;
+                    }
+                    case WORKER_LOST -> {
+                        lost++;
+                        last = outcome;
+                    }
                 }
             }
-            if (!isFinished()) {
-                listener.onTaskEnd(jobId, stage.id(), partition, false);
-                String attempts = maxAttempts == 1 ? "" : " (failed " + maxAttempts + " times)";
-                if (lastTraceback != null && lastFailure.equals("failed in Python")) {
-                    fail(new JobFailedException(Kind.USER_CODE, "Task for partition " + partition + " of stage "
-                            + stage.id() + " (job " + jobId + ")" + attempts + " failed in Python:\n" + lastTraceback,
-                            lastPickled));
-                } else {
-                    fail(new JobFailedException(Kind.WORKER_LOST, "Task for partition " + partition + " of stage "
-                            + stage.id() + " (job " + jobId + ") failed " + maxAttempts + " times; last failure: "
-                            + lastFailure));
+            if (!isFinished() && last != null) {
+                failTask(partition, last, last.result() == Result.FAILED_IN_PYTHON ? failedInPython : lost);
+            }
+        }
+
+        /** Fails the job for a task whose attempts ran out, with the last attempt's failure. */
+        private void failTask(int partition, Attempt last, int attempts) {
+            listener.onTaskEnd(jobId, stage.id(), partition, false);
+            String task = "Task for partition " + partition + " of stage " + stage.id() + " (job " + jobId + ")";
+            if (last.result() == Result.FAILED_IN_PYTHON) {
+                String times = attempts == 1 ? "" : " (failed " + attempts + " times)";
+                fail(new JobFailedException(Kind.USER_CODE, task + times + " failed in Python:\n" + last.traceback(),
+                        last.pickled()));
+            } else {
+                fail(new JobFailedException(Kind.WORKER_LOST, task + " failed " + attempts + " times; last failure: "
+                        + last.failure()));
+            }
+        }
+
+        /**
+         * Runs a barrier stage: its tasks all at once, each on a worker of its own, meeting at the barrier
+         * coordinator. When one fails, the others are stopped and the whole stage is tried again (all its tasks,
+         * with the next attempt number), up to {@code maxTaskFailures} times for failures of the code; only an
+         * attempt in which every task succeeded counts.
+         */
+        private void runBarrierStage() throws InterruptedException {
+            int slots = session.config().parallelism();
+            if (tasks.length > slots) {
+                fail(setup("barrier stage " + stage.id() + " (job " + jobId + ") has " + tasks.length + " tasks, which "
+                        + "must all run at once, but this context has " + slots + " task slot(s): use a master with "
+                        + "at least " + tasks.length + " slots (local[" + tasks.length + "]) or repartition the RDD "
+                        + "before barrier() to at most " + slots + " partition(s)"));
+                return;
+            }
+            int[] stagePartitions = new int[tasks.length];
+            for (int i = 0; i < tasks.length; i++) {
+                stagePartitions[i] = partitionOf(i);
+            }
+            BarrierCoordinator coordinator;
+            try {
+                coordinator = engine.barriers();
+            } catch (IOException e) {
+                fail(setup("barrier stage " + stage.id() + " could not start the barrier coordinator: " + e));
+                return;
+            }
+            int userAttempts = session.config().maxTaskFailures();
+            int lossAttempts = Math.max(userAttempts, WORKER_LOSS_ATTEMPTS);
+            int failedInPython = 0;
+            int lost = 0;
+            for (int attempt = 0; !isFinished(); attempt++) {
+                BarrierCoordinator.Group group = coordinator.open(stagePartitions);
+                String barrier = "{\"port\":" + coordinator.port() + ",\"secret\":\"" + coordinator.secret()
+                        + "\",\"token\":\"" + group.token + "\",\"addresses\":" + addresses(coordinator.port())
+                        + "}";
+                Attempt[] outcomes = runTogether(group, attempt, barrier);
+                group.close();
+                Attempt failed = firstFailure(outcomes);
+                if (failed == null) {
+                    for (int i = 0; i < tasks.length; i++) {
+                        succeeded(i, stagePartitions[i], outcomes[i].output());
+                    }
+                    return;
                 }
+                discardOutputs(outcomes);
+                if (failed.result() == Result.ENDED || isFinished()) {
+                    return;
+                }
+                if (failed.result() == Result.FAILED_IN_PYTHON && ++failedInPython >= userAttempts) {
+                    failTask(failed.partition(), failed, failedInPython);
+                    return;
+                }
+                if (failed.result() == Result.WORKER_LOST && ++lost >= lossAttempts) {
+                    failTask(failed.partition(), failed, lost);
+                    return;
+                }
+                LOG.log(System.Logger.Level.INFO, "job {0}: barrier stage {1} attempt {2} failed ({3}); retrying all "
+                        + "its tasks", jobId, stage.id(), attempt, failed.failure());
+            }
+        }
+
+        /** One attempt of every task of a barrier stage, on threads of their own; stops the rest when one fails. */
+        private Attempt[] runTogether(BarrierCoordinator.Group group, int attempt, String barrier)
+                throws InterruptedException {
+            Attempt[] outcomes = new Attempt[tasks.length];
+            java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(tasks.length);
+            java.util.concurrent.atomic.AtomicBoolean aborted = new java.util.concurrent.atomic.AtomicBoolean();
+            for (int i = 0; i < tasks.length; i++) {
+                int index = i;
+                engine.taskThreads().execute(() -> {
+                    try {
+                        Attempt outcome = attemptOnce(partitionOf(index), attempt, barrier);
+                        outcomes[index] = outcome;
+                        if (outcome.result() != Result.SUCCEEDED && aborted.compareAndSet(false, true)) {
+                            // The others may be waiting at a barrier for this one: end them and their round.
+                            group.abort("partition " + outcome.partition() + " failed");
+                            runningWorkers().forEach(worker -> worker.channel.abort());
+                        }
+                    } finally {
+                        done.countDown();
+                    }
+                });
+            }
+            done.await();
+            return outcomes;
+        }
+
+        /**
+         * The failure that ended a barrier stage attempt, or null if every task succeeded: the earliest, since the
+         * tasks stopped because of it fail after it.
+         */
+        private Attempt firstFailure(Attempt[] outcomes) {
+            Attempt first = null;
+            for (Attempt outcome : outcomes) {
+                if (outcome.result() == Result.ENDED) {
+                    return outcome;
+                }
+                if (outcome.result() != Result.SUCCEEDED && (first == null || outcome.endedAt() < first.endedAt())) {
+                    first = outcome;
+                }
+            }
+            return first;
+        }
+
+        private void discardOutputs(Attempt[] outcomes) {
+            for (Attempt outcome : outcomes) {
+                if (outcome.output() != null && outcome.output().partitioned() != null) {
+                    outcome.output().partitioned().discard();
+                }
+            }
+        }
+
+        /** Every task of a barrier stage reports the same address, as tasks of one local executor do in Spark. */
+        private String addresses(int port) {
+            return "[" + String.join(",", Collections.nCopies(tasks.length, "\"127.0.0.1:" + port + "\""))
+                    + "]";
+        }
+
+        /** One attempt of a task; its output is the caller's to commit. */
+        private Attempt attemptOnce(int partition, int attempt, String barrier) {
+            WorkerTransport transport;
+            try {
+                transport = engine.awaitTransport();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                fail(new JobFailedException(Kind.CANCELLED, "interrupted while waiting for a worker transport"));
+                return Attempt.ended(partition);
+            }
+            if (transport == null) {
+                fail(setup("no worker transport is installed (waited " + engine.config().transportWaitSeconds()
+                        + " s): start the bundle dev.ember.transport.tcp (or copy another "
+                        + "dev.ember.transport.* jar into load/)"));
+                return Attempt.ended(partition);
+            }
+            PooledWorker worker;
+            try {
+                worker = engine.pool().acquire(session.id(), session.workerSpec(), transport);
+            } catch (IOException e) {
+                return Attempt.failed(engine.pool().isRetired(transport) ? Result.NOT_COUNTED : Result.WORKER_LOST,
+                        partition, "could not start a worker through transport '" + transport.name() + "': "
+                                + e.getMessage());
+            }
+            track(worker, true);
+            listener.onTaskStart(jobId, stage.id(), partition, attempt);
+            TaskAttempt.Identity identity = new TaskAttempt.Identity(stageId, session.nextTaskAttemptId(), barrier);
+            try {
+                TaskAttempt.Output output = taskAttempt.run(worker, jobId, stage, identity, partition, attempt,
+                        inputOf(stage, partition), inputCodecOf(stage, partition), session.broadcasts(),
+                        this::newPartitionedOutput, fileTarget(partition, attempt), printedBy(partition));
+                track(worker, false);
+                engine.pool().release(worker, true);
+                return new Attempt(Result.SUCCEEDED, output, partition, null, null, null, System.nanoTime());
+            } catch (UserCodeException e) {
+                // The worker is fine (it reported and read its input to the end); the task may succeed on a
+                // retry if the error was not deterministic.
+                track(worker, false);
+                engine.pool().release(worker, true);
+                return new Attempt(Result.FAILED_IN_PYTHON, null, partition, "failed in Python", e.getMessage(),
+                        e.pickled(), System.nanoTime());
+            } catch (FileFailure e) {
+                track(worker, false);
+                worker.channel.abort();
+                engine.pool().release(worker, false);
+                listener.onTaskEnd(jobId, stage.id(), partition, false);
+                fail(new JobFailedException(e.kind, "Task for partition " + partition + " of stage " + stage.id()
+                        + " (job " + jobId + ") failed: " + e.getMessage()));
+                return Attempt.ended(partition);
+            } catch (IOException | RuntimeException e) {
+                track(worker, false);
+                if (worker.stoppedAtRss > 0) {
+                    engine.pool().release(worker, false);
+                    listener.onTaskEnd(jobId, stage.id(), partition, false);
+                    long limit = session.config().workerMemoryLimit();
+                    fail(new JobFailedException(Kind.WORKER_LOST, "Task for partition " + partition + " of stage "
+                            + stage.id() + " (job " + jobId + ") used too much memory: its worker (pid "
+                            + worker.channel.pid() + ") reached " + MemoryGuard.megabytes(worker.stoppedAtRss)
+                            + " resident, over the limit of " + MemoryGuard.megabytes(limit)
+                            + " (spark.executor.pyspark.memory), and was stopped. Raise the limit, or make "
+                            + "partitions smaller (more partitions, or functions that stream rather than "
+                            + "collect a whole partition)."));
+                    return Attempt.ended(partition);
+                }
+                String tail = outputAfterLoss(worker);
+                engine.pool().release(worker, false);
+                if (engine.pool().isRetired(worker.transport)) {
+                    // Its transport was swapped out under it: not the task's fault, so it does not count.
+                    return Attempt.failed(Result.NOT_COUNTED, partition, "its transport went away");
+                }
+                String failure = "worker (pid " + worker.channel.pid() + ", transport " + worker.transport.name()
+                        + ") was lost: " + e + causeIn(tail, worker.channel.pid())
+                        + (tail.isEmpty() ? "" : "\nits last output:\n" + tail);
+                if (barrier == null) {
+                    LOG.log(System.Logger.Level.WARNING, "job {0} stage {1} partition {2} attempt {3}: {4}", jobId,
+                            stage.id(), partition, attempt, failure);
+                }
+                return Attempt.failed(Result.WORKER_LOST, partition, failure);
             }
         }
 

@@ -40,6 +40,9 @@ final class SessionImpl implements EngineSession {
     private final AtomicInteger fileIds = new AtomicInteger();
     private final Set<JobRun> jobs = ConcurrentHashMap.newKeySet();
     private final AtomicInteger datasetIds = new AtomicInteger();
+    /** Stage and task attempt ids as TaskContext reports them: unique in the session, in the order they run. */
+    private final AtomicInteger stageIds = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong taskAttemptIds = new java.util.concurrent.atomic.AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
 
     SessionImpl(EmberEngine engine, String id, SessionConfig config, Path spillDirectory) {
@@ -58,6 +61,14 @@ final class SessionImpl implements EngineSession {
     @Override
     public SessionConfig config() {
         return config;
+    }
+
+    int nextStageId() {
+        return stageIds.getAndIncrement();
+    }
+
+    long nextTaskAttemptId() {
+        return taskAttemptIds.getAndIncrement();
     }
 
     WorkerSpec workerSpec() {

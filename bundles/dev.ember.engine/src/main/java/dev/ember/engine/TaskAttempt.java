@@ -47,6 +47,13 @@ final class TaskAttempt {
     record Output(List<byte[]> results, PartitionedOutput partitioned, byte[] accumulatorUpdates, Path file) {
     }
 
+    /**
+     * What the task's TaskContext reports: the stage's id in the session, the attempt's id in the session, and for
+     * a task of a barrier stage how to reach the barrier coordinator (a JSON object), else null.
+     */
+    record Identity(int stageId, long taskAttemptId, String barrier) {
+    }
+
     /** Where a {@code FILES} stage's task writes: a new file, through the stage's output codec. */
     record FileTarget(Codec codec, Map<String, String> options, Path file) {
     }
@@ -61,7 +68,8 @@ final class TaskAttempt {
      * @param inputCodec the codec of this task's input frames (a stage reading a union may mix them)
      * @param fileTarget where a {@code FILES} stage's output goes, else null
      */
-    Output run(PooledWorker worker, int jobId, StagePlan stage, int partition, int attempt, Iterable<byte[]> input,
+    Output run(PooledWorker worker, int jobId, StagePlan stage, Identity identity, int partition, int attempt,
+            Iterable<byte[]> input,
             String inputCodec, Map<Integer, byte[]> broadcasts, Supplier<PartitionedOutput> partitionedOutput,
             FileTarget fileTarget, Consumer<String> printed) throws IOException, UserCodeException {
         DataOutputStream out = worker.channel.output();
@@ -76,8 +84,10 @@ final class TaskAttempt {
         List<Integer> forget = worker.knownBroadcasts.stream().filter(id -> !broadcasts.containsKey(id)).toList();
         StageOutput output = stage.output();
         try {
-            String header = "{\"job\":" + jobId + ",\"stage\":" + stage.id() + ",\"partition\":" + partition
-                    + ",\"attempt\":" + attempt + ",\"commandId\":\"" + stage.commandId() + "\",\"hasCommand\":"
+            String header = "{\"job\":" + jobId + ",\"stage\":" + stage.id() + ",\"stageId\":" + identity.stageId()
+                    + ",\"taskAttemptId\":" + identity.taskAttemptId()
+                    + (identity.barrier() == null ? "" : ",\"barrier\":" + identity.barrier())
+                    + ",\"partition\":" + partition + ",\"attempt\":" + attempt + ",\"commandId\":\"" + stage.commandId() + "\",\"hasCommand\":"
                     + sendCommand + ",\"output\":\"" + output.kind().name().toLowerCase() + "\",\"numReducers\":"
                     + output.numReducers() + ",\"newBroadcasts\":" + newBroadcasts + ",\"forgetBroadcasts\":" + forget
                     + ",\"inputCodec\":\"" + inputCodec + "\",\"outputCodec\":\"" + stage.outputCodec()

@@ -72,6 +72,14 @@ final class Json {
         return value.getAsString();
     }
 
+    static boolean bool(JsonObject object, String field, String what) {
+        JsonElement value = required(object, field, what);
+        if (!value.isJsonPrimitive() || !value.getAsJsonPrimitive().isBoolean()) {
+            throw new IllegalArgumentException(what + " field '" + field + "' must be true or false");
+        }
+        return value.getAsBoolean();
+    }
+
     static int integer(JsonObject object, String field, String what) {
         JsonElement value = required(object, field, what);
         return asInt(value, what + " field '" + field + "'");
