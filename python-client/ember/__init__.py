@@ -12,6 +12,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+# The PySpark release whose RDD API Ember implements (what SparkContext.version reports).
+PYSPARK_API_VERSION = "4.3.0"
 
 _EXPORTS = {
     "SparkConf": "ember.conf",
@@ -21,16 +23,21 @@ _EXPORTS = {
     "PythonException": "ember.errors",
     "SparkJobError": "ember.errors",
     "RDD": "ember.rdd",
+    "RDDBarrier": "ember.rdd",
     "Partitioner": "ember.rdd",
     "portable_hash": "ember.rdd",
     "Accumulator": "ember.shared",
     "AccumulatorParam": "ember.shared",
     "Broadcast": "ember.shared",
+    "SparkFiles": "ember.sparkfiles",
+    "TaskContext": "ember.taskcontext",
+    "BarrierTaskContext": "ember.taskcontext",
+    "BarrierTaskInfo": "ember.taskcontext",
     "StatCounter": "ember.statcounter",
     "StorageLevel": "ember.storagelevel",
 }
 
-__all__ = [*_EXPORTS, "__version__"]
+__all__ = [*_EXPORTS, "__version__", "PYSPARK_API_VERSION"]
 
 
 def __getattr__(name: str) -> Any:
@@ -50,7 +57,9 @@ if TYPE_CHECKING:
     from ember.conf import SparkConf
     from ember.context import SparkContext
     from ember.errors import EmberError, MalformedInputError, PythonException, SparkJobError
-    from ember.rdd import RDD, Partitioner, portable_hash
+    from ember.rdd import RDD, Partitioner, RDDBarrier, portable_hash
+    from ember.sparkfiles import SparkFiles
+    from ember.taskcontext import BarrierTaskContext, BarrierTaskInfo, TaskContext
     from ember.shared import Accumulator, AccumulatorParam, Broadcast
     from ember.statcounter import StatCounter
     from ember.storagelevel import StorageLevel

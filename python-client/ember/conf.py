@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import re
 from typing import Optional
+
+DEFAULTS_FILE = "spark-defaults.conf"
 
 
 class SparkConf:
-    """Configuration for a SparkContext. Setters return ``self`` so calls chain."""
+    """Configuration for a SparkContext. Setters return ``self`` so calls chain. With ``loadDefaults`` (the
+    default) it starts from ``conf/spark-defaults.conf`` of the Ember distribution, as spark-submit applies
+    Spark's."""
 
     def __init__(self, loadDefaults: bool = True, _jvm: object = None, _jconf: object = None) -> None:
         self._conf: dict[str, str] = {}
+        if loadDefaults:
+            self._conf.update(load_defaults())
 
     def set(self, key: str, value: object) -> "SparkConf":
         self._conf[key] = str(value)
@@ -59,3 +67,30 @@ class SparkConf:
 
     def __repr__(self) -> str:
         return f"SparkConf({self._conf!r})"
+
+
+def load_defaults(path: Optional[str] = None) -> dict[str, str]:
+    """The ``spark.*`` settings of a spark-defaults.conf (by default the distribution's ``conf/``): one
+    ``key value`` (or ``key=value``) per line, ``#`` comments, as Java properties files are read. A distribution
+    that cannot be found, or has no such file, gives none."""
+    if path is None:
+        from ember.errors import EmberStartError
+        from ember.launch import find_home
+        try:
+            path = os.path.join(find_home(), "conf", DEFAULTS_FILE)
+        except EmberStartError:
+            return {}
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return {}
+    settings: dict[str, str] = {}
+    for line in lines:
+        line = line.strip()
+        if not line or line.startswith(("#", "!")):
+            continue
+        key, value = re.match(r"([^\s=:]+)\s*[=:]?\s*(.*)$", line).groups()
+        if key.startswith("spark."):
+            settings[key] = value.strip()
+    return settings

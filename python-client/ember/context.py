@@ -10,6 +10,8 @@ import pickle
 import re
 import sys
 import threading
+import time
+import warnings
 import weakref
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
@@ -50,6 +52,27 @@ def parse_master(master: str) -> tuple[int, Optional[int]]:
     return slots, int(match.group(2)) if match.group(2) else None
 
 
+_warned_ignored: set[str] = set()
+
+
+def _warn_ignored(**arguments: Any) -> None:
+    """Says once per argument that Ember ignores it, when a program passes it."""
+    for name, value in arguments.items():
+        if value is not None and name not in _warned_ignored:
+            _warned_ignored.add(name)
+            warnings.warn(f"SparkContext({name}=...) is ignored by Ember: {_IGNORED_BECAUSE[name]}", UserWarning,
+                          stacklevel=3)
+
+
+_IGNORED_BECAUSE = {
+    "sparkHome": "Ember runs its own distribution (set EMBER_HOME or spark.ember.home to choose one)",
+    "serializer": "records always travel as batched pickles (cloudpickle for functions)",
+    "gateway": "the driver starts or connects to Ember's own gateway",
+    "jsc": "there is no JavaSparkContext in Ember",
+    "profiler_cls": "Ember has no Python profiler hooks",
+}
+
+
 def _import_driver_modules() -> None:
     """Imports what the driver needs besides launching: Py4J, cloudpickle, the plan builder, the RDD API.
 
@@ -85,6 +108,13 @@ class SparkContext:
                  environment: Optional[dict[str, Any]] = None, batchSize: int = 0,
                  serializer: Any = None, conf: Optional[SparkConf] = None, gateway: Any = None,
                  jsc: Any = None, profiler_cls: Any = None) -> None:
+        from ember.taskcontext import TaskContext
+        if TaskContext.get() is not None:
+            raise RuntimeError("[CONTEXT_ONLY_VALID_ON_DRIVER] It appears that you are attempting to create a "
+                               "SparkContext inside a task: SparkContext can only be used on the driver, not in "
+                               "code that runs on workers. For more information, see SPARK-5063.")
+        _warn_ignored(sparkHome=sparkHome, serializer=serializer, gateway=gateway, jsc=jsc,
+                      profiler_cls=profiler_cls)
         with SparkContext._lock:
             if SparkContext._active_spark_context is not None:
                 raise ValueError(
@@ -136,7 +166,14 @@ class SparkContext:
                 self._launched.close()
                 raise
             self._connect()
+            self.startTime = int(time.time() * 1000)
             SparkContext._active_spark_context = self
+        try:
+            for path in [*(pyFiles or []), *filter(None, self._conf.get("spark.submit.pyFiles", "").split(","))]:
+                self.addPyFile(path)
+        except BaseException:
+            self.stop()
+            raise
         atexit.register(self.stop)
 
     def _launch(self) -> None:
@@ -266,15 +303,41 @@ class SparkContext:
 
     @property
     def version(self) -> str:
-        from ember import __version__
-        return __version__
+        """The PySpark version whose API Ember implements; Ember's own version is ``ember.__version__``."""
+        from ember import PYSPARK_API_VERSION
+        return PYSPARK_API_VERSION
 
     @property
     def applicationId(self) -> str:
-        return f"local-{self._session.id()}"
+        """This context's id: ``local-<session>`` for a local master, ``ember-<session>`` for a service."""
+        prefix = "ember" if self.master.startswith("ember://") else "local"
+        return f"{prefix}-{self._session.id()}"
+
+    @property
+    def uiWebUrl(self) -> Optional[str]:
+        """The URL of the web UI: None, as Ember has no UI yet."""
+        return None
+
+    def sparkUser(self) -> str:
+        """The user this context runs as (``SPARK_USER`` when set, as in Spark)."""
+        import getpass
+        return os.environ.get("SPARK_USER") or getpass.getuser()
+
+    @property
+    def resources(self) -> dict[str, Any]:
+        """Resources (GPUs, ...) of the driver: none on Ember."""
+        return {}
+
+    @property
+    def pythonVer(self) -> str:
+        return "%d.%d" % sys.version_info[:2]
+
+    @property
+    def pythonExec(self) -> str:
+        return self._python_exec()
 
     def getConf(self) -> SparkConf:
-        copy = SparkConf()
+        copy = SparkConf(loadDefaults=False)
         copy.setAll(self._conf.getAll())
         return copy
 

@@ -178,6 +178,8 @@ public final class Main {
             config.put("ds.cache.metadata", "true");
             config.put("felix.fileinstall.dir", home.resolve("load") + "," + home.resolve("conf"));
             config.put("felix.fileinstall.noInitialDelay", "true");
+            // Bundles and configurations only: conf/ also holds spark-defaults.conf, which the Python driver reads.
+            config.put("felix.fileinstall.filter", ".*\\.(jar|cfg|config)");
             config.put("felix.fileinstall.poll", "1000");
             config.put("felix.fileinstall.log.level", "2");
             // conf/ belongs to the operator: FileInstall must never write ConfigAdmin changes back into it.
