@@ -356,7 +356,7 @@ class SparkContext:
         # As PySpark does: pickle in batches of min(len // numSlices, batchSize) records, then deal whole batches to
         # the partitions as evenly as possible (so partition boundaries fall on batch boundaries).
         batch = max(1, min(len(data) // num_slices, self._batch_size))
-        frames = [ser.dumps_batch(data[j:j + batch]) for j in range(0, len(data), batch)]
+        frames = [ser.dumps_from_driver(data[j:j + batch]) for j in range(0, len(data), batch)]
         partitions = [frames[i * len(frames) // num_slices:(i + 1) * len(frames) // num_slices]
                       for i in range(num_slices)]
         try:
@@ -433,7 +433,7 @@ class SparkContext:
         return Broadcast(self, bid, value)
 
     def _upload_broadcast(self, bid: int) -> None:
-        self._side.broadcast(bid, pickle.dumps(self._broadcast_values[bid], pickle.HIGHEST_PROTOCOL))
+        self._side.broadcast(bid, ser.dumps_from_driver(self._broadcast_values[bid]))
         self._broadcasts.add(bid)
 
     def _unpersist_broadcast(self, bid: int, destroy: bool) -> None:

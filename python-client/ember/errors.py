@@ -39,6 +39,13 @@ class PythonException(SparkJobError):
         super().__init__(message, "USER_CODE")
 
 
+def stop_iteration_error(error: StopIteration) -> RuntimeError:
+    """What a StopIteration raised by a user's function becomes, as in PySpark: inside a loop it would silently end
+    the partition's data instead of failing the task."""
+    return RuntimeError(f"[STOP_ITERATION_OCCURRED] Caught StopIteration thrown from user's code; failing the task: "
+                        f"{error}")
+
+
 def user_exception(message: str, pickled: bytes) -> BaseException:
     """The exception a task raised, rebuilt on the driver: an instance of the user's own class that is also a
     PythonException whose message is the whole report (stage, partition, attempt and worker traceback). Where the

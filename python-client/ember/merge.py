@@ -15,6 +15,8 @@ import tempfile
 from itertools import islice
 from typing import IO, Any, Callable, Iterable, Iterator, Optional
 
+from ember.errors import stop_iteration_error
+
 SPILL_BUCKETS = 59
 CHECK_EVERY = 1000
 SPILL_BATCH = 1000
@@ -122,16 +124,22 @@ class ExternalMerger:
     def _merge_values(self, data: dict, chunk: list) -> None:
         create, merge = self.create, self.merge_value
         get = data.get
-        for k, v in chunk:
-            c = get(k, _MISSING)
-            data[k] = create(v) if c is _MISSING else merge(c, v)
+        try:  # Only the user's functions can raise StopIteration in this loop (over a list).
+            for k, v in chunk:
+                c = get(k, _MISSING)
+                data[k] = create(v) if c is _MISSING else merge(c, v)
+        except StopIteration as e:
+            raise stop_iteration_error(e) from None
 
     def _merge_combined(self, data: dict, chunk: list) -> None:
         merge = self.merge_combiners
         get = data.get
-        for k, c in chunk:
-            old = get(k, _MISSING)
-            data[k] = c if old is _MISSING else merge(old, c)
+        try:
+            for k, c in chunk:
+                old = get(k, _MISSING)
+                data[k] = c if old is _MISSING else merge(old, c)
+        except StopIteration as e:
+            raise stop_iteration_error(e) from None
 
     def _group_values(self, data: dict, chunk: list) -> None:
         get = data.get

@@ -19,11 +19,13 @@ import shlex
 import subprocess
 import sys
 import threading
+import warnings
 from collections import defaultdict
 from functools import reduce as _reduce
 from itertools import chain, islice
 from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable, Iterator, Optional, Sequence, Union
 
+from ember.errors import stop_iteration_error as _stop_iteration
 from ember.merge import ExternalMerger, append_to_group, extend_group, start_group
 from ember.statcounter import StatCounter
 from ember.storagelevel import StorageLevel
@@ -231,17 +233,38 @@ class RDD:
         return self.mapPartitionsWithIndex(lambda _split, iterator: f(iterator), preservesPartitioning)
 
     def mapPartitionsWithSplit(self, f: PartitionFunction, preservesPartitioning: bool = False) -> "RDD":
+        """Deprecated: use mapPartitionsWithIndex."""
+        warnings.warn("mapPartitionsWithSplit is deprecated; use mapPartitionsWithIndex instead", FutureWarning,
+                      stacklevel=2)
         return self.mapPartitionsWithIndex(f, preservesPartitioning)
 
     def map(self, f: Callable[[Any], Any], preservesPartitioning: bool = False) -> "RDD":
-        return self.mapPartitionsWithIndex(lambda _split, iterator: map(f, iterator), preservesPartitioning)
+        def map_partition(_split: int, iterator: Iterator[Any]) -> Iterator[Any]:
+            try:  # Around the loop, not in it: only f can raise StopIteration inside.
+                for item in iterator:
+                    yield f(item)
+            except StopIteration as e:
+                raise _stop_iteration(e) from None
+        return self.mapPartitionsWithIndex(map_partition, preservesPartitioning)
 
     def flatMap(self, f: Callable[[Any], Iterable[Any]], preservesPartitioning: bool = False) -> "RDD":
-        return self.mapPartitionsWithIndex(
-            lambda _split, iterator: chain.from_iterable(map(f, iterator)), preservesPartitioning)
+        def flat_map_partition(_split: int, iterator: Iterator[Any]) -> Iterator[Any]:
+            try:
+                for item in iterator:
+                    yield from f(item)
+            except StopIteration as e:
+                raise _stop_iteration(e) from None
+        return self.mapPartitionsWithIndex(flat_map_partition, preservesPartitioning)
 
     def filter(self, f: Callable[[Any], bool]) -> "RDD":
-        return self.mapPartitionsWithIndex(lambda _split, iterator: filter(f, iterator), True)
+        def filter_partition(_split: int, iterator: Iterator[Any]) -> Iterator[Any]:
+            try:
+                for item in iterator:
+                    if f(item):
+                        yield item
+            except StopIteration as e:
+                raise _stop_iteration(e) from None
+        return self.mapPartitionsWithIndex(filter_partition, True)
 
     def glom(self) -> "RDD":
         return self.mapPartitionsWithIndex(lambda _split, iterator: [list(iterator)])
@@ -304,30 +327,55 @@ class RDD:
         return [self.mapPartitionsWithIndex(split_range(bounds[i], bounds[i + 1]), True)
                 for i in range(len(weights))]
 
+    def sampleByKey(self, withReplacement: bool, fractions: dict[Any, float], seed: Optional[int] = None) -> "RDD":
+        """Samples each (key, value) record with the fraction of its key (every key must have one)."""
+        for key, fraction in fractions.items():
+            if fraction < 0.0:
+                raise ValueError(f"Negative fraction value: {fraction} (key {key!r})")
+        base = seed if seed is not None else random.randrange(sys.maxsize)
+
+        def sample_partition(split: int, iterator: Iterator[Any]) -> Iterator[Any]:
+            rng = random.Random(base ^ split)
+            for record in iterator:
+                fraction = fractions[record[0]]
+                if withReplacement:
+                    for _ in range(_poisson(rng, fraction)):
+                        yield record
+                elif rng.random() < fraction:
+                    yield record
+
+        return self.mapPartitionsWithIndex(sample_partition, True)
+
     def pipe(self, command: str, env: Optional[dict[str, str]] = None, checkCode: bool = False) -> "RDD":
-        """Feeds each partition's records (one per line) to a shell command and returns its output lines."""
-        env = dict(env or {})
+        """Feeds each partition's records (``str(record)``, one per line) to a command and returns its output lines.
+        As in PySpark, the command runs with ``env`` as its whole environment (empty when not given); with
+        ``checkCode``, a non-zero exit fails the task."""
+        environment = dict(env or {})
 
         def run(iterator: Iterator[Any]) -> Iterator[str]:
-            proc = subprocess.Popen(command if isinstance(command, list) else shlex.split(command),
-                                    env={**os.environ, **env}, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            proc = subprocess.Popen(shlex.split(command), env=environment, stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE)
 
             def feed() -> None:
                 try:
                     for item in iterator:
-                        text = item if isinstance(item, str) else str(item)
-                        proc.stdin.write((text.rstrip("\n") + "\n").encode("utf-8"))
+                        proc.stdin.write((str(item).rstrip("\n") + "\n").encode("utf-8"))
+                except BrokenPipeError:
+                    pass  # The command stopped reading; its exit code tells the rest.
                 finally:
-                    proc.stdin.close()
+                    try:
+                        proc.stdin.close()
+                    except BrokenPipeError:
+                        pass
 
             writer = threading.Thread(target=feed, daemon=True)
             writer.start()
             for line in proc.stdout:
-                yield line.decode("utf-8").rstrip("\n")
+                yield line.rstrip(b"\n").decode("utf-8")
             writer.join()
             code = proc.wait()
             if checkCode and code:
-                raise RuntimeError(f"Pipe function `{command}' exited with error code {code}")
+                raise RuntimeError(f"[PIPE_FUNCTION_EXITED] Pipe function `{command}` exited with error code {code}.")
 
         return self.mapPartitions(run)
 
@@ -383,6 +431,8 @@ class RDD:
         return self.combineByKey(lambda x: x, func, func, numPartitions, partitionFunc)
 
     def reduceByKeyLocally(self, func: Callable[[Any, Any], Any]) -> dict:
+        func = fail_on_stopiteration(func)
+
         def reduce_partition(iterator: Iterator[Any]) -> Iterable[dict]:
             merged: dict = {}
             for k, v in iterator:
@@ -482,6 +532,19 @@ class RDD:
     def sortBy(self, keyfunc: Callable[[Any], Any], ascending: bool = True,
                numPartitions: Optional[int] = None) -> "RDD":
         return self.keyBy(keyfunc).sortByKey(ascending, numPartitions).values()
+
+    def repartitionAndSortWithinPartitions(self, numPartitions: Optional[int] = None,
+                                           partitionFunc: Callable[[Any], int] = portable_hash,
+                                           ascending: bool = True,
+                                           keyfunc: Callable[[Any], Any] = lambda x: x) -> "RDD":
+        """Repartitions (key, value) records by ``partitionFunc`` and sorts each new partition by key."""
+        if numPartitions is None:
+            numPartitions = self._defaultReducePartitions()
+
+        def sort_partition(iterator: Iterator[Any]) -> Iterator[Any]:
+            return iter(sorted(iterator, key=lambda kv: keyfunc(kv[0]), reverse=not ascending))
+
+        return self.partitionBy(numPartitions, partitionFunc).mapPartitions(sort_partition, True)
 
     def repartition(self, numPartitions: int) -> "RDD":
         return self.coalesce(numPartitions, shuffle=True)
@@ -593,7 +656,41 @@ class RDD:
         return self.mapPartitions(lambda iterator: [sum(1 for _ in iterator)]).sum()
 
     def countApprox(self, timeout: int, confidence: float = 0.95) -> int:
+        """The count; Ember computes it exactly (within any timeout)."""
         return self.count()
+
+    def sumApprox(self, timeout: int, confidence: float = 0.95) -> "BoundedFloat":
+        """The sum as a BoundedFloat; Ember computes it exactly, so its bounds are the sum itself."""
+        total = float(self.sum())
+        return BoundedFloat(total, confidence, total, total)
+
+    def meanApprox(self, timeout: int, confidence: float = 0.95) -> "BoundedFloat":
+        """The mean as a BoundedFloat; Ember computes it exactly, so its bounds are the mean itself."""
+        mean = float(self.mean())
+        return BoundedFloat(mean, confidence, mean, mean)
+
+    def countApproxDistinct(self, relativeSD: float = 0.05) -> int:
+        """About how many distinct records there are, from a HyperLogLog sketch per partition (as Spark's, with
+        ``relativeSD`` its relative accuracy); no shuffle."""
+        if relativeSD < 0.000017:
+            raise ValueError("relativeSD should be greater than 0.000017")
+        precision = max(4, min(18, math.ceil(2.0 * math.log2(1.106 / relativeSD))))
+
+        def sketch(iterator: Iterator[Any]) -> Iterable[bytearray]:
+            registers = bytearray(1 << precision)
+            shift = 64 - precision
+            for item in iterator:
+                h = _mix64(portable_hash(item))
+                index = h >> shift
+                rank = (64 - precision) - (h & ((1 << shift) - 1)).bit_length() + 1
+                if rank > registers[index]:
+                    registers[index] = rank
+            return [registers]
+
+        def merge(a: bytearray, b: bytearray) -> bytearray:
+            return bytearray(max(x, y) for x, y in zip(a, b))
+
+        return _hyperloglog_estimate(self.mapPartitions(sketch).fold(bytearray(1 << precision), merge))
 
     def countByValue(self) -> dict:
         def count_partition(iterator: Iterator[Any]) -> Iterable[dict]:
@@ -620,6 +717,8 @@ class RDD:
 
     def fold(self, zeroValue: Any, op: Callable[[Any, Any], Any]) -> Any:
         """Folds each partition, then the partition results, each time starting from ``zeroValue``."""
+        op = fail_on_stopiteration(op)
+
         def fold_partition(iterator: Iterator[Any]) -> Iterable[Any]:
             acc = copy.deepcopy(zeroValue)  # op may change its first argument and return it
             for item in iterator:
@@ -628,6 +727,8 @@ class RDD:
         return _reduce(op, self.mapPartitions(fold_partition).collect(), zeroValue)
 
     def aggregate(self, zeroValue: Any, seqOp: Callable[[Any, Any], Any], combOp: Callable[[Any, Any], Any]) -> Any:
+        seqOp, combOp = fail_on_stopiteration(seqOp), fail_on_stopiteration(combOp)
+
         def aggregate_partition(iterator: Iterator[Any]) -> Iterable[Any]:
             acc = copy.deepcopy(zeroValue)
             for item in iterator:
@@ -652,6 +753,8 @@ class RDD:
 
     def reduce(self, f: Callable[[Any, Any], Any]) -> Any:
         """Reduces the records with a commutative and associative function; fails on an empty RDD."""
+        f = fail_on_stopiteration(f)
+
         def reduce_partition(iterator: Iterator[Any]) -> Iterable[Any]:
             iterator = iter(iterator)
             try:
@@ -835,6 +938,8 @@ class RDD:
         return samples[:num]
 
     def foreach(self, f: Callable[[Any], None]) -> None:
+        f = fail_on_stopiteration(f)
+
         def process(iterator: Iterator[Any]) -> Iterable[Any]:
             for item in iterator:
                 f(item)
@@ -882,6 +987,16 @@ def _identity(x: Any) -> Any:
     return x
 
 
+def fail_on_stopiteration(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``f``, with a StopIteration it raises turned into the RuntimeError of ``_stop_iteration``."""
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return f(*args, **kwargs)
+        except StopIteration as e:
+            raise _stop_iteration(e) from None
+    return guarded
+
+
 class RDDBarrier:
     """What ``rdd.barrier()`` returns: its mapPartitions functions run in a barrier stage."""
 
@@ -921,6 +1036,43 @@ def _poisson(rng: random.Random, mean: float) -> int:
         if p <= limit:
             return k
         k += 1
+
+
+class BoundedFloat(float):
+    """A number with the confidence and bounds of an approximation (what sumApprox and meanApprox return)."""
+
+    confidence: float
+    low: float
+    high: float
+
+    def __new__(cls, mean: float, confidence: float, low: float, high: float) -> "BoundedFloat":
+        value = float.__new__(cls, mean)
+        value.confidence = confidence
+        value.low = low
+        value.high = high
+        return value
+
+
+def _mix64(h: int) -> int:
+    """A 64-bit hash with every bit depending on every bit of ``h`` (murmur3's finaliser): portable_hash of an int
+    is the int itself, which HyperLogLog cannot use as it is."""
+    h &= 0xFFFFFFFFFFFFFFFF
+    h ^= h >> 33
+    h = (h * 0xFF51AFD7ED558CCD) & 0xFFFFFFFFFFFFFFFF
+    h ^= h >> 33
+    h = (h * 0xC4CEB9FE1A85EC53) & 0xFFFFFFFFFFFFFFFF
+    return h ^ (h >> 33)
+
+
+def _hyperloglog_estimate(registers: bytearray) -> int:
+    """The distinct count HyperLogLog's registers stand for, with linear counting while few are set."""
+    m = len(registers)
+    alpha = {16: 0.673, 32: 0.697, 64: 0.709}.get(m, 0.7213 / (1 + 1.079 / m))
+    estimate = alpha * m * m / sum(2.0 ** -r for r in registers)
+    zeros = registers.count(0)
+    if estimate <= 2.5 * m and zeros:
+        estimate = m * math.log(m / zeros)
+    return int(round(estimate))
 
 
 def _fraction_for_sample_size(wanted: int, total: int, with_replacement: bool) -> float:

@@ -102,8 +102,27 @@ def read_frames(stream: IO[bytes]) -> Iterator[bytes]:
         yield read_exactly(stream, length)
 
 
+def dumps(value: Any) -> bytes:
+    """A value (a batch of records, a broadcast value) as one pickle. Values whose classes pickle cannot find by
+    name (a namedtuple or class defined inside a function, say) go through cloudpickle, which carries the class
+    itself; both load with ``pickle.loads``."""
+    try:
+        return pickle.dumps(value, PICKLE_PROTOCOL)
+    except (pickle.PicklingError, AttributeError):
+        import cloudpickle
+        return cloudpickle.dumps(value, PICKLE_PROTOCOL)
+
+
 def dumps_batch(records: list) -> bytes:
-    return pickle.dumps(records, PICKLE_PROTOCOL)
+    return dumps(records)
+
+
+def dumps_from_driver(value: Any) -> bytes:
+    """A value the driver sends to workers (parallelize data, a broadcast value), through cloudpickle: classes of
+    the driver's ``__main__`` (a namedtuple in a script, say) pickle by value, since a worker's ``__main__`` is
+    not the driver's. Loads with ``pickle.loads``; costs about 5 % more than pickle for plain records."""
+    import cloudpickle
+    return cloudpickle.dumps(value, PICKLE_PROTOCOL)
 
 
 def loads_batch(frame: bytes) -> list:
