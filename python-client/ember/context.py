@@ -150,6 +150,7 @@ class SparkContext:
             self._py_files: list[str] = []
             self._added_files: dict[str, str] = {}  # Base name -> source path, of files added with addFile.
             self._files_dir: Optional[str] = None
+            self._checkpoint_dir: Optional[str] = None
             self._task_cpus = int(self._conf.get("spark.task.cpus", "1"))
             self._accumulators: dict[int, Accumulator] = {}
             self._broadcast_values: dict[int, Any] = {}
@@ -509,6 +510,20 @@ class SparkContext:
             raise EmberError(f"the log level could not be set: {problem}")
         self._log_level = logLevel.upper()
 
+    def setCheckpointDir(self, dirName: str) -> None:
+        """Where reliable checkpoints (``rdd.checkpoint()``) go: a new directory of this context under ``dirName``,
+        as Spark makes one per application."""
+        import uuid
+        files._refuse_remote_scheme(dirName)
+        root = os.path.abspath(files._strip_scheme(dirName))
+        directory = os.path.join(root, str(uuid.uuid4()))
+        os.makedirs(directory)
+        self._checkpoint_dir = directory
+
+    def getCheckpointDir(self) -> Optional[str]:
+        """This context's checkpoint directory as a ``file:`` URI, or None before ``setCheckpointDir``."""
+        return None if self._checkpoint_dir is None else "file:" + self._checkpoint_dir
+
     def addPyFile(self, path: str) -> None:
         """Makes a .py, .zip or .egg file importable in the workers of this context's jobs (and, as in PySpark, in
         the driver); ``SparkFiles.get`` finds it by name, as a file added with ``addFile``."""
@@ -664,6 +679,22 @@ class SparkContext:
             self._tracker.finished(job_id, succeeded)
             if bar is not None:
                 bar.clear()
+        if succeeded:
+            self._checkpoint_marked(rdd)
+
+    def _checkpoint_marked(self, rdd: "RDD") -> None:
+        """After a job: checkpoints the RDDs of its lineage that are marked for it (the outermost on each path, as
+        Spark does without spark.checkpoint.checkpointAllMarkedAncestors)."""
+        pending, seen = [rdd], set()
+        while pending:
+            node = pending.pop()
+            if id(node) in seen or node.is_checkpointed:
+                continue
+            seen.add(id(node))
+            if node._checkpoint_wanted is not None:
+                node._checkpoint_after_job()
+            else:
+                pending.extend(node._parents)
 
     def _worker_memory_limit(self) -> int:
         """spark.executor.pyspark.memory in bytes (MiB when no unit is given, as in Spark); 0 means no limit. The

@@ -206,14 +206,19 @@ def pickle_file(ctx: "SparkContext", name: str, min_partitions: Optional[int]) -
 
     def read_part(split: int, _ignored: Iterator[Any]) -> Iterator[Any]:
         with open(files[split], "rb") as f:
-            while True:
-                try:
-                    frame = ser.read_frame(f)
-                except EOFError:
-                    return
-                yield from ser.loads_batch(frame)
+            yield from read_pickle_batches(f)
 
     return RDD(ctx, RDD.SOURCE, len(files), segment={"kind": "empty"}, func=read_part).setName(name)
+
+
+def read_pickle_batches(stream: IO[bytes]) -> Iterator[Any]:
+    """The records of a file of pickled batches (saveAsPickleFile's part files, checkpoints)."""
+    while True:
+        try:
+            frame = ser.read_frame(stream)
+        except EOFError:
+            return
+        yield from ser.loads_batch(frame)
 
 
 Writer = Callable[[Iterable[Any], str], str]
@@ -252,3 +257,23 @@ def save_partitions(rdd: "RDD", path: str, writer: Writer) -> None:
         raise
     shutil.rmtree(os.path.join(path, "_temporary"), ignore_errors=True)
     open(os.path.join(path, "_SUCCESS"), "wb").close()
+
+
+def write_checkpoint(rdd: "RDD", directory: str) -> None:
+    """Writes ``rdd``'s partitions as ``part-NNNNN`` pickle files (one per partition, empty ones too) into the new
+    ``directory``, with ``_SUCCESS`` when all are written; a failed write leaves nothing."""
+    save_partitions(rdd, directory, pickle_writer(1024))
+
+
+def checkpoint_reader(directory: str, partitions: int) -> Callable[[int, Iterator[Any]], Iterator[Any]]:
+    """The function of a source whose partition i reads ``part-i`` of a checkpoint directory."""
+    def read_part(split: int, _ignored: Iterator[Any]) -> Iterator[Any]:
+        path = os.path.join(directory, "part-%05d" % split)
+        try:
+            stream = open(path, "rb")
+        except FileNotFoundError:
+            raise FileNotFoundError(f"Checkpoint file {path} is missing: the checkpoint directory was changed or "
+                                    f"removed after the RDD was checkpointed") from None
+        with stream:
+            yield from read_pickle_batches(stream)
+    return read_part

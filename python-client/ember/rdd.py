@@ -129,6 +129,8 @@ class RDD:
         self.is_cached = False
         self._storage_level = StorageLevel(False, False, False, False, 1)
         self.is_checkpointed = False
+        self._checkpoint_wanted: Optional[str] = None  # "reliable" or "local" until a job has computed it
+        self._checkpoint_file: Optional[str] = None
         # Made by RDDBarrier: the stage that computes this RDD runs as a barrier stage.
         self._barrier = False
         if kind == RDD.SHUFFLE:
@@ -197,15 +199,44 @@ class RDD:
         return self._storage_level
 
     def checkpoint(self) -> None:
-        # Lineage is short-lived in a local engine: checkpointing is caching that is never dropped.
-        self.cache()
-        self.is_checkpointed = True
-
-    def isCheckpointed(self) -> bool:
-        return self.is_checkpointed
+        """Marks this RDD for a reliable checkpoint: after the next job that computes it, its partitions are written
+        under ``sc.setCheckpointDir``'s directory and its lineage is cut, so later jobs read those files (and no
+        longer need the shuffles it came from). Cache it first to spare the second computation."""
+        if self.ctx._checkpoint_dir is None:
+            raise RuntimeError("Checkpoint directory has not been set in the SparkContext: call "
+                               "sc.setCheckpointDir(path) first")
+        self._checkpoint_wanted = "reliable"
 
     def localCheckpoint(self) -> None:
-        self.checkpoint()
+        """Marks this RDD for a local checkpoint: it is kept in the engine (memory, then disk) from the next job that
+        computes it on, as Spark keeps it in the executors' block stores; faster, but lost with the context."""
+        self.persist(StorageLevel.MEMORY_AND_DISK)
+        self._checkpoint_wanted = "local"
+
+    def isCheckpointed(self) -> bool:
+        """Whether this RDD was checkpointed (reliably or locally) by a job since it was marked."""
+        return self.is_checkpointed
+
+    def isLocallyCheckpointed(self) -> bool:
+        return self.is_checkpointed and self._checkpoint_file is None
+
+    def getCheckpointFile(self) -> Optional[str]:
+        """The ``file:`` URI of a reliable checkpoint's directory, or None."""
+        return None if self._checkpoint_file is None else "file:" + self._checkpoint_file
+
+    def _checkpoint_after_job(self) -> None:
+        """Called after a job that computed this marked RDD: writes a reliable checkpoint and cuts the lineage."""
+        wanted, self._checkpoint_wanted = self._checkpoint_wanted, None
+        if wanted == "local":
+            self.is_checkpointed = True
+            return
+        from ember import files
+        directory = os.path.join(self.ctx._checkpoint_dir, f"rdd-{self._id}")
+        files.write_checkpoint(self, directory)
+        self._kind, self._parents, self._segment = RDD.SOURCE, [], {"kind": "empty"}
+        self._func = files.checkpoint_reader(directory, self._num_partitions)
+        self._checkpoint_file = directory
+        self.is_checkpointed = True
 
     # -- narrow transformations --------------------------------------------------------------------------------
 
