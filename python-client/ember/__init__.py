@@ -35,6 +35,8 @@ _EXPORTS = {
     "BarrierTaskInfo": "ember.taskcontext",
     "StatCounter": "ember.statcounter",
     "StorageLevel": "ember.storagelevel",
+    "InheritableThread": "ember.util",
+    "inheritable_thread_target": "ember.util",
 }
 
 __all__ = [*_EXPORTS, "__version__", "PYSPARK_API_VERSION"]
@@ -63,3 +65,4 @@ if TYPE_CHECKING:
     from ember.shared import Accumulator, AccumulatorParam, Broadcast
     from ember.statcounter import StatCounter
     from ember.storagelevel import StorageLevel
+    from ember.util import InheritableThread, inheritable_thread_target

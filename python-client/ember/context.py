@@ -52,6 +52,17 @@ def parse_master(master: str) -> tuple[int, Optional[int]]:
     return slots, int(match.group(2)) if match.group(2) else None
 
 
+# The local property that holds a thread's job tags, as in Spark.
+JOB_TAGS = "spark.job.tags"
+
+
+def _check_tag(tag: str) -> None:
+    if not tag:
+        raise ValueError("Spark job tag cannot be an empty string.")
+    if "," in tag:
+        raise ValueError(f"Spark job tag cannot contain ','; got {tag!r}")
+
+
 _warned_ignored: set[str] = set()
 
 
@@ -149,8 +160,10 @@ class SparkContext:
             self._pending_drops: list[tuple[str, int]] = []
             self._py_files: list[str] = []
             self._added_files: dict[str, str] = {}  # Base name -> source path, of files added with addFile.
+            self._added_archives: dict[str, str] = {}  # The same for addArchive.
             self._files_dir: Optional[str] = None
             self._checkpoint_dir: Optional[str] = None
+            self._running_jobs: dict[int, set[str]] = {}  # Job id -> its tags, while the job runs.
             self._task_cpus = int(self._conf.get("spark.task.cpus", "1"))
             self._accumulators: dict[int, Accumulator] = {}
             self._broadcast_values: dict[int, Any] = {}
@@ -245,6 +258,9 @@ class SparkContext:
         env.setdefault("PYTHONHASHSEED", "0")
         env.setdefault("EMBER_PYTHON_WORKER_MEMORY", self._conf.get("spark.python.worker.memory", "512m"))
         return env
+
+    def __repr__(self) -> str:
+        return f"<SparkContext master={self.master} appName={self.appName}>"
 
     def __getnewargs__(self) -> Any:
         raise RuntimeError(
@@ -364,7 +380,8 @@ class SparkContext:
             dataset_id = self._side.store(partitions)
         except (OSError, EOFError) as e:
             raise self._connection_lost(e) from e
-        rdd = RDD(self, RDD.SOURCE, num_slices, segment={"kind": "dataset", "id": dataset_id})
+        rdd = RDD(self, RDD.SOURCE, num_slices, segment={"kind": "dataset", "id": dataset_id},
+                  source="ParallelCollectionRDD")
         self._on_release(rdd, "dropDataset", dataset_id)
         return rdd
 
@@ -380,7 +397,9 @@ class SparkContext:
             hi = int((split + 1) * size / num_slices)
             return iter(range(start + lo * step, start + hi * step, step))
 
-        return RDD(self, RDD.SOURCE, num_slices, segment={"kind": "empty"}, func=slice_of_range)
+        # As PySpark: empty slices, each made into its part of the range by a Python function.
+        slices = RDD(self, RDD.SOURCE, num_slices, segment={"kind": "empty"}, source="ParallelCollectionRDD")
+        return slices.mapPartitionsWithIndex(slice_of_range)
 
     def range(self, start: int, end: Optional[int] = None, step: int = 1,
               numSlices: Optional[int] = None) -> "RDD":
@@ -390,7 +409,7 @@ class SparkContext:
 
     def emptyRDD(self) -> "RDD":
         from ember.rdd import RDD
-        return RDD(self, RDD.SOURCE, 0, segment={"kind": "empty"})
+        return RDD(self, RDD.SOURCE, 0, segment={"kind": "empty"}, source="EmptyRDD")
 
     def textFile(self, name: str, minPartitions: Optional[int] = None, use_unicode: bool = True) -> "RDD":
         """Lines of a file, a directory of files, a glob or a comma-separated list of them (.gz files too), read
@@ -410,6 +429,16 @@ class SparkContext:
         """(path, content) pairs, one per file."""
         self._check_running()
         return files.whole_text_files(self, path, minPartitions, use_unicode)
+
+    def binaryFiles(self, path: str, minPartitions: Optional[int] = None) -> "RDD":
+        """(path, bytes) pairs, one per file, the bytes as they are in the file."""
+        self._check_running()
+        return files.binary_files(self, path, minPartitions)
+
+    def binaryRecords(self, path: str, recordLength: int) -> "RDD":
+        """The bytes of the files cut into records of ``recordLength`` bytes each."""
+        self._check_running()
+        return files.binary_records(self, path, recordLength)
 
     def pickleFile(self, name: str, minPartitions: Optional[int] = None) -> "RDD":
         """Records written by ``RDD.saveAsPickleFile``."""
@@ -493,6 +522,37 @@ class SparkContext:
             props = self._local.properties = {}
         return props
 
+    def setInterruptOnCancel(self, interruptOnCancel: bool) -> None:
+        """Recorded for Spark's sake; cancelling a job always stops its tasks (their workers are replaced)."""
+        self.setLocalProperty("spark.job.interruptOnCancel", str(interruptOnCancel).lower())
+
+    def addJobTag(self, tag: str) -> None:
+        """Tags the jobs this thread starts from now on, for ``cancelJobsWithTag``."""
+        _check_tag(tag)
+        self._set_job_tags(self.getJobTags() | {tag})
+
+    def removeJobTag(self, tag: str) -> None:
+        """Stops tagging this thread's jobs with ``tag`` (nothing happens if it was not added)."""
+        _check_tag(tag)
+        self._set_job_tags(self.getJobTags() - {tag})
+
+    def getJobTags(self) -> set[str]:
+        """The tags this thread's jobs get."""
+        return set(filter(None, (self.getLocalProperty(JOB_TAGS) or "").split(",")))
+
+    def clearJobTags(self) -> None:
+        self._set_job_tags(set())
+
+    def _set_job_tags(self, tags: set[str]) -> None:
+        self.setLocalProperty(JOB_TAGS, ",".join(sorted(tags)) if tags else None)
+
+    def cancelJobsWithTag(self, tag: str) -> None:
+        """Cancels the running jobs (of any thread) that were started with ``tag``."""
+        _check_tag(tag)
+        for job_id, tags in list(self._running_jobs.items()):
+            if tag in tags:
+                self._session.cancelJob(job_id)
+
     def cancelJobGroup(self, groupId: str) -> None:
         self._session.cancelJobGroup(groupId)
 
@@ -567,6 +627,36 @@ class SparkContext:
             self._added_files[name] = source
         return source
 
+    def addArchive(self, path: str) -> None:
+        """Unpacks an archive (.zip, .jar, .tar, .tar.gz, .tgz) for the tasks of later jobs, which find its
+        directory with ``SparkFiles.get(name)`` (``name`` is the archive's base name). Adding it again does
+        nothing."""
+        import shutil
+        self._check_running()
+        files._refuse_remote_scheme(path)
+        source = os.path.abspath(files._strip_scheme(path))
+        if not os.path.isfile(source):
+            raise FileNotFoundError(f"File {source} does not exist")
+        name = os.path.basename(source)
+        formats = {".zip": "zip", ".jar": "zip", ".tar": "tar", ".tar.gz": "gztar", ".tgz": "gztar"}
+        archive_format = next((f for suffix, f in formats.items() if name.lower().endswith(suffix)), None)
+        if archive_format is None:
+            raise ValueError(f"Unsupported archive {name}: addArchive takes .zip, .jar, .tar, .tar.gz and .tgz files")
+        with SparkContext._lock:
+            known = self._added_archives.get(name)
+            if known is not None:
+                if known != source:
+                    raise ValueError(f"Archive {name} was already registered with a different path (was {known}, "
+                                     f"now {source})")
+                return
+            shutil.unpack_archive(source, os.path.join(self._files_root(), name), archive_format)
+            self._added_archives[name] = source
+
+    @property
+    def listArchives(self) -> list[str]:
+        """The archives added with ``addArchive``, as ``file:`` URIs."""
+        return ["file:" + source for source in self._added_archives.values()]
+
     @property
     def listFiles(self) -> list[str]:
         """The files and directories added with ``addFile`` and ``addPyFile``, as ``file:`` URIs."""
@@ -638,6 +728,7 @@ class SparkContext:
             raise SparkJobError(f"the gateway refused the job: {e.java_exception.getMessage()}") from None
         except Py4JError as e:
             raise self._connection_lost(e) from e
+        self._running_jobs[job_id] = self.getJobTags()
         self._tracker.started(job_id, plan["jobGroup"], [
             len(wanted) if stage is plan["stages"][-1] else sum(segment["count"] for segment in stage["input"])
             for stage in plan["stages"]])
@@ -676,6 +767,7 @@ class SparkContext:
                 raise
             raise self._connection_lost(e) from e
         finally:
+            self._running_jobs.pop(job_id, None)
             self._tracker.finished(job_id, succeeded)
             if bar is not None:
                 bar.clear()
@@ -688,7 +780,7 @@ class SparkContext:
         pending, seen = [rdd], set()
         while pending:
             node = pending.pop()
-            if id(node) in seen or node.is_checkpointed:
+            if id(node) in seen or node._checkpoint_done:
                 continue
             seen.add(id(node))
             if node._checkpoint_wanted is not None:

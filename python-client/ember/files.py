@@ -139,7 +139,8 @@ def open_files(ctx: "SparkContext", name: str, min_partitions: Optional[int], co
     _refuse_remote_scheme(name)
     reply = ctx._session.openFiles(name, min_partitions or ctx.defaultMinPartitions, codec, json.dumps(options))
     opened = _check_reply(reply, f"cannot read {name}")
-    rdd = RDD(ctx, RDD.SOURCE, opened["splits"], segment={"kind": "files", "id": opened["id"]}).setName(name)
+    rdd = RDD(ctx, RDD.SOURCE, opened["splits"], segment={"kind": "files", "id": opened["id"]},
+              source=f"{codec.capitalize()}FileRDD").setName(name)
     ctx._on_release(rdd, "closeFiles", opened["id"])
     rdd._file_input_id = opened["id"]
     return rdd
@@ -185,6 +186,16 @@ def save_with_codec(rdd: "RDD", path: str, codec: str, compression_codec_class: 
 
 
 def whole_text_files(ctx: "SparkContext", path: str, min_partitions: Optional[int], use_unicode: bool) -> "RDD":
+    """(``file:`` path, content) per file; compressed files are decompressed, as Hadoop's codecs do."""
+    return _whole_files(ctx, path, min_partitions, "text" if use_unicode else "bytes")
+
+
+def binary_files(ctx: "SparkContext", path: str, min_partitions: Optional[int]) -> "RDD":
+    """(``file:`` path, the file's bytes as they are) per file."""
+    return _whole_files(ctx, path, min_partitions, "raw")
+
+
+def _whole_files(ctx: "SparkContext", path: str, min_partitions: Optional[int], mode: str) -> "RDD":
     from ember.rdd import RDD
     files = list_files(path)
     groups = max(1, min(min_partitions or ctx.defaultMinPartitions, len(files)))
@@ -192,12 +203,37 @@ def whole_text_files(ctx: "SparkContext", path: str, min_partitions: Optional[in
 
     def read_files(split: int, _ignored: Iterator[Any]) -> Iterator[Any]:
         for f in assignment[split]:
-            opener = _open_compressed if f.endswith(COMPRESSED_SUFFIXES) else (lambda p: open(p, "rb"))
-            with opener(f) as stream:
+            compressed = mode != "raw" and f.endswith(COMPRESSED_SUFFIXES)
+            with (_open_compressed(f) if compressed else open(f, "rb")) as stream:
                 data = stream.read()
-            yield "file:" + f, data.decode("utf-8") if use_unicode else data
+            yield "file:" + f, data.decode("utf-8") if mode == "text" else data
 
-    return RDD(ctx, RDD.SOURCE, groups if files else 0, segment={"kind": "empty"}, func=read_files).setName(path)
+    source = "BinaryFileRDD" if mode == "raw" else "WholeTextFileRDD"
+    return RDD(ctx, RDD.SOURCE, groups if files else 0, segment={"kind": "empty"}, func=read_files,
+               source=source).setName(path)
+
+
+def binary_records(ctx: "SparkContext", path: str, record_length: int) -> "RDD":
+    """The files' bytes cut into records of ``record_length`` bytes, one partition per file."""
+    from ember.rdd import RDD
+    if record_length < 1:
+        raise ValueError(f"recordLength must be positive, got {record_length}")
+    files = list_files(path)
+
+    def read_records(split: int, _ignored: Iterator[Any]) -> Iterator[bytes]:
+        name = files[split]
+        with open(name, "rb") as stream:
+            while True:
+                record = stream.read(record_length)
+                if not record:
+                    return
+                if len(record) < record_length:
+                    raise ValueError(f"{name} ends with a partial record of {len(record)} bytes: its size is not a "
+                                     f"multiple of the record length {record_length}")
+                yield record
+
+    return RDD(ctx, RDD.SOURCE, len(files), segment={"kind": "empty"}, func=read_records,
+               source="BinaryRecordsRDD").setName(path)
 
 
 def pickle_file(ctx: "SparkContext", name: str, min_partitions: Optional[int]) -> "RDD":
@@ -208,7 +244,8 @@ def pickle_file(ctx: "SparkContext", name: str, min_partitions: Optional[int]) -
         with open(files[split], "rb") as f:
             yield from read_pickle_batches(f)
 
-    return RDD(ctx, RDD.SOURCE, len(files), segment={"kind": "empty"}, func=read_part).setName(name)
+    return RDD(ctx, RDD.SOURCE, len(files), segment={"kind": "empty"}, func=read_part,
+               source="PickleFileRDD").setName(name)
 
 
 def read_pickle_batches(stream: IO[bytes]) -> Iterator[Any]:

@@ -116,7 +116,9 @@ class RDD:
 
     def __init__(self, ctx: "SparkContext", kind: str, num_partitions: int, *, segment: Optional[dict] = None,
                  func: Optional[PartitionFunction] = None, parents: Sequence["RDD"] = (),
-                 partitioner: Optional[Partitioner] = None) -> None:
+                 partitioner: Optional[Partitioner] = None, source: Optional[str] = None) -> None:
+        """``source`` names what a source node reads, Spark's way (``ParallelCollectionRDD``, ``EmptyRDD``, ...),
+        for repr and toDebugString."""
         self.ctx = ctx
         self._kind = kind
         self._num_partitions = num_partitions
@@ -125,12 +127,18 @@ class RDD:
         self._parents = list(parents)
         self.partitioner = partitioner
         self._id = ctx._new_rdd_id()
+        self._creation = _creation_site()
+        self._source_class = source or "PythonRDD"
         self._name: Optional[str] = None
         self.is_cached = False
         self._storage_level = StorageLevel(False, False, False, False, 1)
         self.is_checkpointed = False
-        self._checkpoint_wanted: Optional[str] = None  # "reliable" or "local" until a job has computed it
+        # is_checkpointed (PySpark's attribute) says it is marked for a reliable checkpoint; the checkpoint itself is
+        # made after the next job that computes it ("reliable" or "local" waits in _checkpoint_wanted till then).
+        self._checkpoint_wanted: Optional[str] = None
+        self._checkpoint_done = False
         self._checkpoint_file: Optional[str] = None
+        self._locally_checkpointed = False
         # Made by RDDBarrier: the stage that computes this RDD runs as a barrier stage.
         self._barrier = False
         if kind == RDD.SHUFFLE:
@@ -145,7 +153,16 @@ class RDD:
         return self._id
 
     def __repr__(self) -> str:
-        return f"{self._name or type(self).__name__}[{self._id}] ({self._kind}, {self._num_partitions} partitions)"
+        """As Spark's: ``[name ]Class[id] at operation at file:line``, the class named after what the node is."""
+        name = f"{self._name} " if self._name else ""
+        return f"{name}{self._node_class()}[{self._id}] at {self._creation}"
+
+    def _node_class(self) -> str:
+        if self._checkpoint_file is not None:
+            return "ReliableCheckpointRDD"
+        if self._kind == RDD.SOURCE:
+            return self._source_class
+        return {RDD.NARROW: "PythonRDD", RDD.UNION: "UnionRDD", RDD.SHUFFLE: "ShuffledRDD"}[self._kind]
 
     def __getnewargs__(self) -> Any:
         raise RuntimeError(
@@ -168,15 +185,20 @@ class RDD:
         return self
 
     def toDebugString(self) -> bytes:
+        """The lineage, as Spark prints it: one line per RDD, `` |  `` within a stage, `` +-(n) `` where the map
+        side of a shuffle starts another; a persisted RDD shows its storage level."""
         lines: list[str] = []
 
-        def walk(rdd: RDD, depth: int) -> None:
-            cached = " [cached]" if rdd.is_cached else ""
-            lines.append("  " * depth + f"({rdd._num_partitions}) {rdd!r}{cached}")
+        def walk(rdd: RDD, prefix: str, head: str) -> None:
+            level = f"[{rdd._storage_level}]" if rdd.is_cached else "[]"
+            lines.append(f"{head}{rdd!r} {level}")
             for parent in rdd._parents:
-                walk(parent, depth + 1)
+                if rdd._kind == RDD.SHUFFLE:
+                    walk(parent, prefix + "   ", f"{prefix} +-({parent._num_partitions}) ")
+                else:
+                    walk(parent, prefix, f"{prefix} |  ")
 
-        walk(self, 0)
+        walk(self, "", f"({self._num_partitions}) ")
         return "\n".join(lines).encode("utf-8")
 
     def cache(self) -> "RDD":
@@ -184,6 +206,11 @@ class RDD:
         return self.persist(StorageLevel.MEMORY_ONLY)
 
     def persist(self, storageLevel: StorageLevel = StorageLevel.MEMORY_ONLY) -> "RDD":
+        """Keeps the computed partitions in the engine for later jobs (in memory, spilling to disk past the
+        engine's budget, whatever the level); the level of a persisted RDD cannot be changed, as in Spark."""
+        if self.is_cached and storageLevel != self._storage_level:
+            raise ValueError(f"Cannot change storage level of an RDD after it was already assigned a level (it is "
+                             f"{self._storage_level!r}); unpersist() it first")
         self.is_cached = True
         self._storage_level = storageLevel
         return self
@@ -205,20 +232,26 @@ class RDD:
         if self.ctx._checkpoint_dir is None:
             raise RuntimeError("Checkpoint directory has not been set in the SparkContext: call "
                                "sc.setCheckpointDir(path) first")
-        self._checkpoint_wanted = "reliable"
+        if not self._checkpoint_done:
+            self.is_checkpointed = True
+            self._checkpoint_wanted = "reliable"
 
     def localCheckpoint(self) -> None:
         """Marks this RDD for a local checkpoint: it is kept in the engine (memory, then disk) from the next job that
         computes it on, as Spark keeps it in the executors' block stores; faster, but lost with the context."""
-        self.persist(StorageLevel.MEMORY_AND_DISK)
-        self._checkpoint_wanted = "local"
+        if not self.is_cached:
+            self.persist(StorageLevel.MEMORY_AND_DISK)
+        self._locally_checkpointed = True
+        if not self._checkpoint_done:
+            self._checkpoint_wanted = "local"
 
     def isCheckpointed(self) -> bool:
-        """Whether this RDD was checkpointed (reliably or locally) by a job since it was marked."""
-        return self.is_checkpointed
+        """Whether a job has checkpointed this RDD (reliably or locally) since it was marked."""
+        return self._checkpoint_done
 
     def isLocallyCheckpointed(self) -> bool:
-        return self.is_checkpointed and self._checkpoint_file is None
+        """Whether this RDD is marked for a local checkpoint."""
+        return self._locally_checkpointed
 
     def getCheckpointFile(self) -> Optional[str]:
         """The ``file:`` URI of a reliable checkpoint's directory, or None."""
@@ -228,7 +261,7 @@ class RDD:
         """Called after a job that computed this marked RDD: writes a reliable checkpoint and cuts the lineage."""
         wanted, self._checkpoint_wanted = self._checkpoint_wanted, None
         if wanted == "local":
-            self.is_checkpointed = True
+            self._checkpoint_done = True
             return
         from ember import files
         directory = os.path.join(self.ctx._checkpoint_dir, f"rdd-{self._id}")
@@ -236,7 +269,7 @@ class RDD:
         self._kind, self._parents, self._segment = RDD.SOURCE, [], {"kind": "empty"}
         self._func = files.checkpoint_reader(directory, self._num_partitions)
         self._checkpoint_file = directory
-        self.is_checkpointed = True
+        self._checkpoint_done = True
 
     # -- narrow transformations --------------------------------------------------------------------------------
 
@@ -949,6 +982,9 @@ class RDD:
     def takeSample(self, withReplacement: bool, num: int, seed: Optional[int] = None) -> list:
         if num < 0:
             raise ValueError("Sample size cannot be negative.")
+        limit = sys.maxsize - int(10 * math.sqrt(sys.maxsize))
+        if num > limit:
+            raise ValueError(f"Sample size cannot be greater than {limit}.")
         if num == 0 or self.getNumPartitions() == 0:
             return []
         total = self.count()
@@ -959,8 +995,6 @@ class RDD:
             samples = self.collect()
             rng.shuffle(samples)
             return samples
-        if num > sys.maxsize - int(10 * math.sqrt(sys.maxsize)):
-            raise ValueError("Sample size cannot be greater than %d." % (sys.maxsize - int(10 * math.sqrt(sys.maxsize))))
         fraction = _fraction_for_sample_size(num, total, withReplacement)
         samples = self.sample(withReplacement, fraction, rng.randrange(sys.maxsize)).collect()
         while len(samples) < num:
@@ -1016,6 +1050,21 @@ class RDD:
 
 def _identity(x: Any) -> Any:
     return x
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _creation_site() -> str:
+    """Where the program made an RDD, as Spark's call site: the Ember method it called and its file and line."""
+    frame = sys._getframe(2)
+    operation = "RDD"
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        operation = frame.f_code.co_name
+        frame = frame.f_back
+    if frame is None:
+        return operation
+    return f"{operation} at {os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno}"
 
 
 def fail_on_stopiteration(f: Callable[..., Any]) -> Callable[..., Any]:

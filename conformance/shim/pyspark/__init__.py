@@ -1,0 +1,38 @@
+"""A stand-in ``pyspark`` package for running PySpark's own tests against Ember (conformance harness only).
+
+It is not part of Ember and is never installed: ``conformance/run.py`` puts this directory first on the path of
+the Ember run. Each module here re-exports Ember's implementation under PySpark's module names, so a test written
+for PySpark exercises Ember's code and nothing else; what PySpark has and Ember does not is simply missing here,
+and the tests that need it fail (or are listed out of scope in ../../out_of_scope.tsv).
+"""
+
+import sys
+
+import ember
+from ember import (Accumulator, AccumulatorParam, BarrierTaskContext, BarrierTaskInfo, Broadcast, RDD, RDDBarrier,
+                   InheritableThread, SparkConf, SparkContext, SparkFiles, StatCounter, StorageLevel, TaskContext,
+                   inheritable_thread_target)
+from ember import conf, context, rdd, shared, sparkfiles, sql, statcounter, storagelevel, taskcontext, util
+from ember.rdd import Partitioner
+
+__version__ = ember.PYSPARK_API_VERSION
+
+
+def _alias(name, module):
+    sys.modules[name] = module
+
+
+# PySpark's module layout, each name an Ember module.
+_alias("pyspark.conf", conf)
+_alias("pyspark.context", context)
+_alias("pyspark.core.context", context)
+_alias("pyspark.rdd", rdd)
+_alias("pyspark.core.rdd", rdd)
+_alias("pyspark.taskcontext", taskcontext)
+_alias("pyspark.files", sparkfiles)
+_alias("pyspark.statcounter", statcounter)
+_alias("pyspark.storagelevel", storagelevel)
+_alias("pyspark.broadcast", shared)
+_alias("pyspark.accumulators", shared)
+_alias("pyspark.sql", sql)
+_alias("pyspark.util", util)
