@@ -37,15 +37,25 @@ LOG_LEVELS = ("ALL", "DEBUG", "ERROR", "FATAL", "INFO", "OFF", "TRACE", "WARN")
 
 
 def parse_master(master: str) -> tuple[int, Optional[int]]:
-    """The worker slots ``local``, ``local[N]``, ``local[*]`` or ``local[N, F]`` asks for, and F (task failures
-    allowed) when given. ``ember://host:port`` (a running service) gets one slot per core."""
+    """The worker slots ``local``, ``local[N]``, ``local[*]``, ``local[N, F]`` or ``local-cluster[N, C, M]`` asks
+    for, and F (task failures allowed) when given. ``ember://host:port`` (a running service) gets one slot per
+    core."""
     if master == "local":
         return 1, None
     if master.startswith("ember://"):
         return os.cpu_count() or 1, None
+    cluster = re.fullmatch(r"local-cluster\[\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*\]", master)
+    if cluster:
+        # Spark's test master (N executors of C cores, M MiB each): Ember runs it as one local pool of N * C slots,
+        # with Spark's cluster default of 4 attempts per task (see SparkContext).
+        slots = int(cluster.group(1)) * int(cluster.group(2))
+        if slots < 1:
+            raise ValueError(f"Master URL '{master}' asks for {slots} task slots; at least 1 is needed")
+        return slots, None
     match = re.fullmatch(r"local\[\s*(\*|\d+)\s*(?:,\s*(\d+)\s*)?\]", master)
     if not match:
-        raise ValueError(f"Could not parse Master URL: '{master}' (Ember runs 'local', 'local[N]' or 'local[*]')")
+        raise ValueError(f"Could not parse Master URL: '{master}' (Ember runs 'local', 'local[N]', 'local[*]', "
+                         f"'local[N, F]' or 'ember://host:port')")
     slots = (os.cpu_count() or 1) if match.group(1) == "*" else int(match.group(1))
     if slots < 1:
         raise ValueError(f"Master URL '{master}' asks for {slots} workers; at least 1 is needed")
@@ -120,10 +130,15 @@ class SparkContext:
                  serializer: Any = None, conf: Optional[SparkConf] = None, gateway: Any = None,
                  jsc: Any = None, profiler_cls: Any = None) -> None:
         from ember.taskcontext import TaskContext
-        if TaskContext.get() is not None:
+        allowed_in_tasks = conf is not None and conf.get("spark.executor.allowSparkContext", "false").lower() == "true"
+        if TaskContext.get() is not None and not allowed_in_tasks:
             raise RuntimeError("[CONTEXT_ONLY_VALID_ON_DRIVER] It appears that you are attempting to create a "
                                "SparkContext inside a task: SparkContext can only be used on the driver, not in "
                                "code that runs on workers. For more information, see SPARK-5063.")
+        if gateway is not None and getattr(getattr(gateway, "gateway_parameters", None), "auth_token", None) is None:
+            raise ValueError("You are trying to pass an insecure Py4j gateway to Spark. This is not allowed as it is "
+                             "a security risk (and Ember does not use a caller's gateway: it starts or connects to "
+                             "its own).")
         _warn_ignored(sparkHome=sparkHome, serializer=serializer, gateway=gateway, jsc=jsc,
                       profiler_cls=profiler_cls)
         with SparkContext._lock:
@@ -145,9 +160,9 @@ class SparkContext:
             self.appName: str = self._conf.get("spark.app.name")
             self._parallelism, max_failures = parse_master(self.master)
             # As in Spark, a local master runs each task once (local[N, F] allows F attempts); spark.task.maxFailures
-            # (4 by default for a service) also applies to a local master when set. A task whose worker died is
+            # (4 by default for a service and local-cluster) also applies to a local master when set. A task whose worker died is
             # retried either way (the engine's own budget): that is not the code's failure.
-            default_failures = "4" if self.master.startswith("ember://") else "1"
+            default_failures = "4" if self.master.startswith(("ember://", "local-cluster[")) else "1"
             self._max_task_failures = max_failures or int(self._conf.get("spark.task.maxFailures", default_failures))
             if self._max_task_failures < 1:
                 raise ValueError(f"spark.task.maxFailures must be at least 1, got {self._max_task_failures}")
@@ -456,14 +471,33 @@ class SparkContext:
 
     def broadcast(self, value: Any) -> Broadcast:
         """Ships ``value`` to each worker once, however many tasks use it."""
+        return Broadcast(self, value)
+
+    def _register_broadcast(self, value: Any) -> int:
+        """Keeps a new broadcast's value and stores it in the engine; returns its id."""
         self._check_running()
+        try:
+            payload = ser.dumps_from_driver(value)
+        except Exception as e:
+            raise pickle.PicklingError(f"Could not serialize broadcast: {type(e).__name__}: {e}") from e
         bid = next(self._ids)
         self._broadcast_values[bid] = value
-        self._upload_broadcast(bid)
-        return Broadcast(self, bid, value)
+        self._upload_broadcast(bid, payload)
+        return bid
 
-    def _upload_broadcast(self, bid: int) -> None:
-        self._side.broadcast(bid, ser.dumps_from_driver(self._broadcast_values[bid]))
+    def _broadcast_file(self, bid: int) -> str:
+        """A file in this context's files directory holding broadcast ``bid``'s pickled value."""
+        path = os.path.join(self._files_root(), f"broadcast-{bid}.pickle")
+        if not os.path.exists(path):
+            with open(path + ".tmp", "wb") as f:
+                f.write(ser.dumps_from_driver(self._broadcast_values[bid]))
+            os.replace(path + ".tmp", path)
+        return path
+
+    def _upload_broadcast(self, bid: int, payload: Optional[bytes] = None) -> None:
+        if payload is None:
+            payload = ser.dumps_from_driver(self._broadcast_values[bid])
+        self._side.broadcast(bid, payload)
         self._broadcasts.add(bid)
 
     def _unpersist_broadcast(self, bid: int, destroy: bool) -> None:

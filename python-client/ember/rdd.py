@@ -709,9 +709,38 @@ class RDD:
         """Returns all records, in partition order."""
         return list(self.ctx._run(self))
 
+    def collectWithJobGroup(self, groupId: str, description: str, interruptOnCancel: bool = False) -> list:
+        """Deprecated: collect() in a job group (use setJobGroup, or job tags, then collect)."""
+        warnings.warn("Deprecated in 3.1, Use pyspark.InheritableThread with the pinned thread mode enabled.",
+                      FutureWarning, stacklevel=2)
+        previous = {key: self.ctx.getLocalProperty(key) for key in
+                    ("spark.jobGroup.id", "spark.job.description", "spark.job.interruptOnCancel")}
+        self.ctx.setJobGroup(groupId, description, interruptOnCancel)
+        try:
+            return self.collect()
+        finally:
+            for key, value in previous.items():
+                self.ctx.setLocalProperty(key, value)
+
     def toLocalIterator(self, prefetchPartitions: bool = False) -> Iterator[Any]:
-        for split in range(self.getNumPartitions()):
-            yield from self.ctx._run(self, [split])
+        """The records, one partition's job at a time, so the driver holds one partition at most; with
+        ``prefetchPartitions``, the next partition's job runs while this one's records are consumed."""
+        total = self.getNumPartitions()
+        if not prefetchPartitions:
+            for split in range(total):
+                yield from self.ctx._run(self, [split])
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        from ember.util import inheritable_thread_target
+        # The jobs run on the prefetching thread with this thread's local properties (job group, tags).
+        fetch = inheritable_thread_target(lambda split: list(self.ctx._run(self, [split])))
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ember-prefetch") as prefetcher:
+            upcoming = prefetcher.submit(fetch, 0) if total else None
+            for split in range(total):
+                records = upcoming.result()
+                upcoming = prefetcher.submit(fetch, split + 1) if split + 1 < total else None
+                yield from records
 
     def collectAsMap(self) -> dict:
         return dict(self.collect())

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import pickle
 import threading
-from typing import Any, Callable, Generic, Iterable, Iterator, Optional, TypeVar
+from typing import IO, Any, Callable, Generic, Iterable, Iterator, Optional, TypeVar
 
 T = TypeVar("T")
 
@@ -63,20 +63,35 @@ class collect_broadcast_ids:
 
 def _broadcast_in_worker(bid: int) -> "Broadcast":
     b = Broadcast.__new__(Broadcast)
+    b._context = None
     b._id = bid
     b._value = None
-    b._context = None
+    b._destroyed = False
+    b._in_worker = True
     return b
 
 
 class Broadcast(Generic[T]):
-    """A read-only value shipped once to each worker that needs it, as PySpark's ``sc.broadcast`` gives."""
+    """A read-only value shipped once to each worker that needs it, as PySpark's ``sc.broadcast`` gives.
 
-    def __init__(self, context: Any, bid: int, value: T) -> None:
-        self._context = context
-        self._id = bid
-        self._value = value
+    PySpark's constructor: ``Broadcast(sc, value)`` is ``sc.broadcast(value)``; ``Broadcast(path=p)`` (with no
+    context) reads the value another broadcast wrote to its ``_path``."""
+
+    def __init__(self, sc: Any = None, value: Optional[T] = None, pickle_registry: Any = None,
+                 path: Optional[str] = None, sock_file: Any = None) -> None:
         self._destroyed = False
+        self._in_worker = False
+        if sc is not None:
+            self._context = sc
+            self._value = value
+            self._id = sc._register_broadcast(value)
+        elif path is not None:
+            self._context = None
+            self._id = None
+            self._value = self.load_from_path(path)
+        else:
+            raise ValueError("Broadcast needs a SparkContext (or the path a broadcast's value was written to); "
+                             "create broadcasts with sc.broadcast(value)")
 
     @property
     def id(self) -> int:
@@ -84,7 +99,7 @@ class Broadcast(Generic[T]):
 
     @property
     def value(self) -> T:
-        if self._context is not None:
+        if not self._in_worker:
             if self._destroyed:
                 raise RuntimeError(f"Broadcast {self._id} was destroyed and cannot be used")
             return self._value
@@ -94,13 +109,35 @@ class Broadcast(Generic[T]):
             _worker_broadcasts[self._id] = pickle.loads(_worker_broadcast_bytes.pop(self._id))
         return _worker_broadcasts[self._id]
 
+    @property
+    def _path(self) -> str:
+        """A file holding the pickled value (written when first asked for), for ``Broadcast(path=...)``."""
+        if self._context is None:
+            raise RuntimeError("Broadcast._path is only known on the driver")
+        return self._context._broadcast_file(self._id)
+
+    def dump(self, value: T, f: IO[bytes]) -> None:
+        from ember.serializers import dumps_from_driver
+        f.write(dumps_from_driver(value))
+
+    def load(self, file: IO[bytes]) -> T:
+        return pickle.load(file)
+
+    def load_from_path(self, path: str) -> T:
+        with open(path, "rb") as f:
+            return self.load(f)
+
     def unpersist(self, blocking: bool = False) -> None:
         """Drops the workers' copies; the value is sent again if used later."""
+        if self._in_worker:
+            raise RuntimeError("Broadcast can only be unpersisted in driver")
         if self._context is not None:
             self._context._unpersist_broadcast(self._id, destroy=False)
 
     def destroy(self, blocking: bool = False) -> None:
         """Drops the value everywhere; using it afterwards fails."""
+        if self._in_worker:
+            raise RuntimeError("Broadcast can only be destroyed in driver")
         if self._context is not None:
             self._context._unpersist_broadcast(self._id, destroy=True)
             self._value = None

@@ -13,7 +13,12 @@ from typing import Any, ClassVar, NoReturn, Optional
 from ember.conf import SparkConf
 from ember.context import SparkContext
 
-__all__ = ["SparkSession"]
+__all__ = ["SparkSession", "is_remote"]
+
+
+def is_remote() -> bool:
+    """Whether this is a Spark Connect client: never, on Ember."""
+    return False
 
 
 class _ClassProperty:

@@ -12,7 +12,7 @@ import ember
 from ember import (Accumulator, AccumulatorParam, BarrierTaskContext, BarrierTaskInfo, Broadcast, RDD, RDDBarrier,
                    InheritableThread, SparkConf, SparkContext, SparkFiles, StatCounter, StorageLevel, TaskContext,
                    inheritable_thread_target)
-from ember import conf, context, rdd, shared, sparkfiles, sql, statcounter, storagelevel, taskcontext, util
+from ember import conf, context, rdd, shared, sparkfiles, sql, statcounter, storagelevel, taskcontext
 from ember.rdd import Partitioner
 
 __version__ = ember.PYSPARK_API_VERSION
@@ -23,6 +23,7 @@ def _alias(name, module):
 
 
 # PySpark's module layout, each name an Ember module.
+from pyspark import _absent  # noqa: E402
 _alias("pyspark.conf", conf)
 _alias("pyspark.context", context)
 _alias("pyspark.core.context", context)
@@ -35,4 +36,17 @@ _alias("pyspark.storagelevel", storagelevel)
 _alias("pyspark.broadcast", shared)
 _alias("pyspark.accumulators", shared)
 _alias("pyspark.sql", sql)
-_alias("pyspark.util", util)
+_absent.register("pyspark.util", InheritableThread=InheritableThread,
+                 inheritable_thread_target=inheritable_thread_target)
+
+# PySpark internals without an Ember counterpart: importable, unusable (see _absent).
+_absent.register("pyspark.serializers", "pyspark.shuffle", "pyspark.resource", "pyspark.resource.requests",
+                 "pyspark.resource.profile", "pyspark.rddsampler", "pyspark.java_gateway", "pyspark.find_spark_home",
+                 "pyspark.loose_version", "pyspark.worker_metrics", "pyspark.cloudpickle", "pyspark.daemon",
+                 "pyspark.worker", "pyspark.errors", "pyspark.profiler")
+
+
+def __getattr__(name):
+    if name.startswith("__"):
+        raise AttributeError(name)
+    return _absent._Absent(f"pyspark.{name}")
