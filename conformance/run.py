@@ -101,8 +101,9 @@ def environment(name: str, python: Path) -> dict[str, str]:
     env["PYTHONHASHSEED"] = "0"
     env["PYSPARK_PYTHON"] = str(python)
     env["PYSPARK_DRIVER_PYTHON"] = str(python)
+    env["PYTHONPATH"] = str(HERE / "plugins")
     if name == "ember":
-        env["PYTHONPATH"] = str(HERE / "shim")
+        env["PYTHONPATH"] = os.pathsep.join([str(HERE / "shim"), str(HERE / "plugins")])
         env["EMBER_HOME"] = str(ROOT / "launcher" / "target" / "ember")
     return env
 
@@ -127,10 +128,11 @@ def run_tests(name: str, files: list[Path]) -> dict[str, dict[str, str]]:
     outcomes: dict[str, dict[str, str]] = {}
     for test_file in files:
         report = RESULTS / f".{name}-{test_file.stem}.xml"
-        command = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--timeout={TEST_TIMEOUT_SECONDS}",
+        command = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "isolation",
+                   f"--timeout={TEST_TIMEOUT_SECONDS}",
                    f"--junitxml={report}", "-o", "junit_family=xunit1", str(test_file)]
         if name == "ember":
-            command[3:3] = ["-p", "ember_conformance_plugin"]
+            command[3:3] = ["-p", "ember_errors"]
         started = time.monotonic()
         log = RESULTS / f".{name}-{test_file.stem}.log"
         with open(log, "w") as out:
@@ -180,13 +182,32 @@ def run_doctests(name: str) -> dict[str, dict[str, str]]:
 
 
 def out_of_scope() -> dict[str, str]:
-    """{file::test id (or doctest name): reason} from out_of_scope.tsv."""
+    """{key: reason} from out_of_scope.tsv; a key is file::Class.test, or ends in ``*`` for a class or file."""
     listed = {}
     for line in (HERE / "out_of_scope.tsv").read_text().splitlines():
         if line and not line.startswith("#"):
             key, reason = line.split("\t", 1)
             listed[key] = reason
     return listed
+
+
+def scope_reason(scope: dict[str, str], key: str) -> str | None:
+    """Why a test (``file::Class.test``) is out of scope, or None: its own entry, its class's or its file's."""
+    if key in scope:
+        return scope[key]
+    group, _, test = key.partition("::")
+    for pattern in (f"{group}::{test.split('.')[0]}.*", f"{group}::*"):
+        if pattern in scope:
+            return scope[pattern]
+    return None
+
+
+def summary(outcome: str) -> str:
+    """One line of an outcome: doctests report many lines, of which the last say what went wrong."""
+    lines = [line.strip() for line in outcome.splitlines() if line.strip() and not line.strip().startswith("*")]
+    if len(lines) <= 1:
+        return outcome[:240]
+    return f"{lines[0][:40]} ... {lines[-1][:200]}"
 
 
 def report() -> None:
@@ -202,22 +223,25 @@ def report() -> None:
         ember = data["ember"]["results"].get(group, {})
         tests = sorted(set(base) | set(ember))
         passing_base = [t for t in tests if base.get(t) == "passed"]
-        in_scope = [t for t in passing_base if f"{group}::{t}" not in scope]
+        in_scope = [t for t in passing_base if scope_reason(scope, f"{group}::{t}") is None]
         passing_ember = [t for t in in_scope if ember.get(t) == "passed"]
-        out = [t for t in passing_base if f"{group}::{t}" in scope]
+        out = [t for t in passing_base if scope_reason(scope, f"{group}::{t}") is not None]
         rows.append(f"| {group} | {len(tests)} | {len(passing_base)} | {len(out)} | {len(passing_ember)} of "
                     f"{len(in_scope)} |")
         totals["tests"] += len(tests)
         totals["pyspark"] += len(passing_base)
         totals["out"] += len(out)
         totals["ember"] += len(passing_ember)
-        failing += [f"- `{group}::{t}`: {ember.get(t, 'not run')}" for t in in_scope if t not in passing_ember]
-        excluded += [f"- `{group}::{t}`: {scope[f'{group}::{t}']} (on Ember: {ember.get(t, 'not run')[:80]})"
-                     for t in out]
-        baseline_failing += [f"- `{group}::{t}`: {base.get(t, 'not run')[:160]}" for t in tests
+        failing += [f"- `{group}::{t}`: {summary(ember.get(t, 'not run'))}" for t in in_scope
+                    if t not in passing_ember]
+        excluded += [f"- `{group}::{t}`: {scope_reason(scope, f'{group}::{t}')} (on Ember: "
+                     f"{summary(ember.get(t, 'not run'))[:100]})" for t in out]
+        baseline_failing += [f"- `{group}::{t}`: {summary(base.get(t, 'not run'))[:200]}" for t in tests
                              if base.get(t) != "passed"]
-    stale = sorted(k for k in scope if not any(k == f"{g}::{t}" for g in groups
-                                                for t in data["pyspark"]["results"].get(g, {})))
+    passing_keys = [f"{g}::{t}" for g in groups for t, o in data["pyspark"]["results"].get(g, {}).items()
+                    if o == "passed"]
+    stale = sorted(k for k in scope if not any(k == p or (k.endswith("*") and p.startswith(k[:-1]))
+                                                for p in passing_keys))
     in_scope_total = totals["pyspark"] - totals["out"]
     text = [
         "# PySpark's tests on Ember",

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ember import files
     from ember import serializers as ser
     from ember.java_gateway import SideChannel, connect
-    from ember.plan import PlanBuilder
+    from ember.plan import PlanBuilder, stage_partitions
     from ember.progress import ConsoleProgressBar, JobTracker, StatusTracker
     from ember.rdd import RDD
     from ember.shared import (COMPLEX_ACCUMULATOR_PARAM, FLOAT_ACCUMULATOR_PARAM, INT_ACCUMULATOR_PARAM,
@@ -100,7 +100,8 @@ def _import_driver_modules() -> None:
     ``SparkContext()`` calls this after it has launched the JVM, so these ~0.1 s of imports overlap the JVM's boot
     instead of preceding it; ``from ember import SparkContext`` alone imports only the standard library and the
     modules above. The names are this module's globals, as if imported at its top."""
-    global Py4JError, Py4JJavaError, files, ser, SideChannel, connect, PlanBuilder, ConsoleProgressBar, JobTracker
+    global Py4JError, Py4JJavaError, files, ser, SideChannel, connect, PlanBuilder, stage_partitions
+    global ConsoleProgressBar, JobTracker
     global StatusTracker, RDD, COMPLEX_ACCUMULATOR_PARAM, FLOAT_ACCUMULATOR_PARAM, INT_ACCUMULATOR_PARAM
     global Accumulator, AccumulatorParam, Broadcast
     # socket.getaddrinfo() encodes a str host with the IDNA codec, whose first use imports it (~6 ms); Py4J's first
@@ -111,7 +112,7 @@ def _import_driver_modules() -> None:
     from ember import files
     from ember import serializers as ser
     from ember.java_gateway import SideChannel, connect
-    from ember.plan import PlanBuilder
+    from ember.plan import PlanBuilder, stage_partitions
     from ember.progress import ConsoleProgressBar, JobTracker, StatusTracker
     from ember.rdd import RDD
     from ember.shared import (COMPLEX_ACCUMULATOR_PARAM, FLOAT_ACCUMULATOR_PARAM, INT_ACCUMULATOR_PARAM,
@@ -461,10 +462,17 @@ class SparkContext:
         return files.pickle_file(self, name, minPartitions)
 
     def union(self, rdds: list["RDD"]) -> "RDD":
-        """The partitions of all ``rdds``, one after another."""
+        """The partitions of all ``rdds``, one after another; when they all share a partitioner (as after the same
+        partitionBy or reduceByKey), partition i of the union holds partition i of each, and keeps the
+        partitioner, so a join or groupByKey on it needs no shuffle (Spark's PartitionerAwareUnionRDD)."""
         from ember.rdd import RDD
         if not rdds:
             raise ValueError("union() needs at least one RDD")
+        first = rdds[0].partitioner
+        if len(rdds) > 1 and first is not None and all(r.partitioner == first for r in rdds):
+            union = RDD(self, RDD.UNION, first.numPartitions, parents=rdds, partitioner=first)
+            union._aligned = True
+            return union
         return RDD(self, RDD.UNION, sum(r.getNumPartitions() for r in rdds), parents=rdds)
 
     # -- shared variables --------------------------------------------------------------------------------------
@@ -764,7 +772,7 @@ class SparkContext:
             raise self._connection_lost(e) from e
         self._running_jobs[job_id] = self.getJobTags()
         self._tracker.started(job_id, plan["jobGroup"], [
-            len(wanted) if stage is plan["stages"][-1] else sum(segment["count"] for segment in stage["input"])
+            len(wanted) if stage is plan["stages"][-1] else stage_partitions(stage)
             for stage in plan["stages"]])
         bar = self._progress_bar
 

@@ -57,6 +57,57 @@ class UnionDispatch:
         return iterator if func is None else func(split - self.starts[index], iterator)
 
 
+class _SomeParts:
+    """``width`` parts of an aligned input, as an aligned input of their own (for a nested aligned union)."""
+
+    def __init__(self, parts: Iterator[Iterator[Any]], width: int) -> None:
+        self._parts = parts
+        self._width = width
+
+    def parts(self) -> Iterator[Iterator[Any]]:
+        for _ in range(self._width):
+            yield next(self._parts)
+
+    def __iter__(self) -> Iterator[Any]:
+        for part in self.parts():
+            yield from part
+
+
+class AlignedDispatch:
+    """Runs partition ``split`` of a union of co-partitioned RDDs: the task's input holds partition ``split`` of
+    each parent's input, part after part, and each parent's pipeline runs on its own parts (``width`` of them: one,
+    or several for a parent that is such a union itself)."""
+
+    def __init__(self, children: list[tuple[int, Func, bool]]) -> None:
+        self.children = children  # (width, the parent's function, whether it takes aligned parts)
+
+    def __call__(self, split: int, task_input: Any) -> Iterator[Any]:
+        parts = task_input.parts()
+        for width, func, takes_parts in self.children:
+            if takes_parts:
+                yield from func(split, _SomeParts(parts, width))
+            else:
+                part = next(parts)
+                yield from (part if func is None else func(split, part))
+
+
+class _StageInput:
+    """What a stage reads (its input segments: laid end to end, or ``aligned``), the function it runs on them, and
+    whether it is a barrier stage."""
+
+    def __init__(self, segments: list[dict], func: Func = None, barrier: bool = False, aligned: bool = False) -> None:
+        self.segments = segments
+        self.func = func
+        self.barrier = barrier
+        self.aligned = aligned
+
+
+def stage_partitions(stage: dict) -> int:
+    """How many tasks a stage of a plan has."""
+    counts = [segment["count"] for segment in stage["input"]]
+    return counts[0] if stage.get("aligned") else sum(counts)
+
+
 class PlanBuilder:
     def __init__(self, ctx: "SparkContext") -> None:
         self.ctx = ctx
@@ -71,49 +122,71 @@ class PlanBuilder:
               output: Optional[dict] = None, output_codec: str = "pickle") -> dict:
         """The plan for ``rdd``'s ``partitions``: results to the driver, or with ``output`` (``{"kind": "files",
         "id": ...}``) written by the JVM into files in ``output_codec``."""
-        segments, func, barrier = self._compile(rdd)
-        self._add_stage(segments, func, output or {"kind": "result"}, output_codec=output_codec, barrier=barrier)
+        stage = self._compile(rdd)
+        self._add_stage(stage, output or {"kind": "result"}, output_codec=output_codec)
         return {"stages": self.stages, "partitions": partitions, "jobGroup": job_group}
 
-    def _compile(self, rdd: "RDD", through_cache: bool = False) -> tuple[list[dict], Func, bool]:
-        """The input segments and fused function of the stage that computes ``rdd``, and whether that stage is a
-        barrier stage (an RDD of ``rdd.barrier().mapPartitions`` is in it). Stages it depends on are added first."""
+    def _compile(self, rdd: "RDD", through_cache: bool = False) -> "_StageInput":
+        """What the stage that computes ``rdd`` reads and runs. Stages it depends on are added first."""
         from ember.rdd import RDD
         count = rdd.getNumPartitions()
         if rdd.is_cached and not through_cache:
             if rdd.id() not in self.caches_written:
-                segments, func, barrier = self._compile(rdd, through_cache=True)
-                self._add_stage(segments, func, {"kind": "cache", "id": rdd.id()}, barrier=barrier)
+                self._add_stage(self._compile(rdd, through_cache=True), {"kind": "cache", "id": rdd.id()})
                 self.caches_written.add(rdd.id())
-            return [{"kind": "cache", "id": rdd.id(), "count": count}], None, False
+            return _StageInput([{"kind": "cache", "id": rdd.id(), "count": count}])
         if rdd._kind == RDD.SOURCE:
-            return [dict(rdd._segment, count=count)], rdd._func, False
+            return _StageInput([dict(rdd._segment, count=count)], rdd._func)
         if rdd._kind == RDD.NARROW:
-            segments, func, barrier = self._compile(rdd._parents[0])
-            return segments, compose(func, rdd._func), barrier or rdd._barrier
+            parent = self._compile(rdd._parents[0])
+            return _StageInput(parent.segments, compose(parent.func, rdd._func), parent.barrier or rdd._barrier,
+                               parent.aligned)
+        if rdd._kind == RDD.UNION and rdd._aligned:
+            children, segments, barrier = [], [], False
+            for parent_rdd in rdd._parents:
+                parent = self._compile(parent_rdd)
+                segments.extend(parent.segments)
+                children.append((len(parent.segments), parent.func, parent.aligned))
+                barrier = barrier or parent.barrier
+            return _StageInput(segments, AlignedDispatch(children), barrier, aligned=True)
         if rdd._kind == RDD.UNION:
             segments, funcs, starts, barrier = [], [], [], False
-            for parent in rdd._parents:
+            for parent_rdd in rdd._parents:
+                parent = self._compile(parent_rdd)
+                if parent.aligned:
+                    # Partition i of an aligned union reads partition i of each of its parents: that cannot be laid
+                    # end to end with other inputs, so it is computed by a stage of its own, kept like a cached RDD
+                    # for as long as the union is referenced.
+                    parent = self._materialize(parent_rdd, parent)
                 starts.append(sum(s["count"] for s in segments))
-                parent_segments, func, parent_barrier = self._compile(parent)
-                segments.extend(parent_segments)
-                funcs.append(func)
-                barrier = barrier or parent_barrier
+                segments.extend(parent.segments)
+                funcs.append(parent.func)
+                barrier = barrier or parent.barrier
             if all(func is None for func in funcs):
-                return segments, None, barrier
-            return segments, UnionDispatch(starts, funcs), barrier
+                return _StageInput(segments, None, barrier)
+            return _StageInput(segments, UnionDispatch(starts, funcs), barrier)
         if rdd._kind == RDD.SHUFFLE:
             if rdd._shuffle_id not in self.shuffles_written:
-                segments, func, barrier = self._compile(rdd._parents[0])
-                self._add_stage(segments, func, {"kind": "shuffle", "id": rdd._shuffle_id, "numReducers": count},
-                                rdd.partitioner.partitionFunc, barrier=barrier)
+                self._add_stage(self._compile(rdd._parents[0]),
+                                {"kind": "shuffle", "id": rdd._shuffle_id, "numReducers": count},
+                                rdd.partitioner.partitionFunc)
                 self.shuffles_written.add(rdd._shuffle_id)
-            return [{"kind": "shuffle", "id": rdd._shuffle_id, "count": count}], None, False
+            return _StageInput([{"kind": "shuffle", "id": rdd._shuffle_id, "count": count}])
         raise ValueError(f"unknown RDD kind {rdd._kind!r}")
 
-    def _add_stage(self, segments: list[dict], func: Func, output: dict,
-                   partition_func: Optional[Callable[[Any], int]] = None, output_codec: str = "pickle",
-                   barrier: bool = False) -> None:
+    def _materialize(self, rdd: "RDD", stage: "_StageInput") -> "_StageInput":
+        """Computes ``rdd`` in a stage of its own, its output kept as the engine keeps a cached RDD."""
+        if rdd.id() not in self.caches_written:
+            self._add_stage(stage, {"kind": "cache", "id": rdd.id()})
+            self.caches_written.add(rdd.id())
+            if not getattr(rdd, "_materialized", False):
+                rdd._materialized = True
+                self.ctx._on_release(rdd, "unpersist", rdd.id())
+        return _StageInput([{"kind": "cache", "id": rdd.id(), "count": rdd.getNumPartitions()}])
+
+    def _add_stage(self, stage_input: "_StageInput", output: dict,
+                   partition_func: Optional[Callable[[Any], int]] = None, output_codec: str = "pickle") -> None:
+        segments, func = stage_input.segments, stage_input.func
         command = StageCommand(func or _identity_partition, partition_func)
         with collect_broadcast_ids() as broadcast_ids:
             try:
@@ -138,8 +211,10 @@ class PlanBuilder:
             "inputCodec": "pickle",
             "outputCodec": output_codec,
         }
-        if barrier:
+        if stage_input.barrier:
             stage["barrier"] = True
+        if stage_input.aligned:
+            stage["aligned"] = True
         self.broadcasts.update(broadcast_ids)
         if len(blob) > INLINE_COMMAND_BYTES:
             stage["commandBlob"] = self.ctx._side.blob(blob)

@@ -126,7 +126,7 @@ class RDD:
         self._func = func
         self._parents = list(parents)
         self.partitioner = partitioner
-        self._id = ctx._new_rdd_id()
+        self._assigned_id: Optional[int] = None
         self._creation = _creation_site()
         self._source_class = source or "PythonRDD"
         self._name: Optional[str] = None
@@ -141,6 +141,8 @@ class RDD:
         self._locally_checkpointed = False
         # Made by RDDBarrier: the stage that computes this RDD runs as a barrier stage.
         self._barrier = False
+        # A union of co-partitioned RDDs: partition i reads partition i of each parent (SparkContext.union).
+        self._aligned = False
         if kind == RDD.SHUFFLE:
             self._shuffle_id = ctx._new_shuffle_id()
             ctx._on_release(self, "dropShuffle", self._shuffle_id)
@@ -150,7 +152,15 @@ class RDD:
         return self.ctx
 
     def id(self) -> int:
+        """A number unique among this context's RDDs. As in PySpark, it is given when first asked for (so an RDD
+        fused into a pipeline gets none), and ids grow in that order."""
         return self._id
+
+    @property
+    def _id(self) -> int:
+        if self._assigned_id is None:
+            self._assigned_id = self.ctx._new_rdd_id()
+        return self._assigned_id
 
     def __repr__(self) -> str:
         """As Spark's: ``[name ]Class[id] at operation at file:line``, the class named after what the node is."""
@@ -1199,7 +1209,7 @@ def _cogroup(rdds: list[RDD], numPartitions: Optional[int]) -> RDD:
     count = len(rdds)
 
     def tag(i: int) -> Callable[[Any], Any]:
-        return lambda kv: (kv[0], (i, kv[1]))
+        return lambda v: (i, v)
 
     def split_by_source(tagged: Iterable[Any]) -> tuple:
         groups: list[list] = [[] for _ in range(count)]
@@ -1207,7 +1217,8 @@ def _cogroup(rdds: list[RDD], numPartitions: Optional[int]) -> RDD:
             groups[i].append(v)
         return tuple(ResultIterable(g) for g in groups)
 
-    tagged = rdds[0].ctx.union([rdd.map(tag(i)) for i, rdd in enumerate(rdds)])
+    # mapValues keeps a partitioner, so co-partitioned RDDs are grouped without a shuffle.
+    tagged = rdds[0].ctx.union([rdd.mapValues(tag(i)) for i, rdd in enumerate(rdds)])
     return tagged.groupByKey(numPartitions).mapValues(split_by_source)
 
 

@@ -26,7 +26,9 @@ NULL = -5
 PROGRESS = -6  # In a result stream only: a JSON progress event follows.
 OUTPUT = -7  # From a worker that captures its task's output: a UTF-8 line the task printed follows.
 
-LOWEST_CONTROL_CODE = OUTPUT
+NEXT_INPUT = -8  # In a task's input of an aligned stage: a frame naming the next part's codec, then its frames.
+
+LOWEST_CONTROL_CODE = NEXT_INPUT
 # The largest frame either side accepts: well above any batch, and below what the JVM can allocate.
 MAX_FRAME_BYTES = 1 << 30
 

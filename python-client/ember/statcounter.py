@@ -3,7 +3,31 @@
 from __future__ import annotations
 
 import math
-from typing import Iterable, Optional
+from typing import Any, Iterable, Optional
+
+
+def _maximum(a: Any, b: Any) -> Any:
+    try:
+        return max(a, b)
+    except ValueError:  # NumPy arrays: element by element (numpy is loaded, since the data holds arrays)
+        import numpy
+        return numpy.maximum(a, b)
+
+
+def _minimum(a: Any, b: Any) -> Any:
+    try:
+        return min(a, b)
+    except ValueError:
+        import numpy
+        return numpy.minimum(a, b)
+
+
+def _sqrt(x: Any) -> Any:
+    try:
+        return math.sqrt(x)
+    except TypeError:
+        import numpy
+        return numpy.sqrt(x)
 
 
 class StatCounter:
@@ -21,8 +45,8 @@ class StatCounter:
         self.n += 1
         self.mu += delta / self.n
         self.m2 += delta * (value - self.mu)
-        self.maxValue = max(self.maxValue, value)
-        self.minValue = min(self.minValue, value)
+        self.maxValue = _maximum(self.maxValue, value)
+        self.minValue = _minimum(self.minValue, value)
         return self
 
     def mergeStats(self, other: "StatCounter") -> "StatCounter":
@@ -45,8 +69,8 @@ class StatCounter:
             self.mu = (self.mu * self.n + other.mu * other.n) / total
         self.m2 += other.m2 + (delta * delta * self.n * other.n) / total
         self.n = total
-        self.maxValue = max(self.maxValue, other.maxValue)
-        self.minValue = min(self.minValue, other.minValue)
+        self.maxValue = _maximum(self.maxValue, other.maxValue)
+        self.minValue = _minimum(self.minValue, other.minValue)
         return self
 
     def copy(self) -> "StatCounter":
@@ -59,10 +83,10 @@ class StatCounter:
         return int(self.n)
 
     def mean(self) -> float:
-        return float(self.mu)
+        return self.mu  # A float (mu starts at 0.0), or an array for arrays of numbers.
 
     def sum(self) -> float:
-        return self.n * float(self.mu)
+        return self.n * self.mu
 
     def min(self) -> float:
         return self.minValue
@@ -77,16 +101,18 @@ class StatCounter:
         return float("nan") if self.n <= 1 else self.m2 / (self.n - 1)
 
     def stdev(self) -> float:
-        return math.sqrt(self.variance())
+        return _sqrt(self.variance())
 
     def sampleStdev(self) -> float:
-        return math.sqrt(self.sampleVariance())
+        return _sqrt(self.sampleVariance())
 
     def asDict(self, sample: bool = False) -> dict:
+        """count, mean, sum, min, max, stdev and variance. As in PySpark, stdev and variance are the sample ones
+        unless ``sample=True`` is passed, which gives the population ones (PySpark's naming, kept as it is)."""
         return {
             "count": self.count(), "mean": self.mean(), "sum": self.sum(), "min": self.min(), "max": self.max(),
-            "stdev": self.sampleStdev() if sample else self.stdev(),
-            "variance": self.sampleVariance() if sample else self.variance(),
+            "stdev": self.stdev() if sample else self.sampleStdev(),
+            "variance": self.variance() if sample else self.sampleVariance(),
         }
 
     def __repr__(self) -> str:

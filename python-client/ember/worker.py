@@ -52,6 +52,59 @@ class _Input:
             self._exhausted = True
 
 
+class _PartedInput:
+    """The input of a task of an aligned stage: its partition of each of the stage's input segments, one part after
+    another, each part after the first announced by NEXT_INPUT and a frame naming its codec. ``parts()`` gives one
+    iterator of records per part (for the union's dispatch); iterating the object itself gives all records."""
+
+    def __init__(self, stream: IO[bytes], codec: str) -> None:
+        self._stream = stream
+        self._codec = codec
+        self._ended = False  # END_OF_DATA has been read
+        self._between = False  # NEXT_INPUT has been read, the next part's codec frame not yet
+
+    def _frames(self) -> Iterator[bytes]:
+        """The frames of the current part, up to the code that ends it."""
+        while True:
+            length = ser.read_length(self._stream)
+            if length == ser.END_OF_DATA:
+                self._ended = True
+                return
+            if length == ser.NEXT_INPUT:
+                self._between = True
+                return
+            if length < 0:
+                raise ser.ProtocolError(f"unexpected control code {length} in a task's input")
+            yield ser.read_exactly(self._stream, length)
+
+    def _next_codec(self) -> str:
+        self._between = False
+        self._codec = ser.read_frame(self._stream).decode("utf-8")
+        return self._codec
+
+    def parts(self) -> Iterator[Iterator[Any]]:
+        load = ser.loader(self._codec)
+        while True:
+            frames = self._frames()
+            yield (record for frame in frames for record in load(frame))
+            for _ in frames:  # what the consumer left of this part
+                pass
+            if self._ended:
+                return
+            load = ser.loader(self._next_codec())
+
+    def __iter__(self) -> Iterator[Any]:
+        for part in self.parts():
+            yield from part
+
+    def drain(self) -> None:
+        while not self._ended:
+            if self._between:
+                self._next_codec()
+            for _ in self._frames():
+                pass
+
+
 class _TaskOutput:
     """Stands in for sys.stdout and sys.stderr in a worker: each line user code prints is prefixed with the stage
     and partition of the task, so the driver (which forwards worker output) can say where it came from. Lines go
@@ -138,7 +191,10 @@ def serve(infile: IO[bytes], outfile: IO[bytes]) -> None:
         for _ in header.get("newBroadcasts", ()):
             bid = ser.read_int(infile)
             shared.worker_receive_broadcast(bid, ser.read_frame(infile))
-        task_input = _Input(infile, header.get("inputCodec", "pickle"))
+        if header.get("aligned"):
+            task_input: Any = _PartedInput(infile, header.get("inputCodec", "pickle"))
+        else:
+            task_input = _Input(infile, header.get("inputCodec", "pickle"))
         _TaskOutput.prefix = f"[stage {header.get('stage')} partition {header['partition']}] "
         _TaskOutput.sink = (lambda line: ser.write_output(line, outfile)) if header.get("captureOutput") else None
         command = None
@@ -153,7 +209,8 @@ def serve(infile: IO[bytes], outfile: IO[bytes]) -> None:
             command = load_command(commands[command_id])
             taskcontext.start_task(header, command.local_properties, command.cpus)
             shared.start_task_accumulators(command.accumulators)
-            records = command.func(header["partition"], iter(task_input))
+            # An aligned stage's function (a union's dispatch) takes the input itself, for its parts.
+            records = command.func(header["partition"], task_input if header.get("aligned") else iter(task_input))
             if header.get("output") == "shuffle":
                 write_buckets(records, command.partition_func, header["numReducers"], outfile)
             elif header.get("output") == "files":

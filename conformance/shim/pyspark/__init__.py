@@ -35,7 +35,7 @@ _alias("pyspark.statcounter", statcounter)
 _alias("pyspark.storagelevel", storagelevel)
 _alias("pyspark.broadcast", shared)
 _alias("pyspark.accumulators", shared)
-_alias("pyspark.sql", sql)
+_absent.register("pyspark.sql", SparkSession=sql.SparkSession, is_remote=sql.is_remote)
 _absent.register("pyspark.util", InheritableThread=InheritableThread,
                  inheritable_thread_target=inheritable_thread_target)
 

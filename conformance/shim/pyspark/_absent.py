@@ -23,6 +23,8 @@ class _Absent:
     __call__ = _refuse
 
     def __getattr__(self, attribute):
+        if attribute.startswith("_"):
+            raise AttributeError(attribute)  # introspection (pytest's collection, copy, pickle) finds nothing
         raise NotInEmber(f"{object.__getattribute__(self, '_name')}.{attribute} is a PySpark internal that Ember "
                          f"does not have")
 

@@ -22,6 +22,7 @@ def have_package(name: str) -> bool:
 
 have_numpy = have_package("numpy")
 have_pandas = have_package("pandas")
+have_scipy = have_package("scipy")
 numpy_requirement_message = "" if have_numpy else "No module named 'numpy'"
 pandas_requirement_message = "" if have_pandas else "No module named 'pandas'"
 
@@ -135,3 +136,16 @@ def read_int(b: bytes) -> int:
 
 def write_int(i: int) -> bytes:
     return i.to_bytes(4, "big", signed=True)
+
+
+class ByteArrayOutput:
+    """A file-like sink collecting bytes into a bytearray."""
+
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+
+    def write(self, b: bytes) -> None:
+        self.buffer += b
+
+    def close(self) -> None:
+        pass

@@ -27,6 +27,12 @@ public final class Frames {
      */
     public static final int OUTPUT = -7;
 
+    /**
+     * In a task's input stream of an aligned stage only: the next input part follows, preceded by one frame naming
+     * its codec (UTF-8).
+     */
+    public static final int NEXT_INPUT = -8;
+
     private Frames() {
     }
 }

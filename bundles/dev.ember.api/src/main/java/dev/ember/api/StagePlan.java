@@ -16,14 +16,17 @@ import java.util.Objects;
  * @param outputCodec the codec name of the output frames
  * @param barrier     whether it is a barrier stage ({@code rdd.barrier()}): all its tasks start together, can wait
  *                    for each other, and a failure of one retries them all
+ * @param aligned     whether the input segments are aligned rather than laid end to end: all have the same count,
+ *                    and partition {@code p} reads partition {@code p} of each segment in turn, the parts separated
+ *                    by {@link Frames#NEXT_INPUT} (a union of RDDs that share a partitioner)
  */
 public record StagePlan(int id, String commandId, byte[] command, List<InputSegment> input, StageOutput output,
-        List<Integer> broadcasts, String inputCodec, String outputCodec, boolean barrier) {
+        List<Integer> broadcasts, String inputCodec, String outputCodec, boolean barrier, boolean aligned) {
 
-    /** A stage that is not a barrier stage. */
+    /** A stage that is neither a barrier stage nor aligned. */
     public StagePlan(int id, String commandId, byte[] command, List<InputSegment> input, StageOutput output,
             List<Integer> broadcasts, String inputCodec, String outputCodec) {
-        this(id, commandId, command, input, output, broadcasts, inputCodec, outputCodec, false);
+        this(id, commandId, command, input, output, broadcasts, inputCodec, outputCodec, false, false);
     }
 
     public StagePlan {
@@ -34,10 +37,21 @@ public record StagePlan(int id, String commandId, byte[] command, List<InputSegm
         broadcasts = List.copyOf(Objects.requireNonNull(broadcasts, "broadcasts"));
         Objects.requireNonNull(inputCodec, "inputCodec");
         Objects.requireNonNull(outputCodec, "outputCodec");
+        if (aligned && !sameCounts(input)) {
+            throw new IllegalArgumentException("an aligned stage needs input segments of one partition count, got "
+                    + input);
+        }
     }
 
-    /** How many tasks the stage has: the partitions of all its input segments. */
+    private static boolean sameCounts(List<InputSegment> segments) {
+        return !segments.isEmpty() && segments.stream().allMatch(segment -> segment.count() == segments.get(0).count());
+    }
+
+    /** How many tasks the stage has: the partitions of all its input segments (of each, when aligned). */
     public int numPartitions() {
+        if (aligned) {
+            return input.get(0).count();
+        }
         int total = 0;
         for (InputSegment segment : input) {
             total += segment.count();

@@ -698,27 +698,38 @@ final class JobRun implements JobHandle {
     }
 
     private Iterable<byte[]> inputOf(StagePlan stage, int partition) {
+        if (stage.aligned()) {
+            return new AlignedInput(stage.input().size(), part -> segmentInput(stage.input().get(part), partition),
+                    part -> codecOf(stage, stage.input().get(part)));
+        }
         Located at = locate(stage, partition);
-        InputSegment segment = at.segment();
+        return segmentInput(at.segment(), at.local());
+    }
+
+    /** The frames of partition {@code local} of one input segment. */
+    private Iterable<byte[]> segmentInput(InputSegment segment, int local) {
         return switch (segment.kind()) {
             case EMPTY -> List.of();
-            case DATASET -> session.dataset(segment.id()).get(at.local());
-            case SHUFFLE -> session.existingShuffle(segment.id()).bucket(at.local());
-            case CACHE -> session.existingCache(segment.id()).ofTask(at.local());
+            case DATASET -> session.dataset(segment.id()).get(local);
+            case SHUFFLE -> session.existingShuffle(segment.id()).bucket(local);
+            case CACHE -> session.existingCache(segment.id()).ofTask(local);
             case FILES -> {
                 FileInput files = session.fileInput(segment.id());
                 Codec codec = engine.codec(files.codec);
                 if (codec == null) {
                     throw new FileFailure(Kind.SETUP, EmberEngine.missingCodec(files.codec), null);
                 }
-                yield new FileFrames(codec, files, at.local());
+                yield new FileFrames(codec, files, local);
             }
         };
     }
 
-    /** File segments carry their own codec; every other input is in the stage's input codec. */
+    /** The codec of a task's (first) input: file segments carry their own; every other input is the stage's. */
     private String inputCodecOf(StagePlan stage, int partition) {
-        InputSegment segment = locate(stage, partition).segment();
+        return codecOf(stage, stage.aligned() ? stage.input().get(0) : locate(stage, partition).segment());
+    }
+
+    private String codecOf(StagePlan stage, InputSegment segment) {
         return segment.kind() == InputSegment.Kind.FILES ? session.fileInput(segment.id()).codec : stage.inputCodec();
     }
 

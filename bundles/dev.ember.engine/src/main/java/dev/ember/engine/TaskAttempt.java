@@ -42,6 +42,8 @@ import dev.ember.engine.WorkerPool.PooledWorker;
 final class TaskAttempt {
 
     private static final int INLINE_INPUT_BYTES = 64 * 1024;
+    /** In an input, by identity: write {@link Frames#NEXT_INPUT} here instead of a frame (see AlignedInput). */
+    static final byte[] NEXT_INPUT = new byte[0];
 
     /** What a successful task produced; {@code file} is the attempt's file of a {@code FILES} stage. */
     record Output(List<byte[]> results, PartitionedOutput partitioned, byte[] accumulatorUpdates, Path file) {
@@ -87,6 +89,7 @@ final class TaskAttempt {
             String header = "{\"job\":" + jobId + ",\"stage\":" + stage.id() + ",\"stageId\":" + identity.stageId()
                     + ",\"taskAttemptId\":" + identity.taskAttemptId()
                     + (identity.barrier() == null ? "" : ",\"barrier\":" + identity.barrier())
+                    + (stage.aligned() ? ",\"aligned\":true" : "")
                     + ",\"partition\":" + partition + ",\"attempt\":" + attempt + ",\"commandId\":\"" + stage.commandId() + "\",\"hasCommand\":"
                     + sendCommand + ",\"output\":\"" + output.kind().name().toLowerCase() + "\",\"numReducers\":"
                     + output.numReducers() + ",\"newBroadcasts\":" + newBroadcasts + ",\"forgetBroadcasts\":" + forget
@@ -159,7 +162,12 @@ final class TaskAttempt {
         Iterator<byte[]> frames = input.iterator();
         try {
             while (frames.hasNext()) {
-                writeFrame(out, frames.next());
+                byte[] frame = frames.next();
+                if (frame == NEXT_INPUT) {
+                    out.writeInt(Frames.NEXT_INPUT);
+                } else {
+                    writeFrame(out, frame);
+                }
             }
         } catch (UncheckedIOException e) {
             throw e.getCause();

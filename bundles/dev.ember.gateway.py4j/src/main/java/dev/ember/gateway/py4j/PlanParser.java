@@ -21,7 +21,7 @@ import dev.ember.api.StagePlan;
  *              "input": [{"kind": "dataset", "id": 3, "count": 2}, {"kind": "shuffle", "id": 1, "count": 4}, …],
  *              "output": {"kind": "result"} | {"kind": "shuffle", "id": 1, "numReducers": 4} | {"kind": "cache", "id": 7},
  *              "broadcasts": [2],
- *              "inputCodec": "pickle", "outputCodec": "pickle", "barrier": false}],
+ *              "inputCodec": "pickle", "outputCodec": "pickle", "barrier": false, "aligned": false}],
  *  "partitions": [0, 1], "jobGroup": null}
  * </pre>
  *
@@ -35,7 +35,7 @@ final class PlanParser {
 
     private static final List<String> PLAN_FIELDS = List.of("stages", "partitions", "jobGroup");
     private static final List<String> STAGE_FIELDS = List.of("id", "commandId", "command", "commandBlob", "input",
-            "output", "broadcasts", "inputCodec", "outputCodec", "barrier");
+            "output", "broadcasts", "inputCodec", "outputCodec", "barrier", "aligned");
     private static final List<String> SEGMENT_FIELDS = List.of("kind", "id", "count");
     private static final List<String> OUTPUT_FIELDS = List.of("kind", "id", "numReducers");
 
@@ -103,7 +103,8 @@ final class PlanParser {
                 broadcasts,
                 Json.string(stage, "inputCodec", what),
                 Json.string(stage, "outputCodec", what),
-                stage.has("barrier") && Json.bool(stage, "barrier", what));
+                stage.has("barrier") && Json.bool(stage, "barrier", what),
+                stage.has("aligned") && Json.bool(stage, "aligned", what));
     }
 
     private static InputSegment parseSegment(JsonObject segment, String what) {

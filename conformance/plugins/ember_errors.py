@@ -1,4 +1,4 @@
-"""pytest plugin of the Ember run (``-p ember_conformance_plugin``): maps what has no Ember counterpart.
+"""pytest plugin of the Ember run (``-p ember_errors``): maps what has no Ember counterpart.
 
 One mapping only: where PySpark's tests expect ``py4j.protocol.Py4JJavaError`` (the JVM's SparkException, which
 is how PySpark reports a failed job), Ember raises its own ``SparkJobError`` (a failed task's exception is also
