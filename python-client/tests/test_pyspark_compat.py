@@ -282,3 +282,61 @@ def test_spark_defaults_conf_reaches_a_driver(run_driver, result_of, tmp_path: P
         sc.stop()
     """, env={"EMBER_HOME": str(home)})
     assert result_of(proc) == "from-defaults"
+
+
+def test_broadcasts_of_several_threads_each_reach_their_own_jobs(sc: SparkContext) -> None:
+    broadcasts = {i: sc.broadcast(list(range(i * 100))) for i in range(4)}
+    results: dict = {}
+
+    def run(i: int) -> None:
+        b = broadcasts[i]
+        results[i] = sc.parallelize(range(6), 3).map(lambda _: len(b.value)).collect()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == {i: [i * 100] * 6 for i in range(4)}
+
+
+def test_broadcast_as_pyspark_constructs_and_refuses_it(sc: SparkContext) -> None:
+    from ember import Broadcast
+    b = sc.broadcast([10, Point(1, 2)])
+    assert Broadcast(sc=None, path=b._path).value == [10, Point(1, 2)]
+    with pytest.raises(__import__("pickle").PicklingError, match="Could not serialize broadcast"):
+        sc.broadcast(sc)
+    with pytest.raises(RuntimeError, match="Broadcast can only be destroyed in driver"):
+        sc.parallelize([1], 1).map(lambda _: b.destroy()).collect()
+    with pytest.raises(RuntimeError, match="Broadcast can only be unpersisted in driver"):
+        sc.parallelize([1], 1).map(lambda _: b.unpersist()).collect()
+    assert sc.parallelize([1], 1).map(lambda _: b.value[0]).collect() == [10]
+    b.destroy()
+    with pytest.raises(RuntimeError, match="destroyed"):
+        b.value
+
+
+def test_co_partitioned_union_join_and_cogroup_need_no_shuffle(sc: SparkContext) -> None:
+    pairs = sc.parallelize([(x % 5, x) for x in range(40)], 4)
+    parted = pairs.partitionBy(3)
+    union = parted.union(parted.mapValues(lambda v: -v))
+    assert union.getNumPartitions() == 3 and union.partitioner == parted.partitioner
+    by_partition = union.glom().collect()
+    for i, records in enumerate(by_partition):  # partition i: partition i of the first, then of the second
+        left = [kv for kv in pairs.collect() if hash(kv[0]) % 3 == i]
+        assert records == left + [(k, -v) for k, v in left]
+    tracker = sc.statusTracker()
+    expected_join = sorted((k, (v, w)) for k, v in pairs.collect() for k2, w in pairs.collect() if k == k2)
+    sc.setJobGroup("co-partitioned", "join")
+    assert sorted(parted.join(parted).collect()) == expected_join
+    sc.setJobGroup("mixed", "join")
+    assert sorted(parted.join(pairs).collect()) == expected_join
+    sc.setLocalProperty("spark.jobGroup.id", None)
+    stages = {group: len(tracker.getJobInfo(tracker.getJobIdsForGroup(group)[0]).stageIds)
+              for group in ("co-partitioned", "mixed")}
+    assert stages == {"co-partitioned": 2, "mixed": 3}  # as Spark: the parted side is not shuffled again
+    mixed = sc.union([union, pairs])  # an aligned union beside another input is computed in a stage of its own
+    assert mixed.getNumPartitions() == 3 + 4
+    assert sorted(mixed.collect()) == sorted(union.collect() + pairs.collect())
+    cogrouped = {k: tuple(sorted(g) for g in groups) for k, groups in parted.cogroup(parted).collect()}
+    assert cogrouped == {k: (sorted(v for k2, v in pairs.collect() if k2 == k),) * 2 for k in range(5)}
