@@ -79,10 +79,14 @@ _warned_ignored: set[str] = set()
 def _warn_ignored(**arguments: Any) -> None:
     """Says once per argument that Ember ignores it, when a program passes it."""
     for name, value in arguments.items():
-        if value is not None and name not in _warned_ignored:
-            _warned_ignored.add(name)
-            warnings.warn(f"SparkContext({name}=...) is ignored by Ember: {_IGNORED_BECAUSE[name]}", UserWarning,
-                          stacklevel=3)
+        if value is not None:
+            _warn_once(name, f"SparkContext({name}=...) is ignored by Ember: {_IGNORED_BECAUSE[name]}", stacklevel=4)
+
+
+def _warn_once(key: str, message: str, stacklevel: int = 3) -> None:
+    if key not in _warned_ignored:
+        _warned_ignored.add(key)
+        warnings.warn(message, UserWarning, stacklevel=stacklevel)
 
 
 _IGNORED_BECAUSE = {
@@ -457,8 +461,12 @@ class SparkContext:
         return files.binary_records(self, path, recordLength)
 
     def pickleFile(self, name: str, minPartitions: Optional[int] = None) -> "RDD":
-        """Records written by ``RDD.saveAsPickleFile``."""
+        """Records written by ``RDD.saveAsPickleFile``, one partition per part file (``minPartitions`` is a hint
+        Ember does not take: it warns once)."""
         self._check_running()
+        if minPartitions is not None:
+            _warn_once("pickleFile.minPartitions", "pickleFile(minPartitions=...) is ignored by Ember: it reads one "
+                                                   "partition per part file; repartition() the RDD for more")
         return files.pickle_file(self, name, minPartitions)
 
     def union(self, rdds: list["RDD"]) -> "RDD":
