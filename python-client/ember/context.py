@@ -653,54 +653,59 @@ class SparkContext:
     def _add_file(self, path: str, recursive: bool) -> str:
         """Copies ``path`` into the files directory (once per name) and returns its absolute source path."""
         import shutil
-        self._check_running()
-        files._refuse_remote_scheme(path)
-        source = os.path.abspath(files._strip_scheme(path))
-        if not os.path.exists(source):
-            raise FileNotFoundError(f"File {source} does not exist")
-        if os.path.isdir(source) and not recursive:
-            raise ValueError(f"Added file {source} is a directory and recursive is not turned on; pass "
-                             f"recursive=True to add a directory")
-        name = os.path.basename(source.rstrip(os.sep))
-        with SparkContext._lock:
-            known = self._added_files.get(name)
-            if known is not None:
-                if known != source:
-                    raise ValueError(f"File {name} was already registered with a different path (was {known}, now "
-                                     f"{source}); files added with addFile are found by name, so names must differ")
-                return source
-            target = os.path.join(self._files_root(), name)
+
+        def check(source: str, _name: str) -> None:
+            if os.path.isdir(source) and not recursive:
+                raise ValueError(f"Added file {source} is a directory and recursive is not turned on; pass "
+                                 f"recursive=True to add a directory")
+
+        def copy(source: str, target: str) -> None:
             if os.path.isdir(source):
                 shutil.copytree(source, target)
             else:
                 shutil.copy2(source, target)
-            self._added_files[name] = source
-        return source
+
+        return self._install(path, self._added_files, "File", check, copy)
 
     def addArchive(self, path: str) -> None:
         """Unpacks an archive (.zip, .jar, .tar, .tar.gz, .tgz) for the tasks of later jobs, which find its
         directory with ``SparkFiles.get(name)`` (``name`` is the archive's base name). Adding it again does
         nothing."""
         import shutil
+        formats = {".zip": "zip", ".jar": "zip", ".tar": "tar", ".tar.gz": "gztar", ".tgz": "gztar"}
+
+        def archive_format(name: str) -> Optional[str]:
+            return next((f for suffix, f in formats.items() if name.lower().endswith(suffix)), None)
+
+        def check(source: str, name: str) -> None:
+            if not os.path.isfile(source) or archive_format(name) is None:
+                raise ValueError(f"Unsupported archive {name}: addArchive takes .zip, .jar, .tar, .tar.gz and .tgz "
+                                 f"files")
+
+        self._install(path, self._added_archives, "Archive", check,
+                      lambda source, target: shutil.unpack_archive(source, target, archive_format(source)))
+
+    def _install(self, path: str, registry: dict[str, str], what: str, check: Callable[[str, str], None],
+                 install: Callable[[str, str], None]) -> str:
+        """Puts ``path`` into the files directory under its base name with ``install(source, target)``, unless
+        that name is in ``registry`` already (the same source again is ignored, another one refused). Returns the
+        absolute source path."""
         self._check_running()
         files._refuse_remote_scheme(path)
         source = os.path.abspath(files._strip_scheme(path))
-        if not os.path.isfile(source):
+        if not os.path.exists(source):
             raise FileNotFoundError(f"File {source} does not exist")
-        name = os.path.basename(source)
-        formats = {".zip": "zip", ".jar": "zip", ".tar": "tar", ".tar.gz": "gztar", ".tgz": "gztar"}
-        archive_format = next((f for suffix, f in formats.items() if name.lower().endswith(suffix)), None)
-        if archive_format is None:
-            raise ValueError(f"Unsupported archive {name}: addArchive takes .zip, .jar, .tar, .tar.gz and .tgz files")
+        name = os.path.basename(source.rstrip(os.sep))
+        check(source, name)
         with SparkContext._lock:
-            known = self._added_archives.get(name)
-            if known is not None:
-                if known != source:
-                    raise ValueError(f"Archive {name} was already registered with a different path (was {known}, "
-                                     f"now {source})")
-                return
-            shutil.unpack_archive(source, os.path.join(self._files_root(), name), archive_format)
-            self._added_archives[name] = source
+            known = registry.get(name)
+            if known is None:
+                install(source, os.path.join(self._files_root(), name))
+                registry[name] = source
+            elif known != source:
+                raise ValueError(f"{what} {name} was already registered with a different path (was {known}, now "
+                                 f"{source}); added files are found by name, so names must differ")
+        return source
 
     @property
     def listArchives(self) -> list[str]:
