@@ -729,7 +729,8 @@ class SparkContext:
     def _job_info(self) -> dict[str, Any]:
         """What every task of the next job of this thread is told besides its function (ember.worker reads it)."""
         return {"pyFiles": list(self._py_files), "filesRoot": self._files_root(),
-                "localProperties": dict(self._local_properties()), "cpus": self._task_cpus}
+                "localProperties": dict(self._local_properties()), "cpus": self._task_cpus,
+                "workerMemory": self._conf.get("spark.python.worker.memory", "512m")}
 
     # -- running jobs ------------------------------------------------------------------------------------------
 

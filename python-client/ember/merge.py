@@ -31,8 +31,13 @@ def parse_memory(text: str) -> int:
     return int(match.group(1)) * _UNITS.get(match.group(2), 1)
 
 
+# spark.python.worker.memory as the job being run had it (set by ember.worker for each task), so a change to the
+# driver's conf reaches the next job, as in PySpark; else what the worker was started with.
+job_memory: Optional[str] = None
+
+
 def memory_limit() -> int:
-    return parse_memory(os.environ.get("EMBER_PYTHON_WORKER_MEMORY", "512m"))
+    return parse_memory(job_memory or os.environ.get("EMBER_PYTHON_WORKER_MEMORY", "512m"))
 
 
 def resident_bytes() -> int:

@@ -19,6 +19,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, Optional
 
 import cloudpickle
 
+from ember import merge
 from ember import serializers as ser
 from ember import shared
 from ember import sparkfiles
@@ -269,6 +270,7 @@ def load_command(blob: bytes) -> shared.StageCommand:
         entry = os.path.dirname(path) if path.endswith(".py") else path
         if entry not in sys.path:
             sys.path.insert(0, entry)
+    merge.job_memory = job.get("workerMemory")
     sparkfiles.SparkFiles._root_directory = job["filesRoot"]
     sparkfiles.SparkFiles._is_running_on_worker = True
     with shared.recording_accumulators() as accumulators:

@@ -340,3 +340,20 @@ def test_co_partitioned_union_join_and_cogroup_need_no_shuffle(sc: SparkContext)
     assert sorted(mixed.collect()) == sorted(union.collect() + pairs.collect())
     cogrouped = {k: tuple(sorted(g) for g in groups) for k, groups in parted.cogroup(parted).collect()}
     assert cogrouped == {k: (sorted(v for k2, v in pairs.collect() if k2 == k),) * 2 for k in range(5)}
+
+
+def test_python_worker_memory_set_on_a_running_context_reaches_the_next_job(sc: SparkContext) -> None:
+    def limit_in_task(_):
+        from ember import merge
+        return merge.memory_limit()
+
+    before = sc.getConf().get("spark.python.worker.memory", "512m")
+    sc._conf.set("spark.python.worker.memory", "1m")
+    try:
+        assert sc.parallelize([0], 1).map(limit_in_task).collect() == [1 << 20]
+        data = [(x % 3, x) for x in range(200000)]
+        grouped = sc.parallelize(data, 2).groupByKey().mapValues(sorted).collect()  # spills at 1 MiB
+        assert sorted(grouped) == [(k, [x for x in range(200000) if x % 3 == k]) for k in range(3)]
+    finally:
+        sc._conf.set("spark.python.worker.memory", before)
+    assert sc.parallelize([0], 1).map(limit_in_task).collect() == [512 << 20]
