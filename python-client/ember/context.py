@@ -242,7 +242,7 @@ class SparkContext:
                 "maxTaskFailures": self._max_task_failures,
                 "workerMemoryLimit": self._worker_memory_limit(),
             }))
-            self._side = SideChannel(self._entry.sidePort(), self._launched.secret, self._session.id(),
+            self._side = SideChannel(self._entry.sidePort(), self._launched.secret, self._session.token(),
                                      self._launched.host)
             self._lease = self._side.attach()
         except BaseException:

@@ -38,13 +38,14 @@ def connect(port: int, secret: str, host: str = "127.0.0.1") -> tuple[JavaGatewa
 
 
 class SideChannel:
-    """Client of the gateway's side socket: one request per connection, authenticated with the secret."""
+    """Client of the gateway's side socket: one request per connection, authenticated with the secret and naming
+    the session by its token (known only to this driver; the session id can be guessed)."""
 
-    def __init__(self, port: int, secret: str, session_id: str, host: str = "127.0.0.1") -> None:
+    def __init__(self, port: int, secret: str, session_token: str, host: str = "127.0.0.1") -> None:
         self.host = host
         self.port = port
         self.secret = secret.encode("utf-8")
-        self.session_id = session_id
+        self.session_token = session_token
 
     @contextmanager
     def _request(self, request: dict) -> Iterator[tuple[IO[bytes], IO[bytes]]]:
@@ -58,7 +59,7 @@ class SideChannel:
             status = ser.read_int(infile)
             if status == ser.EXCEPTION:
                 _raise_remote(infile)
-            request = dict(request, session=self.session_id)
+            request = dict(request, session=self.session_token)
             ser.write_frame(json.dumps(request).encode("utf-8"), outfile)
             yield infile, outfile
         finally:
@@ -98,7 +99,7 @@ class SideChannel:
         infile = sock.makefile("rb")
         if ser.read_int(infile) == ser.EXCEPTION:
             _raise_remote(infile)
-        ser.write_frame(json.dumps({"op": "attach", "session": self.session_id}).encode("utf-8"), out)
+        ser.write_frame(json.dumps({"op": "attach", "session": self.session_token}).encode("utf-8"), out)
         out.flush()
         if ser.read_int(infile) == ser.EXCEPTION:
             _raise_remote(infile)

@@ -98,10 +98,10 @@ def test_wrong_secret_is_refused_by_the_gateway(sc: SparkContext) -> None:
 
 def test_wrong_secret_is_refused_by_the_side_socket(sc: SparkContext) -> None:
     with pytest.raises(EmberAuthError):
-        SideChannel(sc._entry.sidePort(), "wrong", sc._session.id()).blob(b"x")
+        SideChannel(sc._entry.sidePort(), "wrong", sc._session.token()).blob(b"x")
     with pytest.raises(EmberAuthError):
-        SideChannel(sc._entry.sidePort(), "wrong", sc._session.id()).store([[b"x"]])
-    good = SideChannel(sc._entry.sidePort(), sc._launched.secret, sc._session.id())
+        SideChannel(sc._entry.sidePort(), "wrong", sc._session.token()).store([[b"x"]])
+    good = SideChannel(sc._entry.sidePort(), sc._launched.secret, sc._session.token())
     assert isinstance(good.blob(b"x"), int)
     assert sc.parallelize(list(range(10)), 2).sum() == 45
 

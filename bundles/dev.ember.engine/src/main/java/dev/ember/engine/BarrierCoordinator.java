@@ -9,15 +9,15 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+
+import dev.ember.security.Secrets;
 
 /**
  * Where the tasks of a barrier stage attempt meet: {@code BarrierTaskContext.barrier()} and {@code allGather()} in
@@ -44,7 +44,6 @@ final class BarrierCoordinator implements AutoCloseable {
 
     private final ServerSocket server;
     private final String secret;
-    private final SecureRandom random = new SecureRandom();
     private final ExecutorService connections = Executors.newCachedThreadPool(runnable -> {
         Thread thread = new Thread(runnable, "ember-barrier");
         thread.setDaemon(true);
@@ -55,7 +54,7 @@ final class BarrierCoordinator implements AutoCloseable {
     BarrierCoordinator() throws IOException {
         server = new ServerSocket();
         server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-        secret = token(16);
+        secret = Secrets.hex(16);
         Thread acceptor = new Thread(this::accept, "ember-barrier-accept");
         acceptor.setDaemon(true);
         acceptor.start();
@@ -71,15 +70,9 @@ final class BarrierCoordinator implements AutoCloseable {
 
     /** A new stage attempt whose tasks compute these partitions. */
     Group open(int[] partitions) {
-        Group group = new Group(token(16), partitions);
+        Group group = new Group(Secrets.hex(16), partitions);
         groups.put(group.token, group);
         return group;
-    }
-
-    private String token(int bytes) {
-        byte[] value = new byte[bytes];
-        random.nextBytes(value);
-        return HexFormat.of().formatHex(value);
     }
 
     /** The tasks of one barrier stage attempt. */

@@ -17,8 +17,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
-import java.security.SecureRandom;
-import java.util.HexFormat;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.felix.service.command.CommandProcessor;
@@ -28,6 +26,8 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+
+import dev.ember.security.Secrets;
 
 /**
  * The Gogo shell of a running service, for {@code bin/ember shell}: a loopback socket that runs the commands of a
@@ -57,9 +57,7 @@ public final class RemoteShell {
         if (gatewayFile == null || gatewayFile.isEmpty()) {
             return; // Not a service: the terminal of 'bin/ember shell' is the shell.
         }
-        byte[] random = new byte[24];
-        new SecureRandom().nextBytes(random);
-        secret = HexFormat.of().formatHex(random);
+        secret = Secrets.hex(24);
         server = new ServerSocket();
         server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         shellFile = Path.of(gatewayFile).resolveSibling("shell.json");

@@ -13,6 +13,7 @@ import dev.ember.api.EngineSession;
 import dev.ember.api.JobHandle;
 import dev.ember.api.JobListener;
 import dev.ember.api.JobPlan;
+import dev.ember.security.Secrets;
 
 /** One Python driver's handle on its engine session, as seen through Py4J. */
 public final class DriverSession {
@@ -28,11 +29,21 @@ public final class DriverSession {
     private final AtomicInteger blobIds = new AtomicInteger();
 
     private final Consumer<String> logLevel;
+    /**
+     * This session's capability on the side socket: random, known only to the driver that opened the session (the
+     * session id, "s1", "s2", ..., is for display and can be guessed).
+     */
+    private final String token = Secrets.base64(24);
 
     DriverSession(EngineSession session, Consumer<String> onStop, Consumer<String> logLevel) {
         this.session = session;
         this.onStop = onStop;
         this.logLevel = logLevel;
+    }
+
+    /** The token the driver presents on the side socket for this session. */
+    public String token() {
+        return token;
     }
 
     /**
@@ -178,7 +189,7 @@ public final class DriverSession {
         jobs.clear();
         blobs.clear();
         session.close();
-        onStop.accept(session.id());
+        onStop.accept(token);
     }
 
     EngineSession engineSession() {

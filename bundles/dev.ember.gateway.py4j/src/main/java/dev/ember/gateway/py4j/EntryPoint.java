@@ -21,6 +21,7 @@ public final class EntryPoint {
 
     private final Engine engine;
     private final Consumer<String> logLevel;
+    /** The open sessions by their side-socket token (see {@link DriverSession#token()}). */
     private final Map<String, DriverSession> sessions = new ConcurrentHashMap<>();
     private volatile int sidePort;
 
@@ -61,7 +62,7 @@ public final class EntryPoint {
                 conf.has("workerMemoryLimit") ? Json.longInteger(conf, "workerMemoryLimit", "session configuration")
                         : 0);
         DriverSession session = new DriverSession(engine.openSession(config), sessions::remove, logLevel);
-        sessions.put(session.id(), session);
+        sessions.put(session.token(), session);
         return session;
     }
 

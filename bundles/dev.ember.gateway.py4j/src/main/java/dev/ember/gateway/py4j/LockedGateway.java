@@ -10,6 +10,7 @@ import java.net.InetAddress;
 import py4j.CallbackClient;
 import py4j.Gateway;
 import py4j.GatewayServer;
+import dev.ember.security.Secrets;
 import py4j.Py4JException;
 import py4j.ReturnObject;
 
@@ -38,6 +39,16 @@ final class LockedGateway extends Gateway {
                     + methodName + " is not available");
         }
         return super.invoke(methodName, targetObjectId, args);
+    }
+
+    /**
+     * Object ids are unguessable: every client of a service holds the same secret, and Py4J's own ids ("o0", "o1",
+     * ...) would let one client call methods on another's session. An id is a capability only the client that
+     * received it has.
+     */
+    @Override
+    protected String getNextObjectId() {
+        return "o" + Secrets.hex(16); // Py4J's object prefix, then 128 random bits
     }
 
     @Override

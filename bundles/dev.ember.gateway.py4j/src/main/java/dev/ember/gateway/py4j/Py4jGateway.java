@@ -1,8 +1,6 @@
 package dev.ember.gateway.py4j;
 
-import java.io.FileInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -14,8 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
-import java.util.Base64;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -37,6 +33,7 @@ import com.google.gson.JsonObject;
 import dev.ember.api.Engine;
 import dev.ember.api.Gateway;
 import dev.ember.api.LogLevels;
+import dev.ember.security.Secrets;
 import py4j.GatewayServer;
 import py4j.reflection.ClassLoadingStrategy;
 import py4j.reflection.ReflectionUtil;
@@ -82,7 +79,7 @@ public final class Py4jGateway implements Gateway {
         try {
             // Py4J logs every connection at INFO; only problems matter here.
             Logger.getLogger("py4j").setLevel(Level.WARNING);
-            String secret = newSecret();
+            String secret = Secrets.base64(32);
             bindAddress = InetAddress.getByName(config.bindAddress());
             entryPoint = new EntryPoint(engine, this::setLogLevel);
             sideChannel = new SideChannel(bindAddress, secret, entryPoint.sessions());
@@ -155,25 +152,6 @@ public final class Py4jGateway implements Gateway {
     @Override
     public int sessionCount() {
         return entryPoint.sessions().size();
-    }
-
-    /**
-     * 32 random bytes from the kernel's generator ({@code /dev/urandom}, where the JDK's default SecureRandom on
-     * Linux gets them too), read directly: the first SecureRandom in a JVM sets up the JDK's security providers, ~10
-     * ms of CPU in a boot that is CPU-bound. Where there is no such device, SecureRandom.
-     */
-    private static String newSecret() {
-        byte[] bytes = new byte[32];
-        boolean read = false;
-        try (InputStream in = new FileInputStream("/dev/urandom")) {
-            read = in.readNBytes(bytes, 0, bytes.length) == bytes.length;
-        } catch (IOException | SecurityException e) {
-            // No kernel generator to read: SecureRandom finds another source.
-        }
-        if (!read) {
-            new SecureRandom().nextBytes(bytes);
-        }
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
 
     /**

@@ -28,7 +28,8 @@ import dev.ember.api.JobHandle;
 
 /**
  * The socket bulk data takes between drivers and the JVM, so it never rides Py4J. One request per connection:
- * the client sends the secret as a frame (answered by {@code 0}), then a JSON request frame:
+ * the client sends the secret as a frame (answered by {@code 0}), then a JSON request frame whose {@code session}
+ * is the session's token ({@link DriverSession#token()}), not its id:
  * <ul>
  * <li>{@code {"op":"store","session":S,"partitions":N}} followed, per partition, by frames and
  * {@link Frames#END_OF_DATA}; answered by the dataset id.</li>
@@ -121,7 +122,8 @@ final class SideChannel implements AutoCloseable {
         String op = Json.string(request, "op", "side socket request");
         DriverSession session = sessions.get(Json.string(request, "session", "side socket request"));
         if (session == null) {
-            sendError(out, "SETUP", "unknown or closed session " + request.get("session"));
+            // The request names its session by the token only its driver was given: an unknown one is not echoed.
+            sendError(out, "SETUP", "unknown or closed session (no session has the token this request gave)");
             return;
         }
         switch (op) {
@@ -147,7 +149,7 @@ final class SideChannel implements AutoCloseable {
                 while (in.read() >= 0) {
                     // Ignore anything the driver sends.
                 }
-                if (sessions.containsKey(session.id())) {
+                if (sessions.containsKey(session.token())) {
                     LOG.info("driver of session " + session.id() + " disconnected; closing its session");
                     session.stop();
                 }

@@ -25,7 +25,7 @@ import dev.ember.transport.common.ChannelRegistry;
 import dev.ember.transport.common.ChannelStreams;
 import dev.ember.transport.common.DaemonSet;
 import dev.ember.transport.common.PythonDaemon;
-import dev.ember.transport.common.Secrets;
+import dev.ember.security.Secrets;
 import dev.ember.transport.common.StreamWorkerChannel;
 
 /**

@@ -1,4 +1,4 @@
-package dev.ember.transport.common;
+package dev.ember.security;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
