@@ -720,10 +720,10 @@ class SparkContext:
     def _files_root(self) -> str:
         """This context's files directory (``SparkFiles.getRootDirectory()``), made private to the user when first
         asked for and removed by ``stop()``."""
-        import tempfile
+        from ember import privatedirs
         with SparkContext._lock:
             if self._files_dir is None:
-                self._files_dir = tempfile.mkdtemp(prefix="ember-files-")
+                self._files_dir = privatedirs.mkdtemp("files-")
             return self._files_dir
 
     def _job_info(self) -> dict[str, Any]:
@@ -819,7 +819,9 @@ class SparkContext:
             self._session.cancelJob(job_id)
             raise
         except (OSError, EOFError) as e:
-            if isinstance(e, ser.ProtocolError):
+            # A task's own OSError (rebuilt as the user's type, so an EmberError too) is the job's failure, not a
+            # lost connection.
+            if isinstance(e, (ser.ProtocolError, EmberError)):
                 raise
             raise self._connection_lost(e) from e
         finally:

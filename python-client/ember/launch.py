@@ -13,12 +13,12 @@ import shutil
 import signal
 import struct
 import subprocess
-import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import IO, Optional
 
+from ember import privatedirs
 from ember.errors import EmberAuthError, EmberStartError
 
 LOG_TAIL_LINES = 40
@@ -100,7 +100,7 @@ class Launched:
         their daemon while it boots. ``java_options`` (``spark.driver.extraJavaOptions``) go to the JVM after
         ``EMBER_JAVA_OPTS``."""
         self.home = home
-        self.workdir = Path(tempfile.mkdtemp(prefix="ember-driver-"))
+        self.workdir = Path(privatedirs.mkdtemp("driver-"))
         self.conn_info = self.workdir / "conn-info"
         self.log_path = self.workdir / "jvm.log"
         self.log_tail_after_close = ""

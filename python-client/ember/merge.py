@@ -11,10 +11,10 @@ import pickle
 import re
 import shutil
 import sys
-import tempfile
 from itertools import islice
 from typing import IO, Any, Callable, Iterable, Iterator, Optional
 
+from ember import privatedirs
 from ember.errors import stop_iteration_error
 
 SPILL_BUCKETS = 59
@@ -172,7 +172,7 @@ class ExternalMerger:
         if not self.data:
             return
         if self.directory is None:
-            self.directory = tempfile.mkdtemp(prefix="ember-merge-")
+            self.directory = privatedirs.mkdtemp("merge-")
         buckets: list[list] = [[] for _ in range(SPILL_BUCKETS)]
         streams: dict[int, IO[bytes]] = {}
         try:
@@ -185,9 +185,19 @@ class ExternalMerger:
             for b, batch in enumerate(buckets):
                 if batch:
                     self._write(streams, b, batch)
-        finally:
+            while streams:  # Closing writes the last buffers: a full disk may show only here.
+                streams.popitem()[1].close()
+        except OSError as e:
+            # A full disk, say: this task's spills are of no use any more, so they go at once.
             for stream in streams.values():
-                stream.close()
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+            shutil.rmtree(self.directory, ignore_errors=True)
+            raise OSError(e.errno, f"could not spill the Python merge to {self.directory}: {e.strerror or e} (free "
+                                   f"disk space there, set TMPDIR for the workers to another directory, or raise "
+                                   f"spark.python.worker.memory)") from e
         self.data = {}
         self.spills += 1
 

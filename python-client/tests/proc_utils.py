@@ -83,3 +83,14 @@ def kill_if_alive(pids: Iterable[int], sig: int = 9) -> None:
                 os.kill(pid, sig)
             except ProcessLookupError:
                 pass
+
+
+def left_in_tmp() -> list[str]:
+    """What is under TMPDIR, the user's private Ember root itself (``ember-<user>``, kept empty) aside."""
+    import pwd
+    tmp = os.environ["TMPDIR"]
+    root = "ember-" + pwd.getpwuid(os.getuid()).pw_name
+    left = sorted(name for name in os.listdir(tmp) if name != root)
+    if os.path.isdir(os.path.join(tmp, root)):
+        left += sorted(os.path.join(root, name) for name in os.listdir(os.path.join(tmp, root)))
+    return left

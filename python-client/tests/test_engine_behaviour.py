@@ -46,7 +46,7 @@ def test_shuffle_ten_times_the_budget_spills_on_both_sides_and_cleans_up(tmp_pat
         for i in range(n):
             expected.setdefault(i % 2000, []).append("v" * 40 + str(i))
         ok = grouped == {{k: sorted(v) for k, v in expected.items()}}
-        spill_glob = os.path.join({str(spill)!r}, "ember-spill-*", "*", "spill-*")
+        spill_glob = os.path.join({str(spill)!r}, "ember-*", "spill-*", "*", "spill-*")
         files_while_running = glob.glob(spill_glob)
         # The shuffled RDDs are garbage now; the next job tells the engine to drop their output.
         import gc

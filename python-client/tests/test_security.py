@@ -3,16 +3,23 @@ users can plant, what unauthenticated peers can make the JVM do. Each test fails
 
 from __future__ import annotations
 
+import os
+import pwd
+import shutil
+import stat
 import subprocess
+import sys
 import time
 from pathlib import Path
 
-from py4j.java_gateway import JavaObject
-from py4j.protocol import Py4JError
+import pytest
+
+from py4j import protocol
 
 from conftest import StartDriver, driver_result
 from ember.errors import EmberError
 from ember.java_gateway import SideChannel, connect
+from test_engine_behaviour import small_budget_distribution
 from test_service import service  # noqa: F401 - the fixture
 
 
@@ -46,11 +53,11 @@ def test_a_client_cannot_reach_another_clients_session_by_guessing_ids(service, 
     try:
         for i in range(201):
             for method in ("stop", "id", "cancelAllJobs"):
-                try:
-                    getattr(JavaObject(f"o{i}", gateway._gateway_client), method)()
+                # Py4J's own call command, as any client can send it: target object, method, no arguments.
+                answer = gateway._gateway_client.send_command(
+                    f"{protocol.CALL_COMMAND_NAME}o{i}\n{method}\n{protocol.END_COMMAND_PART}")
+                if answer.startswith(protocol.RETURN_MESSAGE + protocol.SUCCESS):
                     reached.append(f"o{i}.{method}")
-                except Py4JError:
-                    pass
         side = entry.sidePort()
         for number in range(1, 21):  # session ids are s1, s2, ...: not enough to act on a session
             for request in (lambda c: c.store([[b"x"]]), lambda c: c.blob(b"x"), lambda c: c.broadcast(1, b"x")):
@@ -66,3 +73,163 @@ def test_a_client_cannot_reach_another_clients_session_by_guessing_ids(service, 
     result = driver_result(subprocess.CompletedProcess([], victim.proc.returncode, victim.output_text(), ""))
     assert reached == []
     assert result["first"] == sum(range(1000)) and result["after"] == 2 * sum(range(1000))
+
+
+NOBODY = 65534
+
+
+def plant(directory: Path) -> Path:
+    """What another local user would do first: make the victim's private root theirs (here: nobody's)."""
+    directory.mkdir(parents=True)
+    directory.chmod(0o700)
+    os.chown(directory, NOBODY, NOBODY)
+    return directory
+
+
+def user_root_name() -> str:
+    return "ember-" + pwd.getpwuid(os.getuid()).pw_name
+
+
+def test_spill_files_go_to_a_private_root_and_a_planted_one_is_refused(tmp_path: Path, run_driver,
+                                                                        result_of) -> None:
+    home, spill = small_budget_distribution(tmp_path)
+    job = """
+        from ember import SparkContext
+        sc = SparkContext("local[2]", "spill")
+        try:
+            pairs = sc.range(200000, numSlices=4).map(lambda i: (i % 500, "v" * 30 + str(i)))
+            report({"groups": pairs.groupByKey().count()})
+        except Exception as e:
+            report({"error": str(e)})
+        sc.stop()
+    """
+    result = result_of(run_driver(job, env={"EMBER_HOME": str(home)}, timeout=120))
+    assert result == {"groups": 500}
+    assert [p.name for p in spill.iterdir()] == [user_root_name()]  # nothing predictable beside it
+    assert stat.S_IMODE((spill / user_root_name()).stat().st_mode) == 0o700
+    shutil.rmtree(spill)
+    plant(spill / user_root_name())
+    result = result_of(run_driver(job, env={"EMBER_HOME": str(home)}, timeout=120))
+    assert "could not spill" in result["error"] and "belongs to" in result["error"], result
+    assert list((spill / user_root_name()).iterdir()) == []  # nothing written into the planted directory
+
+
+def test_python_temp_directories_refuse_a_planted_root(tmp_path: Path, run_driver, result_of) -> None:
+    from ember import privatedirs
+    from ember.merge import ExternalMerger
+    own = privatedirs.user_root(str(tmp_path / "mine"))
+    assert stat.S_IMODE(os.stat(own).st_mode) == 0o700
+    planted = plant(tmp_path / "planted" / user_root_name())
+    with pytest.raises(privatedirs.UnsafeDirectoryError, match="belongs to uid 65534"):
+        privatedirs.user_root(str(planted.parent))
+    open_root = tmp_path / "open" / user_root_name()
+    open_root.mkdir(parents=True)
+    open_root.chmod(0o777)
+    with pytest.raises(privatedirs.UnsafeDirectoryError, match="lets other users in"):
+        privatedirs.user_root(str(open_root.parent))
+    # A merge that spills, and a driver's work directory, go under the private root of TMPDIR.
+    proc = run_driver("""
+        import os
+        from ember.merge import ExternalMerger
+        from ember.merge import append_to_group, extend_group, start_group
+        merger = ExternalMerger(start_group, append_to_group, extend_group, limit=0)
+        merger.merge_values([(i % 10, i) for i in range(5000)])
+        merger._spill()
+        report(merger.directory)
+    """, env={"TMPDIR": str(planted.parent)})
+    assert proc.returncode != 0 and "belongs to uid 65534" in proc.stderr
+    del ExternalMerger
+
+
+def test_bundle_caches_live_in_a_private_root_and_a_planted_one_is_passed_over(tmp_path: Path, run_driver,
+                                                                               result_of) -> None:
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    plant(runtime / user_root_name())
+    proc = run_driver("""
+        from ember import SparkContext
+        sc = SparkContext("local[1]", "cache")
+        report(sc.parallelize(range(10)).sum())
+        sc.stop()
+    """, env={"XDG_RUNTIME_DIR": str(runtime)})
+    assert result_of(proc) == 45
+    assert list((runtime / user_root_name()).iterdir()) == []  # no slot made in, or taken from, the planted root
+    assert [p.name for p in runtime.iterdir()] == [user_root_name()]  # and none beside it, where names are known
+
+
+def run_on_a_small_disk(tmp_path: Path, code: str, small: Path, env: dict) -> subprocess.CompletedProcess:
+    """Runs a driver script with a 3 MiB tmpfs mounted at ``small``, in a mount namespace of its own (made with
+    ``unshare``, so it needs no privilege and vanishes with the driver)."""
+    from conftest import _write_driver, driver_env
+    script = _write_driver(tmp_path / "drivers", code)
+    small.mkdir(exist_ok=True)
+    command = f"mount -t tmpfs -o size=3m,mode=0755 tmpfs {small} && exec {sys.executable} {script}"
+    return subprocess.run(["unshare", "-rm", "sh", "-c", command], env=driver_env(env), cwd=str(tmp_path),
+                          capture_output=True, text=True, timeout=180)
+
+
+def test_a_full_disk_fails_spills_and_saves_clearly_and_the_context_goes_on(tmp_path: Path) -> None:
+    home, _ = small_budget_distribution(tmp_path)
+    small = tmp_path / "small"
+    config = home / "conf" / "dev.ember.engine.cfg"
+    config.write_text("\n".join(line if not line.startswith("spillDirectory") else f"spillDirectory = {small}"
+                                for line in config.read_text().splitlines()) + "\n")
+    proc = run_on_a_small_disk(tmp_path, f"""
+        import gc, os
+        from ember import SparkConf, SparkContext
+        small = {str(small)!r}
+        sc = SparkContext("local[2]", "full-disk")
+        outcome = {{}}
+        pairs = sc.range(400000, numSlices=4).map(lambda i: (i % 1000, "v" * 30 + str(i)))
+        try:
+            pairs.groupByKey().count()
+            outcome["spill"] = "no error"
+        except Exception as e:
+            outcome["spill"] = type(e).__name__ + ": " + str(e)
+        del pairs
+        gc.collect()
+        outcome["after"] = sc.parallelize(range(100), 2).map(lambda x: (x % 3, x)).reduceByKey(lambda a, b: a + b) \\
+            .collectAsMap()
+        outcome["left"] = [os.path.join(d, f) for d, _, fs in os.walk(small) for f in fs]
+        big = sc.parallelize(["x" * 1000] * 5000, 2)
+        try:
+            big.saveAsTextFile(os.path.join(small, "out"))
+            outcome["save"] = "no error"
+        except Exception as e:
+            outcome["save"] = type(e).__name__ + ": " + str(e)
+        outcome["out_left"] = os.path.exists(os.path.join(small, "out"))
+        outcome["after_save"] = sc.parallelize(range(10)).sum()
+        sc.stop()
+        report(outcome)
+    """, small, {"EMBER_HOME": str(home)})
+    result = driver_result(proc)
+    assert "could not spill shuffle data to " + str(small) in result["spill"], result
+    assert "No space left on device" in result["spill"] and "spillDirectory" in result["spill"]
+    assert "failed 4 times" not in result["spill"]  # failed at once, not retried against the same full disk
+    assert result["after"] == {str(k): sum(x for x in range(100) if x % 3 == k) for k in range(3)}
+    assert result["left"] == []  # the failed job's spill files went with its RDD
+    assert f"could not write {small}/out" in result["save"] and "No space left on device" in result["save"]
+    assert result["out_left"] is False and result["after_save"] == 45
+
+
+def test_a_full_disk_fails_the_python_merge_clearly(tmp_path: Path) -> None:
+    small = tmp_path / "small"
+    proc = run_on_a_small_disk(tmp_path, f"""
+        import os
+        from ember import SparkConf, SparkContext
+        small = {str(small)!r}
+        conf = SparkConf().set("spark.python.worker.memory", "1m").set("spark.executorEnv.TMPDIR", small)
+        sc = SparkContext("local[1]", "merge-full", conf=conf)
+        try:
+            sc.range(300000, numSlices=1).map(lambda i: (i, "w" * 30 + str(i))).groupByKey().count()
+            outcome = "no error"
+        except Exception as e:
+            outcome = type(e).__name__ + ": " + str(e)
+        report({{"error": outcome, "after": sc.parallelize(range(10)).sum(),
+                "left": [f for _, _, fs in os.walk(small) for f in fs]}})
+        sc.stop()
+    """, small, {})
+    result = driver_result(proc)
+    assert "could not spill the Python merge to " + str(small) in result["error"], result
+    assert "No space left on device" in result["error"] and "spark.python.worker.memory" in result["error"]
+    assert result["after"] == 45 and result["left"] == []

@@ -18,12 +18,12 @@ TRY_TO_START = '''
     import os
     from ember import SparkContext
     from ember.errors import EmberStartError
-    from proc_utils import live_children_of
+    from proc_utils import live_children_of, left_in_tmp
     try:
         sc = SparkContext("local[1]", "must-fail")
     except EmberStartError as e:
         report({"error": "EmberStartError", "message": str(e), "children": live_children_of(os.getpid()),
-                "tmp": sorted(os.listdir(os.environ["TMPDIR"]))})
+                "tmp": left_in_tmp()})
     except Exception as e:
         report({"error": type(e).__name__, "message": str(e)})
     else:
@@ -84,12 +84,12 @@ def test_gateway_that_never_comes_up(run_driver: RunDriver, result_of: Callable[
         import os
         from ember import SparkConf, SparkContext
         from ember.errors import EmberStartError
-        from proc_utils import live_children_of
+        from proc_utils import live_children_of, left_in_tmp
         try:
             SparkContext(conf=SparkConf().setMaster("local[1]").set("spark.ember.startTimeout", "1"))
         except EmberStartError as e:
             report({"message": str(e), "children": live_children_of(os.getpid()),
-                    "tmp": sorted(os.listdir(os.environ["TMPDIR"]))})
+                    "tmp": left_in_tmp()})
     ''', env={"EMBER_HOME": str(fake), "TMPDIR": str(private_tmp)}, timeout=60))
     assert "did not open its gateway within 1 s" in result["message"]
     assert result["children"] == []

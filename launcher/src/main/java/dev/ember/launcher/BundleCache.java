@@ -12,6 +12,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 
+import dev.ember.security.PrivateDirectories;
+
 /**
  * The framework's bundle cache for one boot. A distribution keeps a few caches ("slots") from one boot to the next:
  * a boot that finds a free slot written by a boot of the same distribution (same jars, same Java) skips installing
@@ -83,15 +85,28 @@ final class BundleCache {
      */
     static void removeLeftovers(Path parent) {
         removeOrphanedSlots(parent);
-        if (!parent.equals(tempDirectory())) {
-            removeStaleCaches(parent);
-        }
+        removeStaleCaches(parent); // Under this user's own root, so nobody else's.
     }
 
-    /** Where this JVM's caches go (see {@link #cacheParent}). */
-    static Path defaultParent() {
-        return cacheParent(System.getenv("XDG_RUNTIME_DIR"), Path.of(SHARED_MEMORY), tempDirectory(),
+    /**
+     * Where this JVM's caches go: this user's private root ({@code ember-<user>}, mode 0700, see
+     * {@link PrivateDirectories}) under the place {@link #cacheParent} picks. Under a shared {@code /dev/shm}, slots
+     * of predictable names would let another local user create a victim's slot first and plant a bundle in it. A
+     * root another user made (or opened to others) is refused; the temp directory's is tried instead, and if that
+     * is refused too the boot fails naming it.
+     */
+    static Path defaultParent() throws IOException {
+        Path parent = cacheParent(System.getenv("XDG_RUNTIME_DIR"), Path.of(SHARED_MEMORY), tempDirectory(),
                 MIN_FREE_SHARED_MEMORY, mounts());
+        try {
+            return PrivateDirectories.userRoot(parent);
+        } catch (IOException e) {
+            if (parent.equals(tempDirectory())) {
+                throw e;
+            }
+            System.err.println("ember: not using " + parent + " for bundle caches: " + e.getMessage());
+            return PrivateDirectories.userRoot(tempDirectory());
+        }
     }
 
     private static Path tempDirectory() {

@@ -1,8 +1,6 @@
 package dev.ember.engine;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -16,7 +14,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 
 import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.ComponentContext;
@@ -92,7 +89,9 @@ public final class EmberEngine implements Engine {
     private ScheduledExecutorService housekeeping;
     private WorkerPool pool;
     private MemoryBudget memoryBudget;
-    private volatile Path spillRoot;
+    private volatile SpillRoot spillRoot;
+    /** Spill roots of earlier configurations, removed when the engine stops. */
+    private final List<SpillRoot> retiredSpillRoots = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @Reference(name = "transport", cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
@@ -178,17 +177,21 @@ public final class EmberEngine implements Engine {
     void modified(Config config) {
         this.config = config;
         memoryBudget.setLimit(megabytes(config.shuffleMemoryMB()));
-        spillRoot = spillRoot(config);
+        SpillRoot next = spillRoot(config);
+        if (!next.base().equals(spillRoot.base())) {
+            retiredSpillRoots.add(spillRoot);
+            spillRoot = next;
+        }
     }
 
     private static long megabytes(int mb) {
         return Math.max(0, mb) * 1024L * 1024L;
     }
 
-    /** A directory of this JVM's own under the configured (or temp) directory, removed when the engine stops. */
-    private static Path spillRoot(Config config) {
+    /** A private directory of this engine's own under the configured (or temp) directory (see SpillRoot). */
+    private static SpillRoot spillRoot(Config config) {
         String base = config.spillDirectory().isBlank() ? System.getProperty("java.io.tmpdir") : config.spillDirectory();
-        return Path.of(base, "ember-spill-" + ProcessHandle.current().pid());
+        return new SpillRoot(Path.of(base));
     }
 
     @Deactivate
@@ -205,24 +208,14 @@ public final class EmberEngine implements Engine {
                 barriers = null;
             }
         }
-        deleteTree(spillRoot);
-    }
-
-    private static void deleteTree(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-        } catch (IOException | UncheckedIOException e) {
-            LOG.log(System.Logger.Level.WARNING, "could not remove spill directory {0}: {1}", root, e);
-        }
+        spillRoot.delete();
+        retiredSpillRoots.forEach(SpillRoot::delete);
     }
 
     @Override
     public EngineSession openSession(SessionConfig sessionConfig) {
         String id = "s" + sessionIds.incrementAndGet();
-        SessionImpl session = new SessionImpl(this, id, sessionConfig, spillRoot.resolve(id));
+        SessionImpl session = new SessionImpl(this, id, sessionConfig, spillRoot);
         sessions.add(session);
         WorkerTransport current = transport;
         if (current != null) {

@@ -29,6 +29,12 @@ final class FileFailure extends RuntimeException {
                 + " (check free space and permissions of the output directory)", cause);
     }
 
+    static FileFailure spilling(String directory, IOException cause) {
+        return new FileFailure(JobFailedException.Kind.SETUP, "could not spill shuffle data to " + directory + ": "
+                + describe(cause) + " (free disk space there, or set spillDirectory in conf/dev.ember.engine.cfg, or "
+                + "raise shuffleMemoryMB there)", cause);
+    }
+
     private static String describe(IOException e) {
         String message = e.getMessage();
         String type = e.getClass().getSimpleName();

@@ -27,13 +27,18 @@ final class PartitionedOutput {
 
     private final int buckets;
     private final MemoryBudget budget;
-    private final Path spillDirectory;
+    private final SpillDirectory spillDirectory;
     private final List<Run> runs = new ArrayList<>();
     private List<byte[]>[] current;
     private long currentBytes;
     private long currentReserved;
 
-    PartitionedOutput(int buckets, MemoryBudget budget, Path spillDirectory) {
+    /** Where a task's spill files go, made when the first one is written. */
+    interface SpillDirectory {
+        Path get() throws IOException;
+    }
+
+    PartitionedOutput(int buckets, MemoryBudget budget, SpillDirectory spillDirectory) {
         this.buckets = buckets;
         this.budget = budget;
         this.spillDirectory = spillDirectory;
@@ -128,10 +133,11 @@ final class PartitionedOutput {
     /** Buckets written one after another; {@code offsets[b]} is where bucket b starts, {@code counts[b]} its frames. */
     private record FileRun(Path file, long[] offsets, int[] counts) implements Run {
 
-        static FileRun write(List<byte[]>[] lists, Path directory) throws IOException {
+        static FileRun write(List<byte[]>[] lists, SpillDirectory spillDirectory) throws IOException {
             Path file;
+            Path directory = null;
             try {
-                Files.createDirectories(directory);
+                directory = spillDirectory.get();
                 file = Files.createTempFile(directory, "spill-", ".frames");
             } catch (IOException e) {
                 throw spillFailure(directory, e);
@@ -157,9 +163,9 @@ final class PartitionedOutput {
             return new FileRun(file, offsets, counts);
         }
 
-        private static IOException spillFailure(Path directory, IOException e) {
-            return new IOException("could not spill shuffle data to " + directory + ": " + e.getMessage()
-                    + " (free disk space there, or set spillDirectory in dev.ember.engine.cfg)", e);
+        /** A spill that cannot be written fails the job at once: a retry would hit the same disk. */
+        private static FileFailure spillFailure(Path directory, IOException e) {
+            return FileFailure.spilling(directory == null ? "the spill directory" : directory.toString(), e);
         }
 
         @Override

@@ -1,10 +1,8 @@
 package dev.ember.engine;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -12,7 +10,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 
 import dev.ember.api.Codec;
 import dev.ember.api.EngineSession;
@@ -30,7 +27,7 @@ final class SessionImpl implements EngineSession {
     private final String id;
     private final SessionConfig config;
     private final WorkerSpec workerSpec;
-    private final Path spillDirectory;
+    private final SpillRoot spillRoot;
     private final Map<Integer, List<List<byte[]>>> datasets = new ConcurrentHashMap<>();
     private final Map<Integer, byte[]> broadcasts = new ConcurrentHashMap<>();
     private final Map<Integer, StoredOutputs> shuffles = new ConcurrentHashMap<>();
@@ -45,12 +42,12 @@ final class SessionImpl implements EngineSession {
     private final java.util.concurrent.atomic.AtomicLong taskAttemptIds = new java.util.concurrent.atomic.AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    SessionImpl(EmberEngine engine, String id, SessionConfig config, Path spillDirectory) {
+    SessionImpl(EmberEngine engine, String id, SessionConfig config, SpillRoot spillRoot) {
         this.engine = engine;
         this.id = id;
         this.config = config;
         this.workerSpec = new WorkerSpec(config.pythonExec(), config.workerEnv());
-        this.spillDirectory = spillDirectory;
+        this.spillRoot = spillRoot;
     }
 
     @Override
@@ -75,8 +72,9 @@ final class SessionImpl implements EngineSession {
         return workerSpec;
     }
 
-    Path spillDirectory() {
-        return spillDirectory;
+    /** Where this session's tasks spill, made on the first spill. */
+    PartitionedOutput.SpillDirectory spillDirectory() {
+        return () -> spillRoot.session(id);
     }
 
     @Override
@@ -261,19 +259,8 @@ final class SessionImpl implements EngineSession {
         // Outputs no job wrote: remove their empty directories.
         outputs.values().forEach(OutputDirectory::abortJob);
         outputs.clear();
-        deleteSpillDirectory();
+        spillRoot.deleteSession(id);
         engine.sessionClosed(this);
-    }
-
-    private void deleteSpillDirectory() {
-        if (!Files.exists(spillDirectory)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(spillDirectory)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-        } catch (IOException e) {
-            // Left for the engine's own clean-up when it stops.
-        }
     }
 
     private void ensureOpen() {

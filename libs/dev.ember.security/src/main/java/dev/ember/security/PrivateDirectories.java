@@ -29,9 +29,13 @@ public final class PrivateDirectories {
     private PrivateDirectories() {
     }
 
-    /** {@code <base>/ember-<user name>}, created 0700 when missing, and checked as a private root either way. */
+    /**
+     * {@code <base>/ember-<user name>}, created 0700 when missing (with {@code base}, if need be), and checked as a
+     * private root either way.
+     */
     public static Path userRoot(Path base) throws IOException {
         Path root = base.resolve("ember-" + sanitize(System.getProperty("user.name", "user")));
+        Files.createDirectories(base);
         try {
             Files.createDirectory(root, OWNER_ONLY_ATTRIBUTE);
         } catch (FileAlreadyExistsException e) {

@@ -1,0 +1,64 @@
+package dev.ember.engine;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+import dev.ember.security.PrivateDirectories;
+
+/**
+ * Where spill files go: a directory of this engine's own, with a random name and mode 0700, under
+ * {@code <base>/ember-<user>} (made 0700, and refused when another user owns it or it is open to others). It is made
+ * on the first spill, so a job that never spills touches no disk; each session spills into a subdirectory of its
+ * own. A name another local user could guess and create first (the old {@code /tmp/ember-spill-<pid>}) would let
+ * them swap spill files for pickles of their own, which the victim's workers would then load.
+ */
+final class SpillRoot {
+
+    private final Path base;
+    private Path directory;
+
+    /** @param base the configured {@code spillDirectory}, or the JVM's temp directory */
+    SpillRoot(Path base) {
+        this.base = base;
+    }
+
+    Path base() {
+        return base;
+    }
+
+    /** The spill directory of a session, made (with the root) when first asked for. */
+    synchronized Path session(String sessionId) throws IOException {
+        if (directory == null) {
+            directory = PrivateDirectories.create(PrivateDirectories.userRoot(base), "spill-");
+        }
+        Path session = directory.resolve(sessionId);
+        Files.createDirectories(session);
+        return session;
+    }
+
+    synchronized void deleteSession(String sessionId) {
+        if (directory != null) {
+            deleteTree(directory.resolve(sessionId));
+        }
+    }
+
+    synchronized void delete() {
+        if (directory != null) {
+            deleteTree(directory);
+        }
+    }
+
+    private static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(root)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException e) {
+            // What cannot be removed now stays under the user's own root.
+        }
+    }
+}
