@@ -16,7 +16,7 @@ import pytest
 
 from py4j import protocol
 
-from conftest import StartDriver, driver_result
+from conftest import EMBER_DIST, StartDriver, driver_result
 from ember.errors import EmberError
 from ember.java_gateway import SideChannel, connect
 from test_engine_behaviour import small_budget_distribution
@@ -233,3 +233,30 @@ def test_a_full_disk_fails_the_python_merge_clearly(tmp_path: Path) -> None:
     assert "could not spill the Python merge to " + str(small) in result["error"], result
     assert "No space left on device" in result["error"] and "spark.python.worker.memory" in result["error"]
     assert result["after"] == 45 and result["left"] == []
+
+
+def test_a_jar_removed_from_load_while_no_jvm_runs_does_not_come_back(tmp_path: Path, run_driver, result_of) -> None:
+    home = tmp_path / "ember"
+    shutil.copytree(EMBER_DIST, home, symlinks=True)
+    uds = next((home / "extras").glob("dev.ember.transport.uds-*.jar"))
+    shutil.copy(uds, home / "load")
+    # FileInstall installs load/ a moment after the boot: watch the active transport for a few seconds.
+    transport_of_a_job = """
+        import json, time
+        from ember import SparkContext
+        sc = SparkContext("local[1]", "load-dir")
+        seen = set()
+        deadline = time.monotonic() + 4
+        while time.monotonic() < deadline and "uds" not in seen:
+            sc.parallelize([1]).count()
+            seen.add(json.loads(sc._entry.status())["transport"])
+            time.sleep(0.2)
+        report("uds" if "uds" in seen else "tcp")
+        sc.stop()
+    """
+    env = {"EMBER_HOME": str(home)}
+    assert result_of(run_driver(transport_of_a_job, env=env)) == "uds"
+    (home / "load" / uds.name).unlink()
+    # The next boots reuse the bundle cache of the first one: the uds bundle must not be in it any more.
+    assert result_of(run_driver(transport_of_a_job, env=env)) == "tcp"
+    assert result_of(run_driver(transport_of_a_job, env=env)) == "tcp"

@@ -214,6 +214,11 @@ public final class Main {
                     if (ours.contains(bundle.getLocation())
                             && bundle.adapt(BundleStartLevel.class).isPersistentlyStarted()) {
                         bundle.stop();
+                    } else if (removedFromLoad(bundle)) {
+                        // Deleted from load/ while no JVM ran: FileInstall, which uninstalls what leaves load/
+                        // while it watches, never sees it go, and the cache would start it again.
+                        trace("uninstalling " + bundle.getLocation() + ": no longer in load/");
+                        bundle.uninstall();
                     }
                 }
             }
@@ -235,6 +240,25 @@ public final class Main {
                     trace("configurations loaded");
                 }
                 startUnlessFragment(bundle, "");
+            }
+        }
+
+        /** A bundle FileInstall installed from a file of load/ that is not there any more. */
+        private boolean removedFromLoad(Bundle bundle) {
+            Path file = fileOf(bundle.getLocation());
+            return file != null && file.startsWith(home.resolve("load").toAbsolutePath().normalize())
+                    && !Files.exists(file);
+        }
+
+        /** The file a bundle location names (FileInstall's are file: URIs, the launcher's plain paths), or null. */
+        private static Path fileOf(String location) {
+            try {
+                if (location.startsWith("file:")) {
+                    return Path.of(java.net.URI.create(location)).toAbsolutePath().normalize();
+                }
+                return location.startsWith("/") ? Path.of(location).normalize() : null;
+            } catch (IllegalArgumentException | java.nio.file.FileSystemNotFoundException e) {
+                return null;
             }
         }
 
