@@ -190,7 +190,13 @@ def test_a_full_disk_fails_spills_and_saves_clearly_and_the_context_goes_on(tmp_
         gc.collect()
         outcome["after"] = sc.parallelize(range(100), 2).map(lambda x: (x % 3, x)).reduceByKey(lambda a, b: a + b) \\
             .collectAsMap()
-        outcome["left"] = [os.path.join(d, f) for d, _, fs in os.walk(small) for f in fs]
+        import time
+        deadline = time.monotonic() + 10  # tasks still running when the job failed discard their output as they end
+        while True:
+            outcome["left"] = [os.path.join(d, f) for d, _, fs in os.walk(small) for f in fs]
+            if not outcome["left"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         big = sc.parallelize(["x" * 1000] * 5000, 2)
         try:
             big.saveAsTextFile(os.path.join(small, "out"))

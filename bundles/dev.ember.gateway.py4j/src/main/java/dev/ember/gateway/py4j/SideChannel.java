@@ -9,6 +9,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 
@@ -25,6 +27,7 @@ import com.google.gson.JsonObject;
 import dev.ember.api.Frames;
 import dev.ember.api.JobFailedException;
 import dev.ember.api.JobHandle;
+import dev.ember.security.RefusalLog;
 
 /**
  * The socket bulk data takes between drivers and the JVM, so it never rides Py4J. One request per connection:
@@ -49,12 +52,17 @@ final class SideChannel implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(SideChannel.class.getName());
     private static final int MAX_REQUEST_BYTES = 1 << 20;
+    private static final int MAX_SECRET_BYTES = 4096;
+    private static final int MAX_UNAUTHENTICATED = 16;
+    private static final int HANDSHAKE_TIMEOUT_MILLIS = 10_000;
 
     private final ServerSocket server;
     private final byte[] secret;
     private final Map<String, DriverSession> sessions;
     private final ExecutorService handlers;
-    private final AtomicInteger refused = new AtomicInteger();
+    /** Connections that have not presented the secret yet, at most {@link #MAX_UNAUTHENTICATED} at a time. */
+    private final Semaphore unauthenticated = new Semaphore(MAX_UNAUTHENTICATED);
+    private final RefusalLog refusals = new RefusalLog("side socket", 10, LOG::warning);
 
     SideChannel(InetAddress address, String secret, Map<String, DriverSession> sessions) throws IOException {
         this.server = new ServerSocket(0, 50, address);
@@ -79,6 +87,11 @@ final class SideChannel implements AutoCloseable {
         while (!server.isClosed()) {
             try {
                 Socket socket = server.accept();
+                if (!unauthenticated.tryAcquire()) {
+                    refusals.refused("more than " + MAX_UNAUTHENTICATED + " connections are authenticating at once");
+                    socket.close();
+                    continue;
+                }
                 handlers.execute(() -> serve(socket));
             } catch (IOException e) {
                 if (!server.isClosed()) {
@@ -89,31 +102,52 @@ final class SideChannel implements AutoCloseable {
     }
 
     private void serve(Socket socket) {
+        boolean authenticated = false;
         try (socket) {
             socket.setTcpNoDelay(true);
             DataInputStream in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 1 << 16));
             DataOutputStream out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 1 << 16));
-            socket.setSoTimeout(10_000);
-            if (!MessageDigest.isEqual(secret, readFrame(in, 4096))) {
-                LOG.warning("side socket: refused a connection with a wrong secret (" + refused.incrementAndGet()
-                        + " so far)");
+            socket.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
+            byte[] offered = readFrame(in, MAX_SECRET_BYTES);
+            if (!MessageDigest.isEqual(secret, offered)) {
+                refusals.refused("a wrong secret");
                 sendError(out, "SETUP", "authentication failed: wrong secret for the Ember gateway side socket");
                 return;
             }
+            authenticated = true;
+            unauthenticated.release();
             out.writeInt(0);
             out.flush();
             socket.setSoTimeout(0);
-            handle(Json.parseObject(new String(readFrame(in, MAX_REQUEST_BYTES), StandardCharsets.UTF_8),
-                    "side socket request"), in, out);
+            JsonObject request = Json.parseObject(new String(readFrame(in, MAX_REQUEST_BYTES), StandardCharsets.UTF_8),
+                    "side socket request");
+            try {
+                handle(request, in, out);
+            } catch (IllegalArgumentException | IllegalStateException e) {
+                // A request the engine refuses (a closed session, a bad argument): the driver hears why, instead of
+                // a dropped connection it would take for a gateway restart.
+                sendError(out, "SETUP", e.getMessage() == null ? e.toString() : e.getMessage());
+            }
             out.flush();
         } catch (IllegalArgumentException e) {
             LOG.warning("side socket: bad request: " + e.getMessage());
+        } catch (SocketTimeoutException e) {
+            if (!authenticated) {
+                refusals.refused("no secret within " + HANDSHAKE_TIMEOUT_MILLIS / 1000 + " s");
+            }
         } catch (SocketException e) {
             // The driver went away mid-transfer; nothing to answer.
         } catch (IOException e) {
+            if (!authenticated) {
+                refusals.refused(e.getMessage());
+            }
             LOG.fine("side socket: " + e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            if (!authenticated) {
+                unauthenticated.release();
+            }
         }
     }
 
