@@ -3,7 +3,8 @@
 Forking a process that has already imported Ember and cloudpickle costs milliseconds, where starting a fresh
 interpreter costs tens of them. The daemon listens on loopback TCP (and prints its port) or on a Unix domain socket
 (and prints its path), then serves until its stdin closes, which is how the JVM stops it, on purpose or by dying.
-Each forked worker checks the secret the connection opens with, answers with its pid and serves tasks.
+The daemon checks the secret a connection opens with before it forks a worker for it, which answers with its pid
+and serves tasks.
 """
 
 from __future__ import annotations
@@ -15,12 +16,17 @@ import select
 import signal
 import socket
 import sys
+import time
+from typing import Optional
 
 from ember import serializers as ser
 from ember import worker
 # What tasks' pickled functions refer to by reference (RDD internals, union dispatch, file readers), imported once
 # here so every forked worker has it; the driver's context and Py4J stay out.
 from ember import files, plan, rdd  # noqa: F401
+
+
+ADDRESS_MARK = "EMBER-DAEMON-ADDRESS "  # dev.ember.transport.common.OutputTail.ADDRESS_MARK
 
 
 def _listen(transport: str) -> tuple[socket.socket, str]:
@@ -40,14 +46,11 @@ def _listen(transport: str) -> tuple[socket.socket, str]:
     return listener, address
 
 
-def _serve_connection(conn: socket.socket, secret: bytes, transport: str) -> int:
-    """Runs in the forked child: authenticate, announce the pid, serve tasks. Returns the exit code."""
+def _serve_connection(conn: socket.socket, transport: str) -> int:
+    """Runs in the forked child of an authenticated connection: announce the pid, serve tasks. Returns the exit
+    code."""
     try:
-        conn.settimeout(10)
-        length = ser._INT.unpack(_recv_exactly(conn, 4))[0]
-        if length != len(secret) or _recv_exactly(conn, length) != secret:
-            return 1  # Not our JVM: say nothing and go.
-        conn.settimeout(None)
+        conn.setblocking(True)
         if transport == "tcp":
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         infile = conn.makefile("rb", 1 << 16)
@@ -62,14 +65,55 @@ def _serve_connection(conn: socket.socket, secret: bytes, transport: str) -> int
         conn.close()
 
 
-def _recv_exactly(conn: socket.socket, length: int) -> bytes:
-    data = b""
-    while len(data) < length:
-        chunk = conn.recv(length - len(data))
-        if not chunk:
-            raise EOFError("connection closed during the handshake")
-        data += chunk
-    return data
+class _Handshakes:
+    """Connections that have not yet sent the secret, read by the daemon itself before it forks: a peer that does
+    not know the secret gets no process (at most MAX_PENDING wait at a time, each for at most TIMEOUT seconds)."""
+
+    MAX_PENDING = 32
+    TIMEOUT = 10.0
+
+    def __init__(self, secret: bytes) -> None:
+        self.expected = ser._INT.pack(len(secret)) + secret
+        self.pending: dict[socket.socket, tuple[bytearray, float]] = {}
+
+    def add(self, conn: socket.socket) -> None:
+        if len(self.pending) >= self.MAX_PENDING:
+            conn.close()
+            return
+        conn.setblocking(False)
+        self.pending[conn] = (bytearray(), time.monotonic() + self.TIMEOUT)
+
+    def timeout(self) -> Optional[float]:
+        if not self.pending:
+            return None
+        return max(0.0, min(deadline for _, deadline in self.pending.values()) - time.monotonic())
+
+    def expire(self) -> None:
+        now = time.monotonic()
+        for conn in [c for c, (_, deadline) in self.pending.items() if deadline <= now]:
+            self._drop(conn)
+
+    def read(self, conn: socket.socket) -> bool:
+        """Reads what the connection sent; True once it has presented the whole secret (it is no longer pending)."""
+        received, deadline = self.pending[conn]
+        try:
+            chunk = conn.recv(len(self.expected) - len(received))
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError:
+            chunk = b""
+        received += chunk
+        if not chunk or received != self.expected[:len(received)]:
+            self._drop(conn)  # Closed, or not our JVM (the length or a byte of the secret is wrong).
+            return False
+        if len(received) < len(self.expected):
+            return False
+        del self.pending[conn]
+        return True
+
+    def _drop(self, conn: socket.socket) -> None:
+        self.pending.pop(conn, None)
+        conn.close()
 
 
 def _report_exits(_signum: int, _frame: object) -> None:
@@ -98,36 +142,50 @@ def main() -> None:
     transport = os.environ["EMBER_DAEMON_TRANSPORT"]
     secret = os.environ["EMBER_WORKER_SECRET"].encode("utf-8")
     listener, address = _listen(transport)
-    print(address, flush=True)
+    # Marked, so that whatever else reaches stdout first (a sitecustomize, a warning) is not taken for it.
+    print(f"{ADDRESS_MARK}{address}", flush=True)
     signal.signal(signal.SIGCHLD, _report_exits)
     stdin = sys.stdin.buffer
+    handshakes = _Handshakes(secret)
     while True:
-        ready, _, _ = select.select([listener, stdin], [], [])
+        try:
+            ready, _, _ = select.select([listener, stdin, *handshakes.pending], [], [], handshakes.timeout())
+        except InterruptedError:
+            continue
         if stdin in ready and not os.read(stdin.fileno(), 4096):
             break  # The JVM closed our stdin: stop taking connections. Forked workers end with their sockets.
-        if listener not in ready:
-            continue
-        try:
-            conn, _ = listener.accept()
-        except OSError:
-            continue
-        pid = os.fork()
-        if pid == 0:
-            listener.close()
-            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            random.seed()  # Forked children would otherwise share the daemon's random state.
-            faulthandler.enable()
-            code = _serve_connection(conn, secret, transport)
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(code)
-        conn.close()
+        handshakes.expire()
+        for conn in [c for c in ready if c in handshakes.pending]:
+            if handshakes.read(conn):
+                _fork_worker(conn, listener, handshakes, transport)
+        if listener in ready:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            handshakes.add(conn)
     listener.close()
     if transport == "uds":
         try:
             os.unlink(address)
         except OSError:
             pass
+
+
+def _fork_worker(conn: socket.socket, listener: socket.socket, handshakes: _Handshakes, transport: str) -> None:
+    pid = os.fork()
+    if pid == 0:
+        listener.close()
+        for other in handshakes.pending:
+            other.close()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        random.seed()  # Forked children would otherwise share the daemon's random state.
+        faulthandler.enable()
+        code = _serve_connection(conn, transport)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    conn.close()
 
 
 if __name__ == "__main__":

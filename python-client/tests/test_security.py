@@ -266,3 +266,20 @@ def test_a_jar_removed_from_load_while_no_jvm_runs_does_not_come_back(tmp_path: 
     # The next boots reuse the bundle cache of the first one: the uds bundle must not be in it any more.
     assert result_of(run_driver(transport_of_a_job, env=env)) == "tcp"
     assert result_of(run_driver(transport_of_a_job, env=env)) == "tcp"
+
+
+def test_a_worker_environment_that_prints_first_does_not_break_the_daemon(tmp_path: Path, run_driver,
+                                                                          result_of) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    # A sitecustomize that talks: it runs in the daemon before the daemon prints its address.
+    (site / "sitecustomize.py").write_text("print('hello from sitecustomize')\nprint('12345')\n")
+    proc = run_driver(f"""
+        import os
+        from ember import SparkConf, SparkContext
+        conf = SparkConf().set("spark.executorEnv.PYTHONPATH", {str(site)!r} + os.pathsep + os.environ["PYTHONPATH"])
+        sc = SparkContext("local[2]", "talkative", conf=conf)
+        report(sc.parallelize(range(100), 4).map(lambda x: x * 3).sum())
+        sc.stop()
+    """, timeout=60)
+    assert result_of(proc) == 3 * sum(range(100))

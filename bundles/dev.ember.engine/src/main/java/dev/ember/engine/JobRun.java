@@ -526,7 +526,9 @@ final class JobRun implements JobHandle {
             PooledWorker worker;
             try {
                 worker = engine.pool().acquire(session.id(), session.workerSpec(), transport);
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException e) {
+                // A transport that throws anything at all (a bug of its own) must not end this runner: the task
+                // would wait for ever. It counts as a worker that could not be started.
                 return Attempt.failed(engine.pool().isRetired(transport) ? Result.NOT_COUNTED : Result.WORKER_LOST,
                         partition, "could not start a worker through transport '" + transport.name() + "': "
                                 + e.getMessage());

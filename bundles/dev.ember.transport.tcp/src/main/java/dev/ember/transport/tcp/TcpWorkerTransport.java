@@ -82,7 +82,13 @@ public final class TcpWorkerTransport implements WorkerTransport {
     @Override
     public WorkerChannel open(WorkerSpec spec) throws IOException {
         PythonDaemon daemon = daemons.get(spec);
-        int port = Integer.parseInt(daemon.address().trim());
+        int port;
+        try {
+            port = Integer.parseInt(daemon.address().trim());
+        } catch (NumberFormatException e) {
+            throw new IOException("the Python daemon (pid " + daemon.pid() + ") announced '" + daemon.address()
+                    + "', which is not a port", e);
+        }
         Socket socket = new Socket();
         try {
             socket.setTcpNoDelay(true);

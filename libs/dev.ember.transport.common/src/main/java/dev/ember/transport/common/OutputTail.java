@@ -20,10 +20,17 @@ public final class OutputTail {
     private final Deque<String> tail = new ArrayDeque<>();
     private final CompletableFuture<String> firstLine = new CompletableFuture<>();
 
-    private final boolean firstLineIsAddress;
+    /**
+     * How a daemon's address line starts ({@code ember.daemon} prints it so): lines before it (a
+     * {@code sitecustomize} or a warning printing first) are output like any other, not taken for the address.
+     */
+    public static final String ADDRESS_MARK = "EMBER-DAEMON-ADDRESS ";
 
-    public OutputTail(InputStream output, String prefix, String threadName, boolean firstLineIsAddress) {
-        this.firstLineIsAddress = firstLineIsAddress;
+    private final boolean hasAddress;
+
+    /** @param hasAddress whether the process prints an address line (see {@link #ADDRESS_MARK}) */
+    public OutputTail(InputStream output, String prefix, String threadName, boolean hasAddress) {
+        this.hasAddress = hasAddress;
         Thread drain = new Thread(() -> drain(output, prefix), threadName);
         drain.setDaemon(true);
         drain.start();
@@ -33,8 +40,8 @@ public final class OutputTail {
         try (BufferedReader reader = new BufferedReader(new InputStreamReader(output, StandardCharsets.UTF_8))) {
             String line;
             while ((line = reader.readLine()) != null) {
-                if (firstLineIsAddress && !firstLine.isDone()) {
-                    firstLine.complete(line);
+                if (hasAddress && !firstLine.isDone() && line.startsWith(ADDRESS_MARK)) {
+                    firstLine.complete(line.substring(ADDRESS_MARK.length()));
                     continue;
                 }
                 synchronized (tail) {
@@ -51,7 +58,7 @@ public final class OutputTail {
         firstLine.complete(null);
     }
 
-    /** The address line a daemon printed first, or null if it ended without printing one. */
+    /** The address a daemon printed (after {@link #ADDRESS_MARK}), or null if it ended without printing one. */
     public CompletableFuture<String> firstLine() {
         return firstLine;
     }

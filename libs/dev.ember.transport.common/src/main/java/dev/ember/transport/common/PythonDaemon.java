@@ -11,7 +11,8 @@ import dev.ember.api.WorkerSpec;
 
 /**
  * A {@code python -m ember.daemon} process: it listens on a socket and forks a worker for each connection, so a new
- * worker costs a fork (milliseconds) instead of an interpreter start. Its first line of output is its address.
+ * worker costs a fork (milliseconds) instead of an interpreter start. It prints its address on a line of its own
+ * that starts with {@link OutputTail#ADDRESS_MARK}.
  * It exits when its stdin closes, which is also what happens when this JVM dies.
  */
 public final class PythonDaemon {
@@ -64,7 +65,7 @@ public final class PythonDaemon {
                 output.lines());
     }
 
-    /** What the daemon printed first: its port (TCP) or "ready" (Unix socket). */
+    /** The address the daemon printed: its port (TCP) or its socket's path (Unix socket). */
     public String address() {
         return address;
     }
