@@ -283,3 +283,13 @@ def test_a_worker_environment_that_prints_first_does_not_break_the_daemon(tmp_pa
         sc.stop()
     """, timeout=60)
     assert result_of(proc) == 3 * sum(range(100))
+
+
+def test_the_remote_shell_of_a_service_is_off_unless_enabled(service) -> None:  # noqa: F811
+    home, info = service
+    time.sleep(1.5)  # the shell would have published run/shell.json by now (tools start after the gateway)
+    assert not (home / "run" / "shell.json").exists()
+    proc = subprocess.run([str(home / "bin" / "ember"), "shell"], input="lb\nexit\n", capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode != 0 and "shell.enabled = true in conf/dev.ember.shell.cfg" in proc.stderr
+    assert "remote shell is off" in (home / "logs" / "ember.log").read_text()

@@ -23,10 +23,8 @@ def ember(home: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(home / "bin" / "ember"), *args], capture_output=True, text=True, timeout=60)
 
 
-@pytest.fixture()
-def service(tmp_path: Path) -> Iterator[tuple[Path, dict]]:
-    home = tmp_path / "ember"
-    shutil.copytree(EMBER_DIST, home, symlinks=True)
+def run_service(home: Path) -> Iterator[tuple[Path, dict]]:
+    """Starts ``bin/ember start`` of the distribution at ``home``, yields it with its run/gateway.json, stops it."""
     proc = subprocess.Popen([str(home / "bin" / "ember"), "start"], stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     info_file = home / "run" / "gateway.json"
@@ -44,6 +42,23 @@ def service(tmp_path: Path) -> Iterator[tuple[Path, dict]]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+@pytest.fixture()
+def service(tmp_path: Path) -> Iterator[tuple[Path, dict]]:
+    home = tmp_path / "ember"
+    shutil.copytree(EMBER_DIST, home, symlinks=True)
+    yield from run_service(home)
+
+
+@pytest.fixture()
+def service_with_shell(tmp_path: Path) -> Iterator[tuple[Path, dict]]:
+    """A service whose remote shell is on (conf/dev.ember.shell.cfg: shell.enabled = true)."""
+    home = tmp_path / "ember"
+    shutil.copytree(EMBER_DIST, home, symlinks=True)
+    shell_conf = home / "conf" / "dev.ember.shell.cfg"
+    shell_conf.write_text(shell_conf.read_text().replace("shell.enabled = false", "shell.enabled = true"))
+    yield from run_service(home)
 
 
 def sessions_open(info: dict) -> int:
@@ -192,9 +207,9 @@ def test_restarting_the_gateway_bundle_drops_clients_clearly_and_takes_new_ones(
         shell.close()
 
 
-def test_shell_runs_commands_in_the_running_service_and_refuses_a_wrong_secret(service: tuple[Path, dict],
-                                                                              start_driver: StartDriver) -> None:
-    home, info = service
+def test_shell_runs_commands_in_the_running_service_and_refuses_a_wrong_secret(
+        service_with_shell: tuple[Path, dict], start_driver: StartDriver) -> None:
+    home, info = service_with_shell
     shell_file = home / "run" / "shell.json"
     deadline = time.monotonic() + 10
     while not shell_file.exists() and time.monotonic() < deadline:
@@ -233,10 +248,10 @@ def test_shell_runs_commands_in_the_running_service_and_refuses_a_wrong_secret(s
     assert reply.strip() == "refused"
     # The Log Service hands entries to its listeners (the file writer) on a thread of its own.
     deadline = time.monotonic() + 10
-    while ("refused a client with a wrong secret" not in (home / "logs" / "ember.log").read_text()
+    while ("remote shell: refused a connection: a wrong secret" not in (home / "logs" / "ember.log").read_text()
            and time.monotonic() < deadline):
         time.sleep(0.05)
-    assert "refused a client with a wrong secret" in (home / "logs" / "ember.log").read_text()
+    assert "remote shell: refused a connection: a wrong secret" in (home / "logs" / "ember.log").read_text()
 
 
 def test_the_service_logs_to_a_file_at_the_configured_level_and_set_log_level_changes_it(

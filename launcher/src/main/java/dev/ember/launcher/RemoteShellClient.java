@@ -31,7 +31,8 @@ public final class RemoteShellClient {
         try {
             json = Files.readString(file);
         } catch (NoSuchFileException e) {
-            System.err.println("ember: " + file + " is missing: the service has no remote shell (is it running?)");
+            System.err.println("ember: " + file + " is missing: the service has no remote shell (is it running? the "
+                    + "shell is off unless shell.enabled = true in conf/dev.ember.shell.cfg)");
             System.exit(1);
             return;
         }
