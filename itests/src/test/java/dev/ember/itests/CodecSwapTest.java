@@ -103,6 +103,45 @@ class CodecSwapTest {
         }
     }
 
+    @Test
+    void removingTheNewerOfTwoProvidersOfACodecLeavesTheOlderServing(@InjectService(timeout = 5000) Engine engine,
+            @InjectService(timeout = 5000, filter = "(ember.codec=pickle)") Codec pickle,
+            @InjectService(timeout = 5000, filter = "(ember.codec=json)") Codec json) throws Exception {
+        String python = System.getProperty("ember.python");
+        byte[] command = command(python);
+        Path file = dir.resolve("more.json");
+        Files.writeString(file, "1\n2\n3\n");
+        // A second provider of "json" (delegating to the first), ranked higher, then taken away again.
+        Codec second = (Codec) java.lang.reflect.Proxy.newProxyInstance(Codec.class.getClassLoader(),
+                new Class<?>[] {Codec.class}, (proxy, method, args) -> method.invoke(json, args));
+        java.util.Hashtable<String, Object> properties = new java.util.Hashtable<>();
+        properties.put(Codec.NAME_PROPERTY, "json");
+        properties.put(org.osgi.framework.Constants.SERVICE_RANKING, 5);
+        org.osgi.framework.ServiceRegistration<Codec> registration =
+                context.registerService(Codec.class, second, properties);
+        try (EngineSession session = engine.openSession(
+                new SessionConfig("two-codecs", 2, python, Map.of("PYTHONHASHSEED", "0"), 1))) {
+            Thread.sleep(100); // the engine binds it dynamically
+            assertEquals(List.of(1, 2, 3), run(session, jsonJob(session, file, command), pickle));
+            registration.unregister();
+            registration = null;
+            Thread.sleep(100);
+            assertEquals(List.of(1, 2, 3), run(session, jsonJob(session, file, command), pickle),
+                    "the first provider serves again");
+        } finally {
+            if (registration != null) {
+                registration.unregister();
+            }
+        }
+    }
+
+    private static JobPlan jsonJob(EngineSession session, Path file, byte[] command) throws IOException {
+        int input = session.openFiles(file.toString(), 1, "json", Map.of());
+        int splits = session.fileSplits(input).size();
+        return new JobPlan(List.of(new StagePlan(0, "ident", command, List.of(InputSegment.files(input, splits)),
+                StageOutput.result(), List.of(), "pickle", "pickle")), range(splits), null);
+    }
+
     private void awaitCodec(String name) throws Exception {
         ServiceTracker<Codec, Codec> tracker = new ServiceTracker<>(context,
                 context.createFilter("(&(objectClass=" + Codec.class.getName() + ")(ember.codec=" + name + "))"),

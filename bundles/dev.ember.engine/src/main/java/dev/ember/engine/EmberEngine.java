@@ -74,7 +74,8 @@ public final class EmberEngine implements Engine {
     private static final System.Logger LOG = System.getLogger(EmberEngine.class.getName());
 
     /** Installed codecs by name; each instance is created at its first use (see {@link #codec}). */
-    private final Map<String, ServiceReference<Codec>> codecs = new ConcurrentHashMap<>();
+    /** Every bound codec, by name: several bundles may provide one name; the best ranked serves (see codec()). */
+    private final Map<String, Set<ServiceReference<Codec>>> codecs = new ConcurrentHashMap<>();
     private volatile ComponentContext componentContext;
     private final Set<SessionImpl> sessions = ConcurrentHashMap.newKeySet();
     private final AtomicInteger sessionIds = new AtomicInteger();
@@ -147,7 +148,7 @@ public final class EmberEngine implements Engine {
     void bindCodec(ServiceReference<Codec> codec) {
         Object name = codec.getProperty(Codec.NAME_PROPERTY);
         if (name != null) {
-            codecs.put(name.toString(), codec);
+            codecs.computeIfAbsent(name.toString(), key -> ConcurrentHashMap.newKeySet()).add(codec);
         } else {
             LOG.log(System.Logger.Level.WARNING, "a Codec service without the {0} property is ignored (bundle {1})",
                     Codec.NAME_PROPERTY, codec.getBundle().getSymbolicName());
@@ -155,7 +156,7 @@ public final class EmberEngine implements Engine {
     }
 
     void unbindCodec(ServiceReference<Codec> codec) {
-        codecs.values().removeIf(bound -> bound.equals(codec));
+        codecs.values().forEach(bound -> bound.remove(codec));
     }
 
     @Activate
@@ -292,10 +293,22 @@ public final class EmberEngine implements Engine {
         }
     }
 
-    /** The installed codec of this name, or null. */
+    /**
+     * The installed codec of this name with the highest service ranking (of equals, the oldest, as the framework
+     * orders references), or null. Removing one provider of a name leaves the others serving it.
+     */
     Codec codec(String name) {
-        ServiceReference<Codec> reference = codecs.get(name);
-        return reference == null ? null : (Codec) componentContext.locateService("codec", reference);
+        Set<ServiceReference<Codec>> bound = codecs.get(name);
+        if (bound == null) {
+            return null;
+        }
+        ServiceReference<Codec> best = null;
+        for (ServiceReference<Codec> reference : bound) {
+            if (best == null || reference.compareTo(best) > 0) {
+                best = reference;
+            }
+        }
+        return best == null ? null : (Codec) componentContext.locateService("codec", best);
     }
 
     /** What to say when no codec of this name is installed. */
