@@ -579,6 +579,17 @@ final class JobRun implements JobHandle {
                     // Its transport was swapped out under it: not the task's fault, so it does not count.
                     return Attempt.failed(Result.NOT_COUNTED, partition, "its transport went away");
                 }
+                if (e instanceof RuntimeException && !(e instanceof java.io.UncheckedIOException)) {
+                    // Not a worker that went away but the engine itself (a destroyed broadcast, a bug): a retry
+                    // would meet it again, and calling it a lost worker would send the user looking in vain.
+                    LOG.log(System.Logger.Level.ERROR, "job " + jobId + " stage " + stage.id() + " partition "
+                            + partition + ": engine error", e);
+                    listener.onTaskEnd(jobId, stage.id(), partition, false);
+                    fail(new JobFailedException(Kind.SETUP, "Task for partition " + partition + " of stage "
+                            + stage.id() + " (job " + jobId + ") failed inside the engine: " + e
+                            + " (the JVM's log has the stack trace)", e));
+                    return Attempt.ended(partition);
+                }
                 String failure = "worker (pid " + worker.channel.pid() + ", transport " + worker.transport.name()
                         + ") was lost: " + e + causeIn(tail, worker.channel.pid())
                         + (tail.isEmpty() ? "" : "\nits last output:\n" + tail);

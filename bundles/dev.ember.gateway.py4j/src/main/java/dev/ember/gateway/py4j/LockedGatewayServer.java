@@ -59,6 +59,8 @@ final class LockedGatewayServer extends GatewayServer {
         return thread;
     });
     private final RefusalLog refusals = new RefusalLog("gateway", 10, LOG::warning);
+    /** Connections in their handshake, closed when the server shuts down (a blocked read ignores interrupts). */
+    private final Set<Socket> authenticating = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     LockedGatewayServer(LockedGateway gateway, InetAddress address, int port, String secret,
             ServerSocketFactory sockets) {
@@ -90,6 +92,15 @@ final class LockedGatewayServer extends GatewayServer {
     }
 
     private void authenticate(Socket socket) {
+        authenticating.add(socket);
+        try {
+            checkHandshake(socket);
+        } finally {
+            authenticating.remove(socket);
+        }
+    }
+
+    private void checkHandshake(Socket socket) {
         byte[] handshake;
         try {
             socket.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
@@ -156,6 +167,7 @@ final class LockedGatewayServer extends GatewayServer {
     @Override
     public void shutdown(boolean shutdownCallbackClient) {
         handshakes.shutdownNow();
+        authenticating.forEach(LockedGatewayServer::closeQuietly);
         super.shutdown(shutdownCallbackClient);
     }
 
