@@ -293,3 +293,36 @@ def test_the_remote_shell_of_a_service_is_off_unless_enabled(service) -> None:  
                           timeout=60)
     assert proc.returncode != 0 and "shell.enabled = true in conf/dev.ember.shell.cfg" in proc.stderr
     assert "remote shell is off" in (home / "logs" / "ember.log").read_text()
+
+
+def test_spill_files_are_closed_when_a_reduce_task_stops_early(tmp_path: Path, run_driver, result_of) -> None:
+    home, _ = small_budget_distribution(tmp_path)
+    proc = run_driver("""
+        import os
+        from ember import SparkContext
+        sc = SparkContext("local[2]", "fd-leak")
+        pairs = sc.range(200000, numSlices=4).map(lambda i: (i % 100, "v" * 30 + str(i))).partitionBy(2)
+        assert pairs.count() == 200000  # the shuffle is written (and spilled past the 1 MB budget)
+
+        def die_at_once(iterator):
+            next(iterator)
+            os._exit(3)  # the worker goes while the JVM still streams it the spilled partition
+
+        try:
+            pairs.mapPartitions(die_at_once).collect()
+        except Exception:
+            pass
+        jvm = sc._launched.process.pid
+        spill_fds = []
+        for fd in os.listdir(f"/proc/{jvm}/fd"):
+            try:
+                target = os.readlink(f"/proc/{jvm}/fd/{fd}")
+            except OSError:
+                continue
+            if "spill-" in target:
+                spill_fds.append(target)
+        report({"open_spill_files": spill_fds, "after": pairs.count()})
+        sc.stop()
+    """, env={"EMBER_HOME": str(home)}, timeout=180)
+    result = result_of(proc)
+    assert result == {"open_spill_files": [], "after": 200000}

@@ -421,9 +421,11 @@ final class JobRun implements JobHandle {
             int lost = 0;
             for (int attempt = 0; !isFinished(); attempt++) {
                 BarrierCoordinator.Group group = coordinator.open(stagePartitions);
-                String barrier = "{\"port\":" + coordinator.port() + ",\"secret\":\"" + coordinator.secret()
-                        + "\",\"token\":\"" + group.token + "\",\"addresses\":" + addresses(coordinator.port())
-                        + "}";
+                com.google.gson.JsonObject barrier = new com.google.gson.JsonObject();
+                barrier.addProperty("port", coordinator.port());
+                barrier.addProperty("secret", coordinator.secret());
+                barrier.addProperty("token", group.token);
+                barrier.add("addresses", addresses(coordinator.port()));
                 Attempt[] outcomes = runTogether(group, attempt, barrier);
                 group.close();
                 Attempt failed = firstFailure(outcomes);
@@ -451,7 +453,7 @@ final class JobRun implements JobHandle {
         }
 
         /** One attempt of every task of a barrier stage, on threads of their own; stops the rest when one fails. */
-        private Attempt[] runTogether(BarrierCoordinator.Group group, int attempt, String barrier)
+        private Attempt[] runTogether(BarrierCoordinator.Group group, int attempt, com.google.gson.JsonObject barrier)
                 throws InterruptedException {
             Attempt[] outcomes = new Attempt[tasks.length];
             java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(tasks.length);
@@ -502,13 +504,14 @@ final class JobRun implements JobHandle {
         }
 
         /** Every task of a barrier stage reports the same address, as tasks of one local executor do in Spark. */
-        private String addresses(int port) {
-            return "[" + String.join(",", Collections.nCopies(tasks.length, "\"127.0.0.1:" + port + "\""))
-                    + "]";
+        private com.google.gson.JsonArray addresses(int port) {
+            com.google.gson.JsonArray addresses = new com.google.gson.JsonArray();
+            Collections.nCopies(tasks.length, "127.0.0.1:" + port).forEach(addresses::add);
+            return addresses;
         }
 
         /** One attempt of a task; its output is the caller's to commit. */
-        private Attempt attemptOnce(int partition, int attempt, String barrier) {
+        private Attempt attemptOnce(int partition, int attempt, com.google.gson.JsonObject barrier) {
             WorkerTransport transport;
             try {
                 transport = engine.awaitTransport();

@@ -183,31 +183,50 @@ final class PartitionedOutput {
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read spill file " + file, e);
             }
-            return new Iterator<>() {
-                private int read;
+            return new SpillFrames(in, count);
+        }
 
-                @Override
-                public boolean hasNext() {
-                    return read < count;
-                }
+        /** The frames of one bucket of a spill file; closes the file when read to the end, or when closed. */
+        private final class SpillFrames implements Iterator<byte[]>, AutoCloseable {
+            private final DataInputStream in;
+            private final int count;
+            private int read;
 
-                @Override
-                public byte[] next() {
-                    if (read >= count) {
-                        throw new NoSuchElementException();
-                    }
-                    try {
-                        byte[] frame = new byte[in.readInt()];
-                        in.readFully(frame);
-                        if (++read == count) {
-                            in.close();
-                        }
-                        return frame;
-                    } catch (IOException e) {
-                        throw new UncheckedIOException("cannot read spill file " + file, e);
-                    }
+            SpillFrames(DataInputStream in, int count) {
+                this.in = in;
+                this.count = count;
+            }
+
+            @Override
+            public boolean hasNext() {
+                return read < count;
+            }
+
+            @Override
+            public byte[] next() {
+                if (read >= count) {
+                    throw new NoSuchElementException();
                 }
-            };
+                try {
+                    byte[] frame = new byte[in.readInt()];
+                    in.readFully(frame);
+                    if (++read == count) {
+                        in.close();
+                    }
+                    return frame;
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot read spill file " + file, e);
+                }
+            }
+
+            @Override
+            public void close() {
+                try {
+                    in.close();
+                } catch (IOException e) {
+                    // Closing a file we only read.
+                }
+            }
         }
 
         @Override

@@ -19,6 +19,9 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+
 import dev.ember.api.Codec;
 import dev.ember.api.FrameWriter;
 import dev.ember.api.Frames;
@@ -51,9 +54,9 @@ final class TaskAttempt {
 
     /**
      * What the task's TaskContext reports: the stage's id in the session, the attempt's id in the session, and for
-     * a task of a barrier stage how to reach the barrier coordinator (a JSON object), else null.
+     * a task of a barrier stage how to reach the barrier coordinator, else null.
      */
-    record Identity(int stageId, long taskAttemptId, String barrier) {
+    record Identity(int stageId, long taskAttemptId, JsonObject barrier) {
     }
 
     /** Where a {@code FILES} stage's task writes: a new file, through the stage's output codec. */
@@ -86,16 +89,29 @@ final class TaskAttempt {
         List<Integer> forget = worker.knownBroadcasts.stream().filter(id -> !broadcasts.containsKey(id)).toList();
         StageOutput output = stage.output();
         try {
-            String header = "{\"job\":" + jobId + ",\"stage\":" + stage.id() + ",\"stageId\":" + identity.stageId()
-                    + ",\"taskAttemptId\":" + identity.taskAttemptId()
-                    + (identity.barrier() == null ? "" : ",\"barrier\":" + identity.barrier())
-                    + (stage.aligned() ? ",\"aligned\":true" : "")
-                    + ",\"partition\":" + partition + ",\"attempt\":" + attempt + ",\"commandId\":\"" + stage.commandId() + "\",\"hasCommand\":"
-                    + sendCommand + ",\"output\":\"" + output.kind().name().toLowerCase() + "\",\"numReducers\":"
-                    + output.numReducers() + ",\"newBroadcasts\":" + newBroadcasts + ",\"forgetBroadcasts\":" + forget
-                    + ",\"inputCodec\":\"" + inputCodec + "\",\"outputCodec\":\"" + stage.outputCodec()
-                    + "\",\"captureOutput\":" + (printed != null) + "}";
-            writeFrame(out, header.getBytes(StandardCharsets.UTF_8));
+            JsonObject header = new JsonObject();
+            header.addProperty("job", jobId);
+            header.addProperty("stage", stage.id());
+            header.addProperty("stageId", identity.stageId());
+            header.addProperty("taskAttemptId", identity.taskAttemptId());
+            if (identity.barrier() != null) {
+                header.add("barrier", identity.barrier());
+            }
+            if (stage.aligned()) {
+                header.addProperty("aligned", true);
+            }
+            header.addProperty("partition", partition);
+            header.addProperty("attempt", attempt);
+            header.addProperty("commandId", stage.commandId());
+            header.addProperty("hasCommand", sendCommand);
+            header.addProperty("output", output.kind().name().toLowerCase(java.util.Locale.ROOT));
+            header.addProperty("numReducers", output.numReducers());
+            header.add("newBroadcasts", integers(newBroadcasts));
+            header.add("forgetBroadcasts", integers(forget));
+            header.addProperty("inputCodec", inputCodec);
+            header.addProperty("outputCodec", stage.outputCodec());
+            header.addProperty("captureOutput", printed != null);
+            writeFrame(out, header.toString().getBytes(StandardCharsets.UTF_8));
             if (sendCommand) {
                 writeFrame(out, stage.command());
             }
@@ -128,6 +144,12 @@ final class TaskAttempt {
             worker.forgetCommand(stage.commandId());
             throw e;
         }
+    }
+
+    private static JsonArray integers(List<Integer> values) {
+        JsonArray array = new JsonArray();
+        values.forEach(array::add);
+        return array;
     }
 
     /** Writes small in-memory input at once; anything else from a writer thread, whose future is returned. */
