@@ -326,3 +326,26 @@ def test_spill_files_are_closed_when_a_reduce_task_stops_early(tmp_path: Path, r
     """, env={"EMBER_HOME": str(home)}, timeout=180)
     result = result_of(proc)
     assert result == {"open_spill_files": [], "after": 200000}
+
+
+def test_a_stopped_worker_is_killed_and_its_task_retried(tmp_path: Path, run_driver, result_of) -> None:
+    home = tmp_path / "ember"
+    shutil.copytree(EMBER_DIST, home, symlinks=True)
+    config = home / "conf" / "dev.ember.engine.cfg"
+    config.write_text(config.read_text().replace("stoppedWorkerTimeoutSeconds = 30", "stoppedWorkerTimeoutSeconds = 2"))
+    proc = run_driver("""
+        import os, signal
+        from ember import SparkContext, TaskContext
+        sc = SparkContext("local[2]", "stopped")
+
+        def stop_first_attempt(split, iterator):
+            if split == 1 and TaskContext.get().attemptNumber() == 0:
+                os.kill(os.getpid(), signal.SIGSTOP)  # as a Ctrl-Z or a debugger would
+            return ((x, TaskContext.get().attemptNumber()) for x in iterator)
+
+        records = sc.parallelize(range(6), 2).mapPartitionsWithIndex(stop_first_attempt).collect()
+        report({"records": records, "logged": "had been stopped (SIGSTOP or a debugger)" in
+                open(sc._launched.log_path).read()})
+        sc.stop()
+    """, env={"EMBER_HOME": str(home)}, timeout=60)  # the job used to wait for ever
+    assert result_of(proc) == {"records": [[0, 0], [1, 0], [2, 0], [3, 1], [4, 1], [5, 1]], "logged": True}

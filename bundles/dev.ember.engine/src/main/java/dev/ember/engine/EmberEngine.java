@@ -69,11 +69,14 @@ public final class EmberEngine implements Engine {
                 + "per core) start as it opens, so its first job does not wait for them; false starts each worker at "
                 + "the first task that needs it")
         boolean startWorkersWithSession() default true;
+
+        @AttributeDefinition(description = "Seconds a busy worker may stay stopped (SIGSTOP, a debugger) before it "
+                + "is killed and its task retried; 0 waits for ever")
+        int stoppedWorkerTimeoutSeconds() default 30;
     }
 
     private static final System.Logger LOG = System.getLogger(EmberEngine.class.getName());
 
-    /** Installed codecs by name; each instance is created at its first use (see {@link #codec}). */
     /** Every bound codec, by name: several bundles may provide one name; the best ranked serves (see codec()). */
     private final Map<String, Set<ServiceReference<Codec>>> codecs = new ConcurrentHashMap<>();
     private volatile ComponentContext componentContext;
@@ -172,6 +175,7 @@ public final class EmberEngine implements Engine {
                 TimeUnit.SECONDS.toMillis(this.config.workerIdleTimeoutSeconds())), 5, 5, TimeUnit.SECONDS);
         housekeeping.scheduleWithFixedDelay(this::guardWorkerMemory, MemoryGuard.PERIOD_MS, MemoryGuard.PERIOD_MS,
                 TimeUnit.MILLISECONDS);
+        housekeeping.scheduleWithFixedDelay(this::guardStoppedWorkers, 1, 1, TimeUnit.SECONDS);
     }
 
     @Modified
@@ -278,6 +282,24 @@ public final class EmberEngine implements Engine {
     }
 
     /** Stops busy workers whose resident memory is over their session's limit (see {@link MemoryGuard}). */
+    /** Kills busy workers that have been stopped longer than {@code stoppedWorkerTimeoutSeconds}. */
+    private void guardStoppedWorkers() {
+        int timeout = config.stoppedWorkerTimeoutSeconds();
+        if (timeout <= 0) {
+            return;
+        }
+        try {
+            long now = System.nanoTime();
+            for (SessionImpl session : sessions) {
+                for (JobRun job : session.runningJobs()) {
+                    job.runningWorkers().forEach(worker -> StoppedWorkerGuard.check(worker, timeout, now));
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "stopped-worker guard: " + e);
+        }
+    }
+
     private void guardWorkerMemory() {
         try {
             for (SessionImpl session : sessions) {

@@ -593,7 +593,11 @@ final class JobRun implements JobHandle {
                             + " (the JVM's log has the stack trace)", e));
                     return Attempt.ended(partition);
                 }
-                String failure = "worker (pid " + worker.channel.pid() + ", transport " + worker.transport.name()
+                String failure = worker.killedAfterStoppedSeconds > 0
+                        ? "worker (pid " + worker.channel.pid() + ") had been stopped (SIGSTOP or a debugger) for "
+                                + worker.killedAfterStoppedSeconds + " s and was killed "
+                                + "(stoppedWorkerTimeoutSeconds in conf/dev.ember.engine.cfg)"
+                        : "worker (pid " + worker.channel.pid() + ", transport " + worker.transport.name()
                         + ") was lost: " + e + causeIn(tail, worker.channel.pid())
                         + (tail.isEmpty() ? "" : "\nits last output:\n" + tail);
                 if (barrier == null) {

@@ -52,6 +52,10 @@ final class WorkerPool {
         int tasksServed;
         /** The resident memory, in bytes, at which the memory guard stopped this worker; 0 if it did not. */
         volatile long stoppedAtRss;
+        /** Since when (System.nanoTime) the worker's process has been seen stopped; 0 while it runs. */
+        volatile long stoppedSince;
+        /** How many seconds the worker had been stopped when the guard killed it; 0 if it did not. */
+        volatile long killedAfterStoppedSeconds;
 
         PooledWorker(String sessionId, WorkerChannel channel, WorkerTransport transport, WorkerSpec spec) {
             this.sessionId = sessionId;
