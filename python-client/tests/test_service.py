@@ -11,7 +11,7 @@ import stat
 import subprocess
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Optional
 
 import pytest
 
@@ -23,10 +23,11 @@ def ember(home: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(home / "bin" / "ember"), *args], capture_output=True, text=True, timeout=60)
 
 
-def run_service(home: Path) -> Iterator[tuple[Path, dict]]:
-    """Starts ``bin/ember start`` of the distribution at ``home``, yields it with its run/gateway.json, stops it."""
+def run_service(home: Path, env: Optional[dict] = None) -> Iterator[tuple[Path, dict]]:
+    """Starts ``bin/ember start`` of the distribution at ``home`` (with ``env`` added to the environment), yields it
+    with its run/gateway.json, and stops it."""
     proc = subprocess.Popen([str(home / "bin" / "ember"), "start"], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})})
     info_file = home / "run" / "gateway.json"
     deadline = time.monotonic() + 30
     while not info_file.exists() and time.monotonic() < deadline and proc.poll() is None:
