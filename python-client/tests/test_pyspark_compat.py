@@ -58,7 +58,8 @@ def test_spark_session_wraps_the_context_and_refuses_dataframes(run_driver, resu
 
 def test_context_properties(sc: SparkContext) -> None:
     assert sc.version == ember.PYSPARK_API_VERSION != ember.__version__
-    assert sc.startTime <= time.time() * 1000 and sc.startTime > (time.time() - 3600) * 1000
+    now_ms = time.time() * 1000
+    assert now_ms - 3600_000 < sc.startTime <= now_ms  # milliseconds since the epoch, when the context started
     assert sc.applicationId.startswith("local-")
     assert sc.uiWebUrl is None
     assert sc.sparkUser() == (os.environ.get("SPARK_USER") or __import__("getpass").getuser())
