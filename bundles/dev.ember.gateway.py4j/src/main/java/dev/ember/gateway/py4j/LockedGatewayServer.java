@@ -77,26 +77,21 @@ final class LockedGatewayServer extends GatewayServer {
             closeQuietly(socket);
             return;
         }
+        // Tracked from here, so a shutdown closes it even while its handshake task still waits in the queue.
+        authenticating.add(socket);
         try {
             handshakes.execute(() -> {
                 try {
-                    authenticate(socket);
+                    checkHandshake(socket);
                 } finally {
+                    authenticating.remove(socket);
                     unauthenticated.release();
                 }
             });
         } catch (RejectedExecutionException e) {
+            authenticating.remove(socket);
             unauthenticated.release();
             closeQuietly(socket);
-        }
-    }
-
-    private void authenticate(Socket socket) {
-        authenticating.add(socket);
-        try {
-            checkHandshake(socket);
-        } finally {
-            authenticating.remove(socket);
         }
     }
 
