@@ -16,7 +16,7 @@ import weakref
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
 from ember.conf import SparkConf
-from ember.errors import EmberError, SparkJobError
+from ember.errors import EmberError, EmberStartError, SparkJobError, java_message
 from ember.launch import Launched, Remote, find_home, find_secret
 from ember.merge import parse_memory
 
@@ -44,6 +44,12 @@ def parse_master(master: str) -> tuple[int, Optional[int]]:
         return 1, None
     if master.startswith("ember://"):
         return os.cpu_count() or 1, None
+    if master.startswith("ember-cluster://"):
+        # A cluster's scheduler reports the real slot count when the session opens (see _connect).
+        if not re.fullmatch(r"ember-cluster://[^/:\s]+:\d+(,[^/:\s]+:\d+)*/?", master):
+            raise ValueError(f"Could not parse Master URL: '{master}' (expected ember-cluster://host:port, a "
+                             f"member of the cluster)")
+        return os.cpu_count() or 1, None
     cluster = re.fullmatch(r"local-cluster\[\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*\]", master)
     if cluster:
         # Spark's test master (N executors of C cores, M MiB each): Ember runs it as one local pool of N * C slots,
@@ -55,7 +61,7 @@ def parse_master(master: str) -> tuple[int, Optional[int]]:
     match = re.fullmatch(r"local\[\s*(\*|\d+)\s*(?:,\s*(\d+)\s*)?\]", master)
     if not match:
         raise ValueError(f"Could not parse Master URL: '{master}' (Ember runs 'local', 'local[N]', 'local[*]', "
-                         f"'local[N, F]' or 'ember://host:port')")
+                         f"'local[N, F]', 'ember://host:port' or 'ember-cluster://host:port')")
     slots = (os.cpu_count() or 1) if match.group(1) == "*" else int(match.group(1))
     if slots < 1:
         raise ValueError(f"Master URL '{master}' asks for {slots} workers; at least 1 is needed")
@@ -234,14 +240,23 @@ class SparkContext:
         try:
             self._launched.await_gateway()
             self._gateway, self._entry = connect(self._launched.port, self._launched.secret, self._launched.host)
-            self._session = self._entry.openSession(json.dumps({
+            session_conf = {
                 "appName": self.appName,
                 "parallelism": self._parallelism,
                 "pythonExec": self._python_exec(),
                 "workerEnv": self._worker_env(),
                 "maxTaskFailures": self._max_task_failures,
                 "workerMemoryLimit": self._worker_memory_limit(),
-            }))
+                "master": self.master,
+            }
+            if self._conf.get("spark.ember.engine"):
+                session_conf["engine"] = self._conf.get("spark.ember.engine")
+            try:
+                self._session = self._entry.openSession(json.dumps(session_conf))
+            except Py4JJavaError as e:
+                raise EmberStartError(f"could not open a session: {java_message(e)}") from None
+            # The engine decides: a cluster's has as many slots as its members have cores.
+            self._parallelism = self._session.defaultParallelism()
             self._side = SideChannel(self._entry.sidePort(), self._launched.secret, self._session.token(),
                                      self._launched.host)
             self._lease = self._side.attach()
@@ -346,8 +361,10 @@ class SparkContext:
 
     @property
     def applicationId(self) -> str:
-        """This context's id: ``local-<session>`` for a local master, ``ember-<session>`` for a service."""
-        prefix = "ember" if self.master.startswith("ember://") else "local"
+        """This context's id: ``local-<session>`` for a local master, ``ember-<session>`` for a service,
+        ``cluster-<session>`` on a cluster."""
+        prefix = ("ember" if self.master.startswith("ember://")
+                  else "cluster" if self.master.startswith("ember-cluster://") else "local")
         return f"{prefix}-{self._session.id()}"
 
     @property
@@ -781,7 +798,7 @@ class SparkContext:
             else:
                 job_id = self._session.submitJob(json.dumps(plan), watching)
         except Py4JJavaError as e:
-            raise SparkJobError(f"the gateway refused the job: {e.java_exception.getMessage()}") from None
+            raise SparkJobError(f"the gateway refused the job: {java_message(e)}") from None
         except Py4JError as e:
             raise self._connection_lost(e) from e
         self._running_jobs[job_id] = self.getJobTags()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class EmberError(Exception):
     """Base class of Ember's own errors."""
@@ -78,3 +80,14 @@ def user_exception(message: str, pickled: bytes) -> BaseException:
             return report
         original.__cause__ = report
         return original
+
+
+def java_message(error: BaseException) -> str:
+    """The message of the Java exception behind a ``Py4JJavaError``, without Py4J's framing or the Java stack (read
+    from the error's text: the gateway serves no calls into exception objects)."""
+    text = str(error)
+    for line in text.splitlines():
+        match = re.match(r"\s*(?::\s*)?(?:[\w$]+\.)+[\w$]*(?:Exception|Error): (.*)", line)
+        if match:
+            return match.group(1)
+    return text.strip()

@@ -1,7 +1,7 @@
 """The frame protocol shared by the driver, the JVM and the workers, and the codecs' payload formats.
 
 A frame is a big-endian int32 length followed by that many bytes. A negative length is a control code instead
-(the constants below, the same as ``dev.ember.api.Frames`` on the JVM side). Records travel as batches, in the
+(the constants below, the same as ``dev.ember.api.frames.Frames`` on the JVM side). Records travel as batches, in the
 payload format of a codec (the same names as the JVM's codec bundles):
 
 - ``pickle``: one frame holds one pickled ``list`` of records (the default);

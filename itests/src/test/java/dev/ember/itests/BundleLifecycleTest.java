@@ -23,17 +23,17 @@ import org.osgi.test.junit5.context.BundleContextExtension;
 import org.osgi.test.junit5.service.ServiceExtension;
 import org.osgi.util.tracker.ServiceTracker;
 
-import dev.ember.api.Engine;
-import dev.ember.api.EngineSession;
-import dev.ember.api.JobFailedException;
-import dev.ember.api.JobHandle;
-import dev.ember.api.JobListener;
-import dev.ember.api.JobPlan;
-import dev.ember.api.SessionConfig;
-import dev.ember.api.InputSegment;
-import dev.ember.api.StageOutput;
-import dev.ember.api.StagePlan;
-import dev.ember.api.WorkerTransport;
+import dev.ember.api.engine.Engine;
+import dev.ember.api.engine.EngineSession;
+import dev.ember.api.engine.JobFailedException;
+import dev.ember.api.engine.JobHandle;
+import dev.ember.api.engine.JobListener;
+import dev.ember.api.engine.JobPlan;
+import dev.ember.api.engine.SessionConfig;
+import dev.ember.api.engine.InputSegment;
+import dev.ember.api.engine.StageOutput;
+import dev.ember.api.engine.StagePlan;
+import dev.ember.api.worker.WorkerTransport;
 
 /** Stops and restarts Ember bundles in the running framework; each test leaves every bundle active again. */
 @ExtendWith({ BundleContextExtension.class, ServiceExtension.class })
@@ -57,7 +57,7 @@ class BundleLifecycleTest {
     }
 
     @Test
-    void aJobWithoutATransportWaitsAsConfiguredThenFailsNamingTheBundle(@InjectService(timeout = 5000) Engine engine,
+    void aJobWithoutATransportWaitsAsConfiguredThenFailsNamingTheBundle(@InjectService(timeout = 5000, filter = "(ember.engine=local)") Engine engine,
             @InjectService(timeout = 5000) ConfigurationAdmin configAdmin) throws Exception {
         Configuration engineConfig = configAdmin.getConfiguration("dev.ember.engine", "?");
         engineConfig.update(new Hashtable<>(Map.of("transportWaitSeconds", 1)));
@@ -88,7 +88,7 @@ class BundleLifecycleTest {
     }
 
     @Test
-    void aJobWhoseCodecIsMissingFailsNamingTheBundle(@InjectService(timeout = 5000) Engine engine) throws Exception {
+    void aJobWhoseCodecIsMissingFailsNamingTheBundle(@InjectService(timeout = 5000, filter = "(ember.engine=local)") Engine engine) throws Exception {
         Bundle codec = bundle("dev.ember.codec.pickle");
         codec.stop();
         try (EngineSession session = engine.openSession(new SessionConfig("itest", 1, "python3", Map.of(), 1))) {
@@ -102,7 +102,7 @@ class BundleLifecycleTest {
     }
 
     @Test
-    void aStoredDatasetMustMatchTheStage(@InjectService(timeout = 5000) Engine engine) throws Exception {
+    void aStoredDatasetMustMatchTheStage(@InjectService(timeout = 5000, filter = "(ember.engine=local)") Engine engine) throws Exception {
         try (EngineSession session = engine.openSession(new SessionConfig("itest", 1, "python3", Map.of(), 1))) {
             int dataset = session.storeDataset(List.of(List.of(new byte[] { 1 }), List.of()));
             StagePlan stage = new StagePlan(0, "c", new byte[0], List.of(InputSegment.dataset(dataset, 3)),

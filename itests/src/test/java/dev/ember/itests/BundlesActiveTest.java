@@ -19,10 +19,10 @@ import org.osgi.test.common.annotation.InjectService;
 import org.osgi.test.junit5.context.BundleContextExtension;
 import org.osgi.test.junit5.service.ServiceExtension;
 
-import dev.ember.api.Codec;
-import dev.ember.api.Engine;
-import dev.ember.api.Gateway;
-import dev.ember.api.WorkerTransport;
+import dev.ember.api.codec.Codec;
+import dev.ember.api.engine.Engine;
+import dev.ember.api.gateway.Gateway;
+import dev.ember.api.worker.WorkerTransport;
 
 @ExtendWith({ BundleContextExtension.class, ServiceExtension.class })
 class BundlesActiveTest {
@@ -45,7 +45,7 @@ class BundlesActiveTest {
     }
 
     @Test
-    void engineServiceIsRegistered(@InjectService(timeout = 5000) Engine engine) {
+    void engineServiceIsRegistered(@InjectService(timeout = 5000, filter = "(ember.engine=local)") Engine engine) {
         assertNotNull(engine);
     }
 

@@ -26,17 +26,17 @@ import org.osgi.test.junit5.context.BundleContextExtension;
 import org.osgi.test.junit5.service.ServiceExtension;
 import org.osgi.util.tracker.ServiceTracker;
 
-import dev.ember.api.Codec;
-import dev.ember.api.Engine;
-import dev.ember.api.EngineSession;
-import dev.ember.api.InputSegment;
-import dev.ember.api.JobFailedException;
-import dev.ember.api.JobHandle;
-import dev.ember.api.JobListener;
-import dev.ember.api.JobPlan;
-import dev.ember.api.SessionConfig;
-import dev.ember.api.StageOutput;
-import dev.ember.api.StagePlan;
+import dev.ember.api.codec.Codec;
+import dev.ember.api.engine.Engine;
+import dev.ember.api.engine.EngineSession;
+import dev.ember.api.engine.InputSegment;
+import dev.ember.api.engine.JobFailedException;
+import dev.ember.api.engine.JobHandle;
+import dev.ember.api.engine.JobListener;
+import dev.ember.api.engine.JobPlan;
+import dev.ember.api.engine.SessionConfig;
+import dev.ember.api.engine.StageOutput;
+import dev.ember.api.engine.StagePlan;
 
 /**
  * The JSON codec bundle uninstalled, installed again and updated while the framework runs: a job reading a JSON
@@ -61,7 +61,7 @@ class CodecSwapTest {
     Path dir;
 
     @Test
-    void uninstallingTheJsonCodecFailsJobsClearlyAndReinstallingItHeals(@InjectService(timeout = 5000) Engine engine,
+    void uninstallingTheJsonCodecFailsJobsClearlyAndReinstallingItHeals(@InjectService(timeout = 5000, filter = "(ember.engine=local)") Engine engine,
             @InjectService(timeout = 5000, filter = "(ember.codec=pickle)") Codec pickle,
             @InjectService(timeout = 5000, filter = "(ember.codec=json)") Codec json) throws Exception {
         String python = System.getProperty("ember.python");
@@ -104,7 +104,7 @@ class CodecSwapTest {
     }
 
     @Test
-    void removingTheNewerOfTwoProvidersOfACodecLeavesTheOlderServing(@InjectService(timeout = 5000) Engine engine,
+    void removingTheNewerOfTwoProvidersOfACodecLeavesTheOlderServing(@InjectService(timeout = 5000, filter = "(ember.engine=local)") Engine engine,
             @InjectService(timeout = 5000, filter = "(ember.codec=pickle)") Codec pickle,
             @InjectService(timeout = 5000, filter = "(ember.codec=json)") Codec json) throws Exception {
         String python = System.getProperty("ember.python");

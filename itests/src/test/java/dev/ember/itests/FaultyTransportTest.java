@@ -24,19 +24,19 @@ import org.osgi.test.common.annotation.InjectService;
 import org.osgi.test.junit5.context.BundleContextExtension;
 import org.osgi.test.junit5.service.ServiceExtension;
 
-import dev.ember.api.Engine;
-import dev.ember.api.EngineSession;
-import dev.ember.api.InputSegment;
-import dev.ember.api.JobFailedException;
-import dev.ember.api.JobHandle;
-import dev.ember.api.JobListener;
-import dev.ember.api.JobPlan;
-import dev.ember.api.SessionConfig;
-import dev.ember.api.StageOutput;
-import dev.ember.api.StagePlan;
-import dev.ember.api.WorkerChannel;
-import dev.ember.api.WorkerSpec;
-import dev.ember.api.WorkerTransport;
+import dev.ember.api.engine.Engine;
+import dev.ember.api.engine.EngineSession;
+import dev.ember.api.engine.InputSegment;
+import dev.ember.api.engine.JobFailedException;
+import dev.ember.api.engine.JobHandle;
+import dev.ember.api.engine.JobListener;
+import dev.ember.api.engine.JobPlan;
+import dev.ember.api.engine.SessionConfig;
+import dev.ember.api.engine.StageOutput;
+import dev.ember.api.engine.StagePlan;
+import dev.ember.api.worker.WorkerChannel;
+import dev.ember.api.worker.WorkerSpec;
+import dev.ember.api.worker.WorkerTransport;
 
 /**
  * Transports that misbehave in ways a real one might (issue 18): the engine must fail the job, clearly, instead of
@@ -82,7 +82,7 @@ class FaultyTransportTest {
 
     @Test
     void aTransportWhoseOpenThrowsAnUncheckedExceptionFailsTheJobInsteadOfHangingIt(
-            @InjectService(timeout = 5000) Engine engine) throws Exception {
+            @InjectService(timeout = 5000, filter = "(ember.engine=local)") Engine engine) throws Exception {
         AtomicInteger opened = new AtomicInteger();
         ServiceRegistration<WorkerTransport> registration = install(new WorkerTransport() {
             @Override
@@ -109,7 +109,7 @@ class FaultyTransportTest {
 
     @Test
     void anEngineErrorDuringATaskFailsTheJobAtOnceAndIsNotCalledALostWorker(
-            @InjectService(timeout = 5000) Engine engine) throws Exception {
+            @InjectService(timeout = 5000, filter = "(ember.engine=local)") Engine engine) throws Exception {
         AtomicInteger opened = new AtomicInteger();
         ServiceRegistration<WorkerTransport> registration = install(new WorkerTransport() {
             @Override

@@ -21,8 +21,8 @@ import org.osgi.test.common.annotation.InjectBundleContext;
 import org.osgi.test.junit5.context.BundleContextExtension;
 import org.osgi.util.tracker.ServiceTracker;
 
-import dev.ember.api.Engine;
-import dev.ember.api.Gateway;
+import dev.ember.api.engine.Engine;
+import dev.ember.api.gateway.Gateway;
 
 /**
  * Restarting the gateway bundle drops connected clients and brings up a gateway that takes new ones, while the

@@ -24,17 +24,18 @@ import org.osgi.test.common.annotation.InjectService;
 import org.osgi.test.junit5.context.BundleContextExtension;
 import org.osgi.test.junit5.service.ServiceExtension;
 
-import dev.ember.api.Codec;
-import dev.ember.api.Engine;
-import dev.ember.api.EngineSession;
-import dev.ember.api.InputSegment;
-import dev.ember.api.JobHandle;
-import dev.ember.api.JobInfo;
-import dev.ember.api.JobListener;
-import dev.ember.api.JobPlan;
-import dev.ember.api.SessionConfig;
-import dev.ember.api.StageOutput;
-import dev.ember.api.StagePlan;
+import dev.ember.api.codec.Codec;
+import dev.ember.api.engine.Engine;
+import dev.ember.api.engine.EngineSession;
+import dev.ember.api.engine.InputSegment;
+import dev.ember.api.engine.JobHandle;
+import dev.ember.api.engine.JobInfo;
+import dev.ember.api.engine.JobListener;
+import dev.ember.api.engine.JobPlan;
+import dev.ember.api.engine.SessionConfig;
+import dev.ember.api.engine.StageOutput;
+import dev.ember.api.engine.StagePlan;
+import dev.ember.api.worker.WorkerPoolStatus;
 
 /**
  * Runs a real job through the engine and real Python workers while transport bundles are stopped, started,
@@ -63,7 +64,8 @@ class TransportSwapTest {
     BundleContext context;
 
     @Test
-    void aJobKeepsGoingWhileTransportsComeAndGo(@InjectService(timeout = 5000) Engine engine,
+    void aJobKeepsGoingWhileTransportsComeAndGo(@InjectService(timeout = 5000, filter = "(ember.engine=local)") Engine engine,
+            @InjectService(timeout = 5000) WorkerPoolStatus pool,
             @InjectService(timeout = 5000, filter = "(ember.codec=pickle)") Codec codec) throws Exception {
         String python = python();
         byte[] command = command(python);
@@ -87,7 +89,7 @@ class TransportSwapTest {
                     StageOutput.result(), List.of(), "pickle", "pickle");
             int[] all = new int[PARTITIONS];
             Arrays.setAll(all, i -> i);
-            assertEquals("uds", engine.activeTransport(), "with all three installed, the highest ranked wins");
+            assertEquals("uds", pool.activeTransport(), "with all three installed, the highest ranked wins");
 
             JobHandle job = session.submit(new JobPlan(List.of(stage), all, null), JobListener.NONE);
             Bundle uds = bundle("dev.ember.transport.uds");
@@ -96,20 +98,20 @@ class TransportSwapTest {
 
             awaitProgress(engine, job, 8);
             uds.stop();
-            assertEquals("tcp", engine.activeTransport());
+            assertEquals("tcp", pool.activeTransport());
             awaitProgress(engine, job, 24);
             tcp.stop();
-            assertEquals("pipe", engine.activeTransport());
+            assertEquals("pipe", pool.activeTransport());
             awaitProgress(engine, job, 40);
             uds.start();
-            awaitTrue(() -> "uds".equals(engine.activeTransport()), "uds back after start");
+            awaitTrue(() -> "uds".equals(pool.activeTransport()), "uds back after start");
             awaitProgress(engine, job, 56);
             String pipeLocation = pipe.getLocation();
             pipe.uninstall();
             Bundle reinstalled = context.installBundle(pipeLocation);
             reinstalled.start();
             tcp.start();
-            assertEquals("uds", engine.activeTransport(), "installing lower-ranked transports changes nothing");
+            assertEquals("uds", pool.activeTransport(), "installing lower-ranked transports changes nothing");
             assertTrue(engine.jobs().stream().anyMatch(info -> info.jobId() == job.jobId()),
                     "the job was still running when the last swap happened");
 
@@ -135,7 +137,7 @@ class TransportSwapTest {
     }
 
     @Test
-    void theEngineReportsJobStageAndTaskEventsToTheListener(@InjectService(timeout = 5000) Engine engine,
+    void theEngineReportsJobStageAndTaskEventsToTheListener(@InjectService(timeout = 5000, filter = "(ember.engine=local)") Engine engine,
             @InjectService(timeout = 5000, filter = "(ember.codec=pickle)") Codec codec) throws Exception {
         String python = python();
         byte[] command = command(python);

@@ -2,7 +2,7 @@ package dev.ember.engine;
 
 import java.io.IOException;
 
-import dev.ember.api.JobFailedException;
+import dev.ember.api.engine.JobFailedException;
 
 /**
  * A task could not read its input file or write its output file. Not the worker's fault and not cured by a retry
@@ -20,7 +20,7 @@ final class FileFailure extends RuntimeException {
     }
 
     static FileFailure reading(String file, IOException cause) {
-        return new FileFailure(JobFailedException.Kind.INPUT, cause instanceof dev.ember.api.MalformedDataException
+        return new FileFailure(JobFailedException.Kind.INPUT, cause instanceof dev.ember.api.codec.MalformedDataException
                 ? cause.getMessage() : "could not read " + file + ": " + describe(cause), cause);
     }
 

@@ -4,8 +4,8 @@ import java.io.IOException;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 
-import dev.ember.api.Codec;
-import dev.ember.api.FrameReader;
+import dev.ember.api.codec.Codec;
+import dev.ember.api.codec.FrameReader;
 
 /**
  * The frames of one file split, read through its codec as the task's input is sent, so a split larger than memory

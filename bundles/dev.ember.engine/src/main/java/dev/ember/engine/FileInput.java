@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.stream.Stream;
 
-import dev.ember.api.FileSplit;
+import dev.ember.api.codec.FileSplit;
 
 /**
  * Files opened for reading by the JVM: their splits, the codec that reads them and its options, and how many

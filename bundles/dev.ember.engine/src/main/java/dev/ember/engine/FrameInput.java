@@ -4,7 +4,7 @@ import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 
-import dev.ember.api.Frames;
+import dev.ember.api.frames.Frames;
 
 /** Checked reads of the worker frame protocol: a bad length is a clear error, never a hang or a huge allocation. */
 final class FrameInput {

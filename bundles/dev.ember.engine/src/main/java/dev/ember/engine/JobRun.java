@@ -10,17 +10,17 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.stream.IntStream;
 
-import dev.ember.api.Codec;
-import dev.ember.api.InputSegment;
-import dev.ember.api.JobFailedException;
-import dev.ember.api.JobFailedException.Kind;
-import dev.ember.api.JobHandle;
-import dev.ember.api.JobInfo;
-import dev.ember.api.JobListener;
-import dev.ember.api.JobPlan;
-import dev.ember.api.StageOutput;
-import dev.ember.api.StagePlan;
-import dev.ember.api.WorkerTransport;
+import dev.ember.api.codec.Codec;
+import dev.ember.api.engine.InputSegment;
+import dev.ember.api.engine.JobFailedException;
+import dev.ember.api.engine.JobFailedException.Kind;
+import dev.ember.api.engine.JobHandle;
+import dev.ember.api.engine.JobInfo;
+import dev.ember.api.engine.JobListener;
+import dev.ember.api.engine.JobPlan;
+import dev.ember.api.engine.StageOutput;
+import dev.ember.api.engine.StagePlan;
+import dev.ember.api.worker.WorkerTransport;
 import dev.ember.engine.WorkerPool.PooledWorker;
 
 /**
@@ -33,7 +33,7 @@ final class JobRun implements JobHandle {
 
     private static final System.Logger LOG = System.getLogger(JobRun.class.getName());
 
-    private final EmberEngine engine;
+    private final LocalEngine engine;
     private final SessionImpl session;
     private final int jobId;
     private final JobPlan plan;
@@ -53,7 +53,7 @@ final class JobRun implements JobHandle {
     private JobFailedException failure;
     private boolean finished;
 
-    JobRun(EmberEngine engine, SessionImpl session, int jobId, JobPlan plan, JobListener listener) {
+    JobRun(LocalEngine engine, SessionImpl session, int jobId, JobPlan plan, JobListener listener) {
         this.engine = engine;
         this.session = session;
         this.jobId = jobId;
@@ -99,7 +99,7 @@ final class JobRun implements JobHandle {
         for (StagePlan stage : plan.stages()) {
             for (String codecName : List.of(stage.inputCodec(), stage.outputCodec())) {
                 if (engine.codec(codecName) == null) {
-                    return setup(EmberEngine.missingCodec(codecName));
+                    return setup(LocalEngine.missingCodec(codecName));
                 }
             }
             for (InputSegment segment : stage.input()) {
@@ -167,7 +167,7 @@ final class JobRun implements JobHandle {
                             + segment.count();
                 }
                 if (engine.codec(files.codec) == null) {
-                    return EmberEngine.missingCodec(files.codec);
+                    return LocalEngine.missingCodec(files.codec);
                 }
                 return null;
             }
@@ -625,7 +625,7 @@ final class JobRun implements JobHandle {
             Codec codec = engine.codec(stage.outputCodec());
             if (directory == null || codec == null) {
                 throw new FileFailure(Kind.SETUP, directory == null ? "the output directory was closed"
-                        : EmberEngine.missingCodec(stage.outputCodec()), null);
+                        : LocalEngine.missingCodec(stage.outputCodec()), null);
             }
             try {
                 return new TaskAttempt.FileTarget(codec, directory.options,
@@ -737,7 +737,7 @@ final class JobRun implements JobHandle {
                 FileInput files = session.fileInput(segment.id());
                 Codec codec = engine.codec(files.codec);
                 if (codec == null) {
-                    throw new FileFailure(Kind.SETUP, EmberEngine.missingCodec(files.codec), null);
+                    throw new FileFailure(Kind.SETUP, LocalEngine.missingCodec(files.codec), null);
                 }
                 yield new FileFrames(codec, files, local);
             }

@@ -11,19 +11,19 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import dev.ember.api.Codec;
-import dev.ember.api.EngineSession;
-import dev.ember.api.FileSplit;
-import dev.ember.api.JobHandle;
-import dev.ember.api.JobListener;
-import dev.ember.api.JobPlan;
-import dev.ember.api.SessionConfig;
-import dev.ember.api.WorkerSpec;
+import dev.ember.api.codec.Codec;
+import dev.ember.api.engine.EngineSession;
+import dev.ember.api.codec.FileSplit;
+import dev.ember.api.engine.JobHandle;
+import dev.ember.api.engine.JobListener;
+import dev.ember.api.engine.JobPlan;
+import dev.ember.api.engine.SessionConfig;
+import dev.ember.api.worker.WorkerSpec;
 
 /** One driver's jobs and what they keep between jobs: datasets, broadcasts, shuffle outputs and cached RDDs. */
 final class SessionImpl implements EngineSession {
 
-    private final EmberEngine engine;
+    private final LocalEngine engine;
     private final String id;
     private final SessionConfig config;
     private final WorkerSpec workerSpec;
@@ -42,7 +42,7 @@ final class SessionImpl implements EngineSession {
     private final java.util.concurrent.atomic.AtomicLong taskAttemptIds = new java.util.concurrent.atomic.AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    SessionImpl(EmberEngine engine, String id, SessionConfig config, SpillRoot spillRoot) {
+    SessionImpl(LocalEngine engine, String id, SessionConfig config, SpillRoot spillRoot) {
         this.engine = engine;
         this.id = id;
         this.config = config;
@@ -104,7 +104,7 @@ final class SessionImpl implements EngineSession {
         ensureOpen();
         Codec codec = engine.codec(codecName);
         if (codec == null) {
-            throw new IllegalStateException(EmberEngine.missingCodec(codecName));
+            throw new IllegalStateException(LocalEngine.missingCodec(codecName));
         }
         List<FileSplit> splits = FileInput.split(FileInput.list(path), minPartitions, codec.splittable());
         int fileInputId = fileIds.incrementAndGet();
@@ -245,10 +245,15 @@ final class SessionImpl implements EngineSession {
 
     @Override
     public void close() {
+        close("the session " + id + " was closed");
+    }
+
+    /** Closes the session; its running jobs fail with this reason. */
+    void close(String reason) {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        cancelAllJobs("the session " + id + " was closed");
+        cancelAllJobs(reason);
         datasets.clear();
         broadcasts.clear();
         shuffles.values().forEach(StoredOutputs::discard);

@@ -22,11 +22,11 @@ import java.util.function.Supplier;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 
-import dev.ember.api.Codec;
-import dev.ember.api.FrameWriter;
-import dev.ember.api.Frames;
-import dev.ember.api.StageOutput;
-import dev.ember.api.StagePlan;
+import dev.ember.api.codec.Codec;
+import dev.ember.api.codec.FrameWriter;
+import dev.ember.api.frames.Frames;
+import dev.ember.api.engine.StageOutput;
+import dev.ember.api.engine.StagePlan;
 import dev.ember.engine.WorkerPool.PooledWorker;
 
 /**

@@ -16,10 +16,10 @@ import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
-import dev.ember.api.WorkerChannel;
-import dev.ember.api.WorkerInfo;
-import dev.ember.api.WorkerSpec;
-import dev.ember.api.WorkerTransport;
+import dev.ember.api.worker.WorkerChannel;
+import dev.ember.api.worker.WorkerInfo;
+import dev.ember.api.worker.WorkerSpec;
+import dev.ember.api.worker.WorkerTransport;
 
 /**
  * Python workers kept between tasks, keyed by session (drivers never share a worker process, so one driver's code

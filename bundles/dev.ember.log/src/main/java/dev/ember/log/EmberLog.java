@@ -27,7 +27,7 @@ import org.osgi.service.log.LoggerFactory;
 import org.osgi.service.log.admin.LoggerAdmin;
 import org.osgi.service.metatype.annotations.Designate;
 
-import dev.ember.api.LogLevels;
+import dev.ember.api.log.LogLevels;
 
 /**
  * The distribution's log, through the OSGi Log Service: what Ember's bundles (and the JDK's own platform logging)

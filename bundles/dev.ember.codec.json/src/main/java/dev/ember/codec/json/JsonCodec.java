@@ -19,11 +19,11 @@ import com.google.gson.TypeAdapter;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
 
-import dev.ember.api.Codec;
-import dev.ember.api.FileSplit;
-import dev.ember.api.FrameReader;
-import dev.ember.api.FrameWriter;
-import dev.ember.api.MalformedDataException;
+import dev.ember.api.codec.Codec;
+import dev.ember.api.codec.FileSplit;
+import dev.ember.api.codec.FrameReader;
+import dev.ember.api.codec.FrameWriter;
+import dev.ember.api.codec.MalformedDataException;
 import dev.ember.codec.lines.LineCheck;
 import dev.ember.codec.lines.LineFileWriter;
 import dev.ember.codec.lines.LineFrameReader;

@@ -23,10 +23,10 @@ import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
 
-import dev.ember.api.FileSplit;
-import dev.ember.api.FrameReader;
-import dev.ember.api.FrameWriter;
-import dev.ember.api.MalformedDataException;
+import dev.ember.api.codec.FileSplit;
+import dev.ember.api.codec.FrameReader;
+import dev.ember.api.codec.FrameWriter;
+import dev.ember.api.codec.MalformedDataException;
 
 class JsonCodecTest {
 

@@ -16,11 +16,11 @@ import java.util.Map;
 
 import org.osgi.service.component.annotations.Component;
 
-import dev.ember.api.Codec;
-import dev.ember.api.FileSplit;
-import dev.ember.api.FrameReader;
-import dev.ember.api.FrameWriter;
-import dev.ember.api.MalformedDataException;
+import dev.ember.api.codec.Codec;
+import dev.ember.api.codec.FileSplit;
+import dev.ember.api.codec.FrameReader;
+import dev.ember.api.codec.FrameWriter;
+import dev.ember.api.codec.MalformedDataException;
 import net.razorvine.pickle.PickleException;
 import net.razorvine.pickle.Pickler;
 import net.razorvine.pickle.Unpickler;

@@ -66,14 +66,14 @@ class PickleCodecTest {
             frames.add(codec.encode(List.of(randomString(random), random.nextInt())));
         }
         frames.add(new byte[0]);
-        try (dev.ember.api.FrameWriter writer = codec.writer(file, java.util.Map.of())) {
+        try (dev.ember.api.codec.FrameWriter writer = codec.writer(file, java.util.Map.of())) {
             for (byte[] frame : frames) {
                 writer.write(frame);
             }
         }
         long size = java.nio.file.Files.size(file);
         List<byte[]> read = new ArrayList<>();
-        try (dev.ember.api.FrameReader reader = codec.reader(new dev.ember.api.FileSplit(file.toString(), 0, size),
+        try (dev.ember.api.codec.FrameReader reader = codec.reader(new dev.ember.api.codec.FileSplit(file.toString(), 0, size),
                 java.util.Map.of())) {
             for (byte[] frame = reader.next(); frame != null; frame = reader.next()) {
                 read.add(frame);
@@ -85,9 +85,9 @@ class PickleCodecTest {
         }
         byte[] bytes = java.nio.file.Files.readAllBytes(file);
         java.nio.file.Files.write(file, java.util.Arrays.copyOf(bytes, bytes.length - 3));
-        dev.ember.api.MalformedDataException error = org.junit.jupiter.api.Assertions.assertThrows(
-                dev.ember.api.MalformedDataException.class, () -> {
-                    try (dev.ember.api.FrameReader reader = codec.reader(new dev.ember.api.FileSplit(file.toString(),
+        dev.ember.api.codec.MalformedDataException error = org.junit.jupiter.api.Assertions.assertThrows(
+                dev.ember.api.codec.MalformedDataException.class, () -> {
+                    try (dev.ember.api.codec.FrameReader reader = codec.reader(new dev.ember.api.codec.FileSplit(file.toString(),
                             0, size), java.util.Map.of())) {
                         while (reader.next() != null) {
                             // read to the end

@@ -9,10 +9,10 @@ import java.util.Map;
 
 import org.osgi.service.component.annotations.Component;
 
-import dev.ember.api.Codec;
-import dev.ember.api.FileSplit;
-import dev.ember.api.FrameReader;
-import dev.ember.api.FrameWriter;
+import dev.ember.api.codec.Codec;
+import dev.ember.api.codec.FileSplit;
+import dev.ember.api.codec.FrameReader;
+import dev.ember.api.codec.FrameWriter;
 import dev.ember.codec.lines.LineFileWriter;
 import dev.ember.codec.lines.LineFrameReader;
 import dev.ember.codec.lines.Utf8;

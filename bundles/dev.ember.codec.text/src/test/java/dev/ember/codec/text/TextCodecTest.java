@@ -16,10 +16,10 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import dev.ember.api.FileSplit;
-import dev.ember.api.FrameReader;
-import dev.ember.api.FrameWriter;
-import dev.ember.api.MalformedDataException;
+import dev.ember.api.codec.FileSplit;
+import dev.ember.api.codec.FrameReader;
+import dev.ember.api.codec.FrameWriter;
+import dev.ember.api.codec.MalformedDataException;
 
 class TextCodecTest {
 

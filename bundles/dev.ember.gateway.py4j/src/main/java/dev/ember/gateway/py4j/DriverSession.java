@@ -9,17 +9,22 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
-import dev.ember.api.EngineSession;
-import dev.ember.api.JobHandle;
-import dev.ember.api.JobListener;
-import dev.ember.api.JobPlan;
+import dev.ember.api.engine.Engine;
+import dev.ember.api.engine.EngineSession;
+import dev.ember.api.engine.JobHandle;
+import dev.ember.api.engine.JobListener;
+import dev.ember.api.engine.JobPlan;
 import dev.ember.security.Secrets;
 
 /** One Python driver's handle on its engine session, as seen through Py4J. */
 public final class DriverSession {
 
+    private final Engine engine;
+    private final String engineName;
     private final EngineSession session;
     private final Consumer<String> onStop;
+    /** Why this session can do nothing more (its engine went away), or null while it can. */
+    private volatile String gone;
     /** A job whose results the side socket has not streamed yet, with its events (or null) and partitions. */
     record SubmittedJob(JobHandle handle, ProgressEvents events, int[] partitions) {
     }
@@ -35,7 +40,10 @@ public final class DriverSession {
      */
     private final String token = Secrets.base64(24);
 
-    DriverSession(EngineSession session, Consumer<String> onStop, Consumer<String> logLevel) {
+    DriverSession(Engine engine, String engineName, EngineSession session, Consumer<String> onStop,
+            Consumer<String> logLevel) {
+        this.engine = engine;
+        this.engineName = engineName;
         this.session = session;
         this.onStop = onStop;
         this.logLevel = logLevel;
@@ -65,6 +73,32 @@ public final class DriverSession {
         return session.id();
     }
 
+    /** The name of the engine ({@code ember.engine}) this session runs on. */
+    public String engineName() {
+        return engineName;
+    }
+
+    Engine engine() {
+        return engine;
+    }
+
+    /** Marks the session unusable: its engine went away. Every later call fails with this reason. */
+    void engineGone(String reason) {
+        gone = reason;
+        for (SubmittedJob job : jobs.values()) {
+            job.handle().cancel(reason);
+        }
+    }
+
+    /** The engine session, for a call that needs one. */
+    private EngineSession live() {
+        String reason = gone;
+        if (reason != null) {
+            throw new IllegalStateException(reason);
+        }
+        return session;
+    }
+
     public int defaultParallelism() {
         return session.config().parallelism();
     }
@@ -88,7 +122,7 @@ public final class DriverSession {
         // Events cost a little per task; a driver that does not show or track progress goes without them.
         ProgressEvents events = withEvents || withOutput ? new ProgressEvents(plan.resultStage().id(), withOutput)
                 : null;
-        JobHandle job = session.submit(plan, events == null ? JobListener.NONE : events);
+        JobHandle job = live().submit(plan, events == null ? JobListener.NONE : events);
         jobs.put(job.jobId(), new SubmittedJob(job, events, plan.partitions()));
         return job.jobId();
     }
@@ -103,8 +137,8 @@ public final class DriverSession {
      */
     public String openFiles(String path, int minPartitions, String codec, String optionsJson) {
         try {
-            int id = session.openFiles(path, minPartitions, codec, options(optionsJson, "file options"));
-            return "{\"id\":" + id + ",\"splits\":" + session.fileSplits(id).size() + "}";
+            int id = live().openFiles(path, minPartitions, codec, options(optionsJson, "file options"));
+            return "{\"id\":" + id + ",\"splits\":" + live().fileSplits(id).size() + "}";
         } catch (FileNotFoundException | NoSuchFileException e) {
             return error("notFound", e.getMessage());
         } catch (IllegalStateException e) {
@@ -115,11 +149,11 @@ public final class DriverSession {
     }
 
     public long skippedRecords(int fileInputId) {
-        return session.skippedRecords(fileInputId);
+        return live().skippedRecords(fileInputId);
     }
 
     public void closeFiles(int fileInputId) {
-        session.closeFiles(fileInputId);
+        live().closeFiles(fileInputId);
     }
 
     /**
@@ -129,7 +163,7 @@ public final class DriverSession {
      */
     public String createOutput(String directory, String optionsJson) {
         try {
-            return "{\"id\":" + session.createOutput(directory, options(optionsJson, "output options")) + "}";
+            return "{\"id\":" + live().createOutput(directory, options(optionsJson, "output options")) + "}";
         } catch (FileAlreadyExistsException e) {
             return error("exists", e.getFile());
         } catch (IOException | IllegalArgumentException e) {
@@ -155,31 +189,31 @@ public final class DriverSession {
         if (job != null) {
             job.handle().cancel("cancelled by the driver");
         }
-        session.cancelJob(jobId, "cancelled by the driver");
+        live().cancelJob(jobId, "cancelled by the driver");
     }
 
     public void dropDataset(int datasetId) {
-        session.dropDataset(datasetId);
+        live().dropDataset(datasetId);
     }
 
     public void dropBroadcast(int broadcastId) {
-        session.dropBroadcast(broadcastId);
+        live().dropBroadcast(broadcastId);
     }
 
     public void dropShuffle(int shuffleId) {
-        session.dropShuffle(shuffleId);
+        live().dropShuffle(shuffleId);
     }
 
     public void unpersist(int rddId) {
-        session.unpersist(rddId);
+        live().unpersist(rddId);
     }
 
     public void cancelJobGroup(String jobGroup) {
-        session.cancelJobGroup(jobGroup, "its job group '" + jobGroup + "' was cancelled");
+        live().cancelJobGroup(jobGroup, "its job group '" + jobGroup + "' was cancelled");
     }
 
     public void cancelAllJobs() {
-        session.cancelAllJobs("cancelAllJobs() was called");
+        live().cancelAllJobs("cancelAllJobs() was called");
     }
 
     public void stop() {
@@ -192,8 +226,9 @@ public final class DriverSession {
         onStop.accept(token);
     }
 
+    /** The engine session, for the side socket; fails once the engine went away. */
     EngineSession engineSession() {
-        return session;
+        return live();
     }
 
     /** Keeps a command blob uploaded through the side socket until a plan names it. */

@@ -8,10 +8,11 @@ import java.util.function.Consumer;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 
-import dev.ember.api.Engine;
-import dev.ember.api.JobInfo;
-import dev.ember.api.SessionConfig;
-import dev.ember.api.WorkerInfo;
+import dev.ember.api.engine.Engine;
+import dev.ember.api.engine.JobInfo;
+import dev.ember.api.engine.SessionConfig;
+import dev.ember.api.worker.WorkerInfo;
+import dev.ember.api.worker.WorkerPoolStatus;
 
 /**
  * The object Python drivers see as {@code gateway.entry_point}. Public methods here and on {@link DriverSession}
@@ -19,16 +20,30 @@ import dev.ember.api.WorkerInfo;
  */
 public final class EntryPoint {
 
-    private final Engine engine;
+    private final Engines engines;
+    private final java.util.function.Supplier<WorkerPoolStatus> workerPool;
     private final Consumer<String> logLevel;
     /** The open sessions by their side-socket token (see {@link DriverSession#token()}). */
     private final Map<String, DriverSession> sessions = new ConcurrentHashMap<>();
     private volatile int sidePort;
 
-    /** @param logLevel sets the distribution's log level (Spark's level names) */
-    EntryPoint(Engine engine, Consumer<String> logLevel) {
-        this.engine = engine;
+    /**
+     * @param workerPool this node's worker pool, for {@link #status()}, or null when there is none
+     * @param logLevel   sets the distribution's log level (Spark's level names)
+     */
+    EntryPoint(Engines engines, java.util.function.Supplier<WorkerPoolStatus> workerPool, Consumer<String> logLevel) {
+        this.engines = engines;
+        this.workerPool = workerPool;
         this.logLevel = logLevel;
+    }
+
+    /** Fails the sessions opened on an engine that went away; the others carry on. */
+    void engineRemoved(Engine engine, String reason) {
+        for (DriverSession session : sessions.values()) {
+            if (session.engine() == engine) {
+                session.engineGone(reason);
+            }
+        }
     }
 
     void setSidePort(int port) {
@@ -46,13 +61,23 @@ public final class EntryPoint {
 
     /**
      * Opens a session. {@code confJson} holds {@code appName}, {@code parallelism}, {@code pythonExec},
-     * {@code workerEnv} (an object of strings) and optionally {@code maxTaskFailures} (default 4) and
-     * {@code workerMemoryLimit} (bytes, default 0: none).
+     * {@code workerEnv} (an object of strings) and optionally {@code maxTaskFailures} (default 4),
+     * {@code workerMemoryLimit} (bytes, default 0: none), {@code master} (the driver's master URL, which selects
+     * the engine, see {@link Engines#nameFor}) and {@code engine} (an engine name that overrides the master's).
+     *
+     * @throws IllegalStateException when the engine the session asks for is not installed, naming its bundle
      */
     public DriverSession openSession(String confJson) {
         JsonObject conf = Json.parseObject(confJson, "session configuration");
-        Json.rejectUnknown(conf, "session configuration",
-                List.of("appName", "parallelism", "pythonExec", "workerEnv", "maxTaskFailures", "workerMemoryLimit"));
+        Json.rejectUnknown(conf, "session configuration", List.of("appName", "parallelism", "pythonExec",
+                "workerEnv", "maxTaskFailures", "workerMemoryLimit", "master", "engine"));
+        String master = conf.has("master") ? Json.string(conf, "master", "session configuration") : null;
+        String engineName = Engines.nameFor(master,
+                conf.has("engine") ? Json.string(conf, "engine", "session configuration") : null);
+        Engine engine = engines.select(engineName);
+        if (engine == null) {
+            throw new IllegalStateException(engines.missing(engineName, master));
+        }
         SessionConfig config = new SessionConfig(
                 Json.string(conf, "appName", "session configuration"),
                 Json.integer(conf, "parallelism", "session configuration"),
@@ -60,22 +85,28 @@ public final class EntryPoint {
                 Json.stringMap(conf, "workerEnv", "session configuration"),
                 conf.has("maxTaskFailures") ? Json.integer(conf, "maxTaskFailures", "session configuration") : 4,
                 conf.has("workerMemoryLimit") ? Json.longInteger(conf, "workerMemoryLimit", "session configuration")
-                        : 0);
-        DriverSession session = new DriverSession(engine.openSession(config), sessions::remove, logLevel);
+                        : 0,
+                master == null ? "" : master);
+        DriverSession session = new DriverSession(engine, engineName, engine.openSession(config), sessions::remove,
+                logLevel);
         sessions.put(session.token(), session);
         return session;
     }
 
     /**
-     * What the engine is doing, as JSON: the active transport, the number of open sessions, the workers and the
-     * running jobs. For tools that watch a running service.
+     * What the service is doing, as JSON: the installed engines, the number of open sessions, this node's active
+     * transport and workers, and the running jobs of every engine. For tools that watch a running service.
      */
     public String status() {
         JsonObject status = new JsonObject();
-        status.addProperty("transport", engine.activeTransport());
+        JsonArray engineNames = new JsonArray();
+        engines.all().stream().map(Engines.Bound::name).distinct().forEach(engineNames::add);
+        status.add("engines", engineNames);
+        WorkerPoolStatus pool = workerPool.get();
+        status.addProperty("transport", pool == null ? null : pool.activeTransport());
         status.addProperty("sessions", sessions.size());
         JsonArray workers = new JsonArray();
-        for (WorkerInfo info : engine.workers()) {
+        for (WorkerInfo info : pool == null ? List.<WorkerInfo>of() : pool.workers()) {
             JsonObject worker = new JsonObject();
             worker.addProperty("pid", info.pid());
             worker.addProperty("transport", info.transport());
@@ -86,18 +117,25 @@ public final class EntryPoint {
         }
         status.add("workers", workers);
         JsonArray jobs = new JsonArray();
-        for (JobInfo info : engine.jobs()) {
-            JsonObject job = new JsonObject();
-            job.addProperty("job", info.jobId());
-            job.addProperty("session", info.sessionId());
-            job.addProperty("stage", info.stage());
-            job.addProperty("stages", info.stageCount());
-            job.addProperty("tasksDone", info.tasksDone());
-            job.addProperty("tasks", info.tasksTotal());
-            jobs.add(job);
+        for (Engines.Bound bound : engines.all()) {
+            for (JobInfo info : bound.engine().jobs()) {
+                jobs.add(job(bound.name(), info));
+            }
         }
         status.add("jobs", jobs);
         return status.toString();
+    }
+
+    private static JsonObject job(String engineName, JobInfo info) {
+        JsonObject job = new JsonObject();
+        job.addProperty("engine", engineName);
+        job.addProperty("job", info.jobId());
+        job.addProperty("session", info.sessionId());
+        job.addProperty("stage", info.stage());
+        job.addProperty("stages", info.stageCount());
+        job.addProperty("tasksDone", info.tasksDone());
+        job.addProperty("tasks", info.tasksTotal());
+        return job;
     }
 
     void closeAll() {

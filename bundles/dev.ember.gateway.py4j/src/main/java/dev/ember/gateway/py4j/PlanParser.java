@@ -8,10 +8,10 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 
-import dev.ember.api.JobPlan;
-import dev.ember.api.InputSegment;
-import dev.ember.api.StageOutput;
-import dev.ember.api.StagePlan;
+import dev.ember.api.engine.JobPlan;
+import dev.ember.api.engine.InputSegment;
+import dev.ember.api.engine.StageOutput;
+import dev.ember.api.engine.StagePlan;
 
 /**
  * Reads a job plan sent by a driver:

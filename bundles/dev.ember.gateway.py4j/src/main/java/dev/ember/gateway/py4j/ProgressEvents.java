@@ -7,7 +7,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 
 import com.google.gson.JsonObject;
 
-import dev.ember.api.JobListener;
+import dev.ember.api.engine.JobListener;
 
 /**
  * A job's events, queued for the side socket that streams the job's results: the driver gets progress pushed to

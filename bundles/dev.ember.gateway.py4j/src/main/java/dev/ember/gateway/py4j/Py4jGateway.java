@@ -17,6 +17,7 @@ import java.util.logging.Logger;
 
 import javax.net.ServerSocketFactory;
 
+import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -24,15 +25,17 @@ import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 import com.google.gson.JsonObject;
 
-import dev.ember.api.Engine;
-import dev.ember.api.Gateway;
-import dev.ember.api.LogLevels;
+import dev.ember.api.engine.Engine;
+import dev.ember.api.gateway.Gateway;
+import dev.ember.api.log.LogLevels;
+import dev.ember.api.worker.WorkerPoolStatus;
 import dev.ember.security.Secrets;
 import py4j.GatewayServer;
 import py4j.reflection.ClassLoadingStrategy;
@@ -65,23 +68,49 @@ public final class Py4jGateway implements Gateway {
     private final InetAddress bindAddress;
     private final GatewayServer server;
     private final SideChannel sideChannel;
-    private final EntryPoint entryPoint;
+    private volatile EntryPoint entryPoint;
     private final ClassLoadingStrategy previousStrategy;
     private Path serviceFile;
+
+    /** Every installed engine; a session is opened on the one its driver's master selects (see Engines). */
+    private final Engines engines = new Engines();
+
+    /** This node's worker pool, for status calls, while there is one. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile WorkerPoolStatus workerPool;
 
     /** The logging bundle's level control, while it is there; it may come and go without restarting the gateway. */
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile LogLevels logLevels;
 
+    // Engines come and go while the gateway and its drivers stay: a driver whose engine went away is told so, and the
+    // others carry on. SCR calls this after the constructor, for the engines there at activation and for later ones.
+    @Reference(name = "engine", service = Engine.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC)
+    void bindEngine(Engine engine, ServiceReference<Engine> reference) {
+        engines.add(engine, reference);
+    }
+
+    void unbindEngine(Engine engine) {
+        Engines.Bound gone = engines.remove(engine);
+        EntryPoint current = entryPoint;
+        if (gone != null && current != null) {
+            current.engineRemoved(engine, Engines.gone(gone));
+            LOG.info("scheduler '" + gone.name() + "' (bundle " + gone.bundle() + ") went away; its driver sessions "
+                    + "fail from now on, the others carry on");
+        }
+    }
+
     @Activate
-    public Py4jGateway(@Reference Engine engine, Config config) throws IOException {
+    public Py4jGateway(Config config) throws IOException {
         String connInfoPath = System.getenv(CONN_INFO_ENV);
         try {
             // Py4J logs every connection at INFO; only problems matter here.
             Logger.getLogger("py4j").setLevel(Level.WARNING);
             String secret = Secrets.base64(32);
             bindAddress = InetAddress.getByName(config.bindAddress());
-            entryPoint = new EntryPoint(engine, this::setLogLevel);
+            entryPoint = new EntryPoint(engines, () -> workerPool, this::setLogLevel);
             sideChannel = new SideChannel(bindAddress, secret, entryPoint.sessions());
             entryPoint.setSidePort(sideChannel.port());
 

@@ -24,9 +24,9 @@ import java.util.logging.Logger;
 
 import com.google.gson.JsonObject;
 
-import dev.ember.api.Frames;
-import dev.ember.api.JobFailedException;
-import dev.ember.api.JobHandle;
+import dev.ember.api.frames.Frames;
+import dev.ember.api.engine.JobFailedException;
+import dev.ember.api.engine.JobHandle;
 import dev.ember.security.RefusalLog;
 
 /**

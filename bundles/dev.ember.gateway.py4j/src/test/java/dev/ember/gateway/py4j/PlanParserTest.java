@@ -13,10 +13,10 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
-import dev.ember.api.JobPlan;
-import dev.ember.api.InputSegment;
-import dev.ember.api.StageOutput;
-import dev.ember.api.StagePlan;
+import dev.ember.api.engine.JobPlan;
+import dev.ember.api.engine.InputSegment;
+import dev.ember.api.engine.StageOutput;
+import dev.ember.api.engine.StagePlan;
 
 class PlanParserTest {
 

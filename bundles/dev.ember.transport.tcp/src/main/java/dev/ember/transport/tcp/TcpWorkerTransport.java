@@ -15,9 +15,9 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
-import dev.ember.api.WorkerChannel;
-import dev.ember.api.WorkerSpec;
-import dev.ember.api.WorkerTransport;
+import dev.ember.api.worker.WorkerChannel;
+import dev.ember.api.worker.WorkerSpec;
+import dev.ember.api.worker.WorkerTransport;
 import dev.ember.transport.common.ChannelRegistry;
 import dev.ember.transport.common.DaemonSet;
 import dev.ember.transport.common.PythonDaemon;

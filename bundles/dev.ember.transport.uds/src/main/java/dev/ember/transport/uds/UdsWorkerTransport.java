@@ -18,9 +18,9 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 
-import dev.ember.api.WorkerChannel;
-import dev.ember.api.WorkerSpec;
-import dev.ember.api.WorkerTransport;
+import dev.ember.api.worker.WorkerChannel;
+import dev.ember.api.worker.WorkerSpec;
+import dev.ember.api.worker.WorkerTransport;
 import dev.ember.transport.common.ChannelRegistry;
 import dev.ember.transport.common.ChannelStreams;
 import dev.ember.transport.common.DaemonSet;

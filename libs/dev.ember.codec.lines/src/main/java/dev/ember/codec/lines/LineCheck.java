@@ -1,6 +1,6 @@
 package dev.ember.codec.lines;
 
-import dev.ember.api.MalformedDataException;
+import dev.ember.api.codec.MalformedDataException;
 
 /** A per-line test a line-based codec applies on top of UTF-8 (for example: is this line one JSON document?). */
 @FunctionalInterface

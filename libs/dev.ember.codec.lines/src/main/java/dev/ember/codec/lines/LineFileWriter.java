@@ -10,8 +10,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.zip.GZIPOutputStream;
 
-import dev.ember.api.FrameWriter;
-import dev.ember.api.MalformedDataException;
+import dev.ember.api.codec.FrameWriter;
+import dev.ember.api.codec.MalformedDataException;
 
 /**
  * Writes frames of lines (UTF-8, each ended by {@code '\n'}, as workers produce them) into a file unchanged, or

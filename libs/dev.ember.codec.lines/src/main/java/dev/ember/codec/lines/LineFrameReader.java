@@ -13,9 +13,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.zip.GZIPInputStream;
 
-import dev.ember.api.FileSplit;
-import dev.ember.api.FrameReader;
-import dev.ember.api.MalformedDataException;
+import dev.ember.api.codec.FileSplit;
+import dev.ember.api.codec.FrameReader;
+import dev.ember.api.codec.MalformedDataException;
 
 /**
  * Reads the lines of one split of a file and frames them for workers: a frame's payload is its lines, each in UTF-8

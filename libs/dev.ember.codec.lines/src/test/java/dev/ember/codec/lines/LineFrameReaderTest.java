@@ -23,8 +23,8 @@ import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import dev.ember.api.FileSplit;
-import dev.ember.api.MalformedDataException;
+import dev.ember.api.codec.FileSplit;
+import dev.ember.api.codec.MalformedDataException;
 
 class LineFrameReaderTest {
 

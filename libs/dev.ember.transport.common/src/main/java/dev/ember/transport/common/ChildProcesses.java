@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 
-import dev.ember.api.WorkerSpec;
+import dev.ember.api.worker.WorkerSpec;
 
 /** Starting Python processes the way every transport does, and describing how they ended. */
 public final class ChildProcesses {

@@ -6,7 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import dev.ember.api.WorkerSpec;
+import dev.ember.api.worker.WorkerSpec;
 
 /** One running daemon per worker spec (interpreter and environment), started on first use and restarted if it died. */
 public final class DaemonSet {

@@ -7,7 +7,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-import dev.ember.api.WorkerSpec;
+import dev.ember.api.worker.WorkerSpec;
 
 /**
  * A {@code python -m ember.daemon} process: it listens on a socket and forks a worker for each connection, so a new

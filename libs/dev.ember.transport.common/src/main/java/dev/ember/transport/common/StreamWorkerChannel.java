@@ -13,8 +13,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
-import dev.ember.api.Frames;
-import dev.ember.api.WorkerChannel;
+import dev.ember.api.frames.Frames;
+import dev.ember.api.worker.WorkerChannel;
 
 /** A worker reached through a pair of byte streams, whatever carries them (a socket or the worker's stdio). */
 public final class StreamWorkerChannel implements WorkerChannel {
