@@ -179,3 +179,38 @@ def test_a_killed_jvm_is_reported_as_such_on_the_next_call(run_driver, result_of
     assert result["first"] == 6
     assert "The Ember JVM was killed by signal 9 (SIGKILL)" in result["outcome"]
     assert "gateway listening" in result["outcome"]  # the last lines of its log come with it
+
+
+def test_a_master_whose_scheduler_is_not_installed_fails_naming_the_bundle(run_driver, result_of) -> None:
+    proc = run_driver("""
+        from ember import SparkConf, SparkContext
+        from ember.errors import EmberStartError
+        reports = {}
+        for name, master, engine in [("cluster", "ember-cluster://127.0.0.1:5701", None),
+                                     ("named", "local[1]", "nosuch")]:
+            conf = SparkConf()
+            if engine:
+                conf.set("spark.ember.engine", engine)
+            try:
+                SparkContext(master, "missing-" + name, conf=conf)
+                reports[name] = "started"
+            except EmberStartError as e:
+                reports[name] = str(e)
+        # The failed attempts leave nothing behind: a local context starts and runs.
+        sc = SparkContext("local[1]", "after")
+        reports["after"] = sc.parallelize([1, 2, 3]).sum()
+        reports["status"] = __import__("json").loads(sc._entry.status())["engines"]
+        sc.stop()
+        report(reports)
+    """)
+    reports = result_of(proc)
+    assert "no scheduler named 'cluster' is installed (master ember-cluster://127.0.0.1:5701)" in reports["cluster"]
+    assert "dev.ember.engine.cluster" in reports["cluster"] and "Installed: local" in reports["cluster"]
+    assert "no scheduler named 'nosuch'" in reports["named"] and "dev.ember.engine.nosuch" in reports["named"]
+    assert reports["after"] == 6
+    assert reports["status"] == ["local"]
+
+
+def test_an_unparsable_cluster_master_is_refused_before_anything_starts() -> None:
+    with pytest.raises(ValueError, match="expected ember-cluster://host:port"):
+        SparkContext("ember-cluster://no-port", "bad")

@@ -231,13 +231,20 @@ def test_shell_runs_commands_in_the_running_service_and_refuses_a_wrong_secret(
     while "READY" not in client.output_text() and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(1.5)
-    proc = subprocess.run([str(home / "bin" / "ember"), "shell"], input="ember:jobs\nlb -s dev.ember\nbogus\nexit\n",
+    proc = subprocess.run([str(home / "bin" / "ember"), "shell"],
+                          input="ember:jobs\nember:engines\nember:workers\nlb -s dev.ember\nbogus\nexit\n",
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "connected to the service's Gogo shell" in proc.stdout
     assert "dev.ember.engine" in proc.stdout and "Active" in proc.stdout
     import re
-    assert re.search(r"^\d+\s+\S+\s+-\s+1/1\s+0/4$", proc.stdout, re.MULTILINE), proc.stdout
+    # ember:jobs: the job of the local engine, its session, no group, stage 1 of 1, no task done of 4.
+    assert re.search(r"^local\s+\d+\s+\S+\s+-\s+1/1\s+0/4$", proc.stdout, re.MULTILINE), proc.stdout
+    # ember:engines names the installed scheduler and its bundle; ember:workers (from the engine bundle) shows
+    # the busy workers of the watched job: one per slot (a service has a slot per core), as 4 tasks are waiting.
+    assert re.search(r"^local\s+0\s+dev\.ember\.engine \S+$", proc.stdout, re.MULTILINE), proc.stdout
+    busy = re.findall(r"^\d+\s+\w+\s+s\d+\s+\d+\s+busy$", proc.stdout, re.MULTILINE)
+    assert len(busy) == min(4, os.cpu_count() or 1), proc.stdout
     assert "Command not found: bogus" in proc.stdout
     client.proc.kill()
     # The service is still there, and a wrong secret gets nothing.
