@@ -65,4 +65,35 @@ class BundlesActiveTest {
     void pickleCodecIsRegistered(@InjectService(timeout = 5000, filter = "(ember.codec=pickle)") Codec codec) {
         assertEquals(List.of(1, "two"), codec.decode(codec.encode(List.of(1, "two"))));
     }
+
+    /**
+     * Each bundle imports only the contract packages of the roles it deals with, so a new major version of one
+     * (say the engine's) leaves the bundles that never touch it resolved: transports and codecs know nothing of
+     * engines, codecs nothing of workers.
+     */
+    @Test
+    void bundlesImportOnlyTheContractsOfTheirRole() {
+        Map<String, List<String>> forbidden = Map.of(
+                "dev.ember.transport.tcp", List.of("dev.ember.api.engine", "dev.ember.api.codec"),
+                "dev.ember.transport.uds", List.of("dev.ember.api.engine", "dev.ember.api.codec"),
+                "dev.ember.transport.pipe", List.of("dev.ember.api.engine", "dev.ember.api.codec"),
+                "dev.ember.codec.pickle", List.of("dev.ember.api.engine", "dev.ember.api.worker"),
+                "dev.ember.codec.text", List.of("dev.ember.api.engine", "dev.ember.api.worker"),
+                "dev.ember.codec.json", List.of("dev.ember.api.engine", "dev.ember.api.worker"));
+        for (Bundle bundle : context.getBundles()) {
+            List<String> notAllowed = forbidden.get(bundle.getSymbolicName());
+            if (notAllowed == null) {
+                continue;
+            }
+            String imports = bundle.getHeaders().get("Import-Package");
+            assertNotNull(imports, bundle.getSymbolicName() + " imports nothing?");
+            assertTrue(imports.contains("dev.ember.api."), bundle.getSymbolicName() + " imports no contract: " + imports);
+            for (String contract : notAllowed) {
+                // The package name, not followed by more of a name (dev.ember.api.engine, not ...engine.x).
+                boolean imported = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(contract)
+                        + "(?![\\w.])").matcher(imports).find();
+                assertTrue(!imported, bundle.getSymbolicName() + " imports " + contract + ": " + imports);
+            }
+        }
+    }
 }
