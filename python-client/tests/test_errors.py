@@ -212,5 +212,9 @@ def test_a_master_whose_scheduler_is_not_installed_fails_naming_the_bundle(run_d
 
 
 def test_an_unparsable_cluster_master_is_refused_before_anything_starts() -> None:
-    with pytest.raises(ValueError, match="expected ember-cluster://host:port"):
-        SparkContext("ember-cluster://no-port", "bad")
+    from ember.context import parse_master
+    for bad in ["ember-cluster://no-port", "ember-cluster://", "ember-cluster://h:1/x"]:
+        with pytest.raises(ValueError, match="expected ember-cluster://host:port"):
+            parse_master(bad)
+    assert parse_master("ember-cluster://10.0.0.5:5701")[1] is None
+    assert parse_master("ember-cluster://a:5701,b:5702")[0] >= 1

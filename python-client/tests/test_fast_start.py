@@ -124,7 +124,7 @@ def test_trained_archive_holds_the_first_jobs_classes(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-c", code], env={**_base_env(), **env}, check=True, timeout=120)
     loaded = log.read_text()
     # Classes no bare boot loads: the gateway's plan parser and the engine's task path.
-    for name in ("dev.ember.gateway.py4j.PlanParser", "dev.ember.engine.TaskAttempt"):
+    for name in ("dev.ember.gateway.py4j.PlanParser", "dev.ember.engine.core.TaskAttempt"):
         line = next((l for l in loaded.splitlines() if f" {name} " in l), "")
         assert "shared objects file" in line, f"{name} did not come from the archive: {line!r}"
 

@@ -10,6 +10,18 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.stream.IntStream;
 
+import dev.ember.engine.core.WorkerPool;
+import dev.ember.engine.core.TaskAttempt;
+import dev.ember.engine.core.UserCodeException;
+import dev.ember.engine.core.AlignedInput;
+import dev.ember.engine.core.MemoryGuard;
+import dev.ember.engine.core.PartitionedOutput;
+import dev.ember.engine.core.StoredOutputs;
+import dev.ember.engine.core.FileFailure;
+import dev.ember.engine.core.FileInput;
+import dev.ember.engine.core.FileFrames;
+import dev.ember.engine.core.OutputDirectory;
+import dev.ember.engine.core.BarrierCoordinator;
 import dev.ember.api.codec.Codec;
 import dev.ember.api.engine.InputSegment;
 import dev.ember.api.engine.JobFailedException;
@@ -21,7 +33,7 @@ import dev.ember.api.engine.JobPlan;
 import dev.ember.api.engine.StageOutput;
 import dev.ember.api.engine.StagePlan;
 import dev.ember.api.worker.WorkerTransport;
-import dev.ember.engine.WorkerPool.PooledWorker;
+import dev.ember.engine.core.WorkerPool.PooledWorker;
 
 /**
  * One running job. Its stages run one after another; a stage whose shuffle or cached output is already complete

@@ -29,6 +29,12 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
+import dev.ember.engine.core.WorkerPool;
+import dev.ember.engine.core.MemoryGuard;
+import dev.ember.engine.core.StoppedWorkerGuard;
+import dev.ember.engine.core.MemoryBudget;
+import dev.ember.engine.core.SpillRoot;
+import dev.ember.engine.core.BarrierCoordinator;
 import dev.ember.api.codec.Codec;
 import dev.ember.api.engine.EmberEngine;
 import dev.ember.api.engine.Engine;

@@ -11,6 +11,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import dev.ember.engine.core.PartitionedOutput;
+import dev.ember.engine.core.StoredOutputs;
+import dev.ember.engine.core.SpillRoot;
+import dev.ember.engine.core.FileInput;
+import dev.ember.engine.core.OutputDirectory;
 import dev.ember.api.codec.Codec;
 import dev.ember.api.engine.EngineSession;
 import dev.ember.api.codec.FileSplit;

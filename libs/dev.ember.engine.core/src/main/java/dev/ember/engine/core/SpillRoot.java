@@ -1,4 +1,4 @@
-package dev.ember.engine;
+package dev.ember.engine.core;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,22 +15,22 @@ import dev.ember.security.PrivateDirectories;
  * own. A name another local user could guess and create first (the old {@code /tmp/ember-spill-<pid>}) would let
  * them swap spill files for pickles of their own, which the victim's workers would then load.
  */
-final class SpillRoot {
+public final class SpillRoot {
 
     private final Path base;
     private Path directory;
 
     /** @param base the configured {@code spillDirectory}, or the JVM's temp directory */
-    SpillRoot(Path base) {
+    public SpillRoot(Path base) {
         this.base = base;
     }
 
-    Path base() {
+    public Path base() {
         return base;
     }
 
     /** The spill directory of a session, made (with the root) when first asked for. */
-    synchronized Path session(String sessionId) throws IOException {
+    public synchronized Path session(String sessionId) throws IOException {
         if (directory == null) {
             directory = PrivateDirectories.create(PrivateDirectories.userRoot(base), "spill-");
         }
@@ -39,13 +39,13 @@ final class SpillRoot {
         return session;
     }
 
-    synchronized void deleteSession(String sessionId) {
+    public synchronized void deleteSession(String sessionId) {
         if (directory != null) {
             deleteTree(directory.resolve(sessionId));
         }
     }
 
-    synchronized void delete() {
+    public synchronized void delete() {
         if (directory != null) {
             deleteTree(directory);
         }

@@ -1,4 +1,4 @@
-package dev.ember.engine;
+package dev.ember.engine.core;
 
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -33,7 +33,7 @@ import dev.ember.security.Secrets;
  * <p>
  * Started on the first barrier stage, so engines that run none pay nothing.
  */
-final class BarrierCoordinator implements AutoCloseable {
+public final class BarrierCoordinator implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(BarrierCoordinator.class.getName());
     static final int BARRIER = 1;
@@ -51,7 +51,7 @@ final class BarrierCoordinator implements AutoCloseable {
     });
     private final Map<String, Group> groups = new ConcurrentHashMap<>();
 
-    BarrierCoordinator() throws IOException {
+    public BarrierCoordinator() throws IOException {
         server = new ServerSocket();
         server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         secret = Secrets.hex(16);
@@ -60,24 +60,24 @@ final class BarrierCoordinator implements AutoCloseable {
         acceptor.start();
     }
 
-    int port() {
+    public int port() {
         return server.getLocalPort();
     }
 
-    String secret() {
+    public String secret() {
         return secret;
     }
 
     /** A new stage attempt whose tasks compute these partitions. */
-    Group open(int[] partitions) {
+    public Group open(int[] partitions) {
         Group group = new Group(Secrets.hex(16), partitions);
         groups.put(group.token, group);
         return group;
     }
 
     /** The tasks of one barrier stage attempt. */
-    final class Group {
-        final String token;
+    public final class Group {
+        public final String token;
         private final int[] partitions;
         private final Map<Integer, Round> rounds = new HashMap<>();
         private String aborted;
@@ -88,7 +88,7 @@ final class BarrierCoordinator implements AutoCloseable {
         }
 
         /** Fails the calls waiting now and every later one; forgets the attempt. */
-        void abort(String reason) {
+        public void abort(String reason) {
             List<Socket> waiting = new ArrayList<>();
             synchronized (this) {
                 if (aborted == null) {
@@ -102,7 +102,7 @@ final class BarrierCoordinator implements AutoCloseable {
         }
 
         /** Ends the attempt after its tasks have finished. */
-        void close() {
+        public void close() {
             abort("the stage attempt ended");
         }
 

@@ -1,4 +1,4 @@
-package dev.ember.engine;
+package dev.ember.engine.core;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -8,25 +8,25 @@ import java.util.List;
  * reduce partition) or a cached RDD (one per partition, a single bucket). Tasks commit their output only when they
  * succeed, so a retried task never counts twice.
  */
-final class StoredOutputs {
+public final class StoredOutputs {
 
     private final int buckets;
     private final PartitionedOutput[] byTask;
 
-    StoredOutputs(int tasks, int buckets) {
+    public StoredOutputs(int tasks, int buckets) {
         this.buckets = buckets;
         this.byTask = new PartitionedOutput[tasks];
     }
 
-    int tasks() {
+    public int tasks() {
         return byTask.length;
     }
 
-    int buckets() {
+    public int buckets() {
         return buckets;
     }
 
-    synchronized void commit(int task, PartitionedOutput output) {
+    public synchronized void commit(int task, PartitionedOutput output) {
         PartitionedOutput previous = byTask[task];
         byTask[task] = output;
         if (previous != null) {
@@ -34,7 +34,7 @@ final class StoredOutputs {
         }
     }
 
-    synchronized int[] missingTasks() {
+    public synchronized int[] missingTasks() {
         List<Integer> missing = new ArrayList<>();
         for (int i = 0; i < byTask.length; i++) {
             if (byTask[i] == null) {
@@ -45,7 +45,7 @@ final class StoredOutputs {
     }
 
     /** The frames of one bucket across all tasks, in task order. */
-    Iterable<byte[]> bucket(int bucket) {
+    public Iterable<byte[]> bucket(int bucket) {
         PartitionedOutput[] snapshot;
         synchronized (this) {
             snapshot = byTask.clone();
@@ -59,7 +59,7 @@ final class StoredOutputs {
     }
 
     /** The frames one task wrote to bucket 0: a cached partition. */
-    Iterable<byte[]> ofTask(int task) {
+    public Iterable<byte[]> ofTask(int task) {
         PartitionedOutput output;
         synchronized (this) {
             output = byTask[task];
@@ -70,7 +70,7 @@ final class StoredOutputs {
         return output.bucket(0);
     }
 
-    synchronized boolean isComplete() {
+    public synchronized boolean isComplete() {
         for (PartitionedOutput output : byTask) {
             if (output == null) {
                 return false;
@@ -80,7 +80,7 @@ final class StoredOutputs {
     }
 
     /** Frees memory and deletes spill files. */
-    synchronized void discard() {
+    public synchronized void discard() {
         for (int i = 0; i < byTask.length; i++) {
             if (byTask[i] != null) {
                 byTask[i].discard();

@@ -1,10 +1,10 @@
-package dev.ember.engine;
+package dev.ember.engine.core;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-import dev.ember.engine.WorkerPool.PooledWorker;
+import dev.ember.engine.core.WorkerPool.PooledWorker;
 
 /**
  * Keeps a worker's resident memory under its session's limit ({@code spark.executor.pyspark.memory}): every
@@ -12,14 +12,14 @@ import dev.ember.engine.WorkerPool.PooledWorker;
  * worker over the limit, so the task fails with a message naming the limit instead of the machine swapping. The
  * check runs in the JVM, so a worker stuck in native code is stopped as surely as one running Python.
  */
-final class MemoryGuard {
+public final class MemoryGuard {
 
-    static final long PERIOD_MS = 100;
+    public static final long PERIOD_MS = 100;
 
     private MemoryGuard() {
     }
 
-    static void check(PooledWorker worker, long limit) {
+    public static void check(PooledWorker worker, long limit) {
         long rss = residentBytes(worker.channel.pid());
         if (rss > limit && worker.stoppedAtRss == 0) {
             worker.stoppedAtRss = rss;
@@ -45,7 +45,7 @@ final class MemoryGuard {
         return 0;
     }
 
-    static String megabytes(long bytes) {
+    public static String megabytes(long bytes) {
         return (bytes / (1024 * 1024)) + " MiB";
     }
 }

@@ -1,18 +1,18 @@
-package dev.ember.engine;
+package dev.ember.engine.core;
 
 import java.util.concurrent.atomic.AtomicLong;
 
 /** Bytes of shuffle and cache data the engine keeps in memory; past the limit, data goes to disk. */
-final class MemoryBudget {
+public final class MemoryBudget {
 
     private final AtomicLong used = new AtomicLong();
     private volatile long limit;
 
-    MemoryBudget(long limit) {
+    public MemoryBudget(long limit) {
         this.limit = limit;
     }
 
-    void setLimit(long limit) {
+    public void setLimit(long limit) {
         this.limit = limit;
     }
 

@@ -1,4 +1,4 @@
-package dev.ember.engine;
+package dev.ember.engine.core;
 
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -19,17 +19,17 @@ import dev.ember.api.codec.FileSplit;
  * Files opened for reading by the JVM: their splits, the codec that reads them and its options, and how many
  * malformed records each split's latest complete read skipped.
  */
-final class FileInput {
+public final class FileInput {
 
     /** The split size Hadoop uses for local files ({@code fs.local.block.size}). */
     static final long BLOCK_SIZE = 32L * 1024 * 1024;
 
-    final String codec;
+    public final String codec;
     final Map<String, String> options;
-    final List<FileSplit> splits;
+    public final List<FileSplit> splits;
     private final AtomicLongArray skipped;
 
-    FileInput(String codec, Map<String, String> options, List<FileSplit> splits) {
+    public FileInput(String codec, Map<String, String> options, List<FileSplit> splits) {
         this.codec = codec;
         this.options = Map.copyOf(options);
         this.splits = List.copyOf(splits);
@@ -40,7 +40,7 @@ final class FileInput {
         skipped.set(split, count);
     }
 
-    long skipped() {
+    public long skipped() {
         long total = 0;
         for (int i = 0; i < skipped.length(); i++) {
             total += skipped.get(i);
@@ -55,7 +55,7 @@ final class FileInput {
      *
      * @throws IllegalArgumentException for a URI of another file system ({@code hdfs://}, {@code s3a://}, ...)
      */
-    static List<Path> list(String path) throws IOException {
+    public static List<Path> list(String path) throws IOException {
         List<Path> found = new ArrayList<>();
         for (String part : splitPaths(path)) {
             refuseRemoteScheme(part.strip());
@@ -207,7 +207,7 @@ final class FileInput {
      * capped at the block size; the last split of a file may be up to 10 % larger rather than leave a sliver.
      * Compressed files, and every file when the codec cannot start mid-file, are one split each.
      */
-    static List<FileSplit> split(List<Path> files, int minPartitions, boolean splittable) throws IOException {
+    public static List<FileSplit> split(List<Path> files, int minPartitions, boolean splittable) throws IOException {
         long total = 0;
         List<Long> sizes = new ArrayList<>();
         for (Path file : files) {

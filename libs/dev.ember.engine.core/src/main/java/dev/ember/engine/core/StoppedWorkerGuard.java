@@ -1,11 +1,11 @@
-package dev.ember.engine;
+package dev.ember.engine.core;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
-import dev.ember.engine.WorkerPool.PooledWorker;
+import dev.ember.engine.core.WorkerPool.PooledWorker;
 
 /**
  * A busy worker whose process is stopped (state {@code T} in {@code /proc/<pid>/stat}: SIGSTOP, a terminal's
@@ -13,12 +13,12 @@ import dev.ember.engine.WorkerPool.PooledWorker;
  * task is retried on another worker like that of any lost worker. A worker that merely waits (for a barrier, in a
  * sleep, for input) is not stopped and is left alone.
  */
-final class StoppedWorkerGuard {
+public final class StoppedWorkerGuard {
 
     private StoppedWorkerGuard() {
     }
 
-    static void check(PooledWorker worker, int timeoutSeconds, long now) {
+    public static void check(PooledWorker worker, int timeoutSeconds, long now) {
         if (!stopped(worker.channel.pid())) {
             worker.stoppedSince = 0;
             return;

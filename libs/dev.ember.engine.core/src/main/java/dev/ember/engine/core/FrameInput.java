@@ -1,4 +1,4 @@
-package dev.ember.engine;
+package dev.ember.engine.core;
 
 import java.io.DataInputStream;
 import java.io.EOFException;
@@ -7,7 +7,7 @@ import java.io.IOException;
 import dev.ember.api.frames.Frames;
 
 /** Checked reads of the worker frame protocol: a bad length is a clear error, never a hang or a huge allocation. */
-final class FrameInput {
+public final class FrameInput {
 
     /** The largest frame a worker may send; Python batches are far smaller, and Java arrays stop near 2 GiB. */
     static final int MAX_FRAME_BYTES = 1 << 30;

@@ -1,4 +1,4 @@
-package dev.ember.engine;
+package dev.ember.engine.core;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
@@ -11,13 +11,13 @@ import java.util.function.IntFunction;
  * come {@link TaskAttempt#NEXT_INPUT} (written as the control code {@code Frames.NEXT_INPUT}) and a frame naming
  * the part's codec. Parts are opened when reached and closed when done (or when the whole input is closed).
  */
-final class AlignedInput implements Iterable<byte[]> {
+public final class AlignedInput implements Iterable<byte[]> {
 
     private final int parts;
     private final IntFunction<Iterable<byte[]>> part;
     private final IntFunction<String> codec;
 
-    AlignedInput(int parts, IntFunction<Iterable<byte[]>> part, IntFunction<String> codec) {
+    public AlignedInput(int parts, IntFunction<Iterable<byte[]>> part, IntFunction<String> codec) {
         this.parts = parts;
         this.part = part;
         this.codec = codec;

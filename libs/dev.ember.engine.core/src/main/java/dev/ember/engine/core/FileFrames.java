@@ -1,4 +1,4 @@
-package dev.ember.engine;
+package dev.ember.engine.core;
 
 import java.io.IOException;
 import java.util.Iterator;
@@ -12,13 +12,13 @@ import dev.ember.api.codec.FrameReader;
  * streams through. A read error surfaces as a {@link FileFailure}; a complete read records how many malformed records
  * the codec skipped.
  */
-final class FileFrames implements Iterable<byte[]> {
+public final class FileFrames implements Iterable<byte[]> {
 
     private final Codec codec;
     private final FileInput input;
     private final int split;
 
-    FileFrames(Codec codec, FileInput input, int split) {
+    public FileFrames(Codec codec, FileInput input, int split) {
         this.codec = codec;
         this.input = input;
         this.split = split;

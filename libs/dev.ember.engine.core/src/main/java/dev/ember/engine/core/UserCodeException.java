@@ -1,7 +1,7 @@
-package dev.ember.engine;
+package dev.ember.engine.core;
 
 /** A user function raised in the worker; the message is the worker's Python traceback. */
-final class UserCodeException extends Exception {
+public final class UserCodeException extends Exception {
 
     private static final long serialVersionUID = 1L;
 
@@ -13,7 +13,7 @@ final class UserCodeException extends Exception {
     }
 
     /** The exception as the worker pickled it, or an empty array if it could not. */
-    byte[] pickled() {
+    public byte[] pickled() {
         return pickled;
     }
 }

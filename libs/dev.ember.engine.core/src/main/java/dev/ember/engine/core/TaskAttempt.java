@@ -1,4 +1,4 @@
-package dev.ember.engine;
+package dev.ember.engine.core;
 
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -27,7 +27,7 @@ import dev.ember.api.codec.FrameWriter;
 import dev.ember.api.frames.Frames;
 import dev.ember.api.engine.StageOutput;
 import dev.ember.api.engine.StagePlan;
-import dev.ember.engine.WorkerPool.PooledWorker;
+import dev.ember.engine.core.WorkerPool.PooledWorker;
 
 /**
  * Runs one task on one worker.
@@ -42,30 +42,30 @@ import dev.ember.engine.WorkerPool.PooledWorker;
  * Input is written from a second thread when it is not small, because the worker streams output while it still
  * reads input: if both sides blocked on a full socket buffer, neither would move.
  */
-final class TaskAttempt {
+public final class TaskAttempt {
 
     private static final int INLINE_INPUT_BYTES = 64 * 1024;
     /** In an input, by identity: write {@link Frames#NEXT_INPUT} here instead of a frame (see AlignedInput). */
     static final byte[] NEXT_INPUT = new byte[0];
 
     /** What a successful task produced; {@code file} is the attempt's file of a {@code FILES} stage. */
-    record Output(List<byte[]> results, PartitionedOutput partitioned, byte[] accumulatorUpdates, Path file) {
+    public record Output(List<byte[]> results, PartitionedOutput partitioned, byte[] accumulatorUpdates, Path file) {
     }
 
     /**
      * What the task's TaskContext reports: the stage's id in the session, the attempt's id in the session, and for
      * a task of a barrier stage how to reach the barrier coordinator, else null.
      */
-    record Identity(int stageId, long taskAttemptId, JsonObject barrier) {
+    public record Identity(int stageId, long taskAttemptId, JsonObject barrier) {
     }
 
     /** Where a {@code FILES} stage's task writes: a new file, through the stage's output codec. */
-    record FileTarget(Codec codec, Map<String, String> options, Path file) {
+    public record FileTarget(Codec codec, Map<String, String> options, Path file) {
     }
 
     private final ExecutorService writers;
 
-    TaskAttempt(ExecutorService writers) {
+    public TaskAttempt(ExecutorService writers) {
         this.writers = writers;
     }
 
@@ -73,7 +73,7 @@ final class TaskAttempt {
      * @param inputCodec the codec of this task's input frames (a stage reading a union may mix them)
      * @param fileTarget where a {@code FILES} stage's output goes, else null
      */
-    Output run(PooledWorker worker, int jobId, StagePlan stage, Identity identity, int partition, int attempt,
+    public Output run(PooledWorker worker, int jobId, StagePlan stage, Identity identity, int partition, int attempt,
             Iterable<byte[]> input,
             String inputCodec, Map<Integer, byte[]> broadcasts, Supplier<PartitionedOutput> partitionedOutput,
             FileTarget fileTarget, Consumer<String> printed) throws IOException, UserCodeException {

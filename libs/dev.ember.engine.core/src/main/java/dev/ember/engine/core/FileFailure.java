@@ -1,4 +1,4 @@
-package dev.ember.engine;
+package dev.ember.engine.core;
 
 import java.io.IOException;
 
@@ -8,13 +8,13 @@ import dev.ember.api.engine.JobFailedException;
  * A task could not read its input file or write its output file. Not the worker's fault and not cured by a retry
  * (malformed data, a missing file, a full disk), so the job fails at once with this message.
  */
-final class FileFailure extends RuntimeException {
+public final class FileFailure extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
-    final JobFailedException.Kind kind;
+    public final JobFailedException.Kind kind;
 
-    FileFailure(JobFailedException.Kind kind, String message, IOException cause) {
+    public FileFailure(JobFailedException.Kind kind, String message, IOException cause) {
         super(message, cause);
         this.kind = kind;
     }
@@ -24,7 +24,7 @@ final class FileFailure extends RuntimeException {
                 ? cause.getMessage() : "could not read " + file + ": " + describe(cause), cause);
     }
 
-    static FileFailure writing(String file, IOException cause) {
+    public static FileFailure writing(String file, IOException cause) {
         return new FileFailure(JobFailedException.Kind.SETUP, "could not write " + file + ": " + describe(cause)
                 + " (check free space and permissions of the output directory)", cause);
     }

@@ -1,4 +1,4 @@
-package dev.ember.engine;
+package dev.ember.engine.core;
 
 import java.util.Collections;
 import java.util.Iterator;
@@ -10,7 +10,7 @@ import java.util.function.IntFunction;
  * {@link AutoCloseable}: a reader that stops early (a {@code take}, a cancelled or failed task) closes it, which
  * closes the part it was in (a spill file), so no file stays open.
  */
-final class Concat {
+public final class Concat {
 
     private Concat() {
     }

@@ -1,4 +1,4 @@
-package dev.ember.engine;
+package dev.ember.engine.core;
 
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
@@ -16,10 +16,10 @@ import java.util.stream.Stream;
  * are the files moved to {@code part-NNNNN} and {@code _SUCCESS} written. A failed or cancelled job leaves nothing
  * that looks complete: its temporary files and the (then empty) directory are removed.
  */
-final class OutputDirectory {
+public final class OutputDirectory {
 
-    final Path directory;
-    final Map<String, String> options;
+    public final Path directory;
+    public final Map<String, String> options;
     private final Path temporary;
     private final Map<Integer, Path> committed = new TreeMap<>();
     private boolean used;
@@ -32,7 +32,7 @@ final class OutputDirectory {
     }
 
     /** Reserves a directory that must not exist yet, as Spark requires. */
-    static OutputDirectory create(String directory, Map<String, String> options) throws IOException {
+    public static OutputDirectory create(String directory, Map<String, String> options) throws IOException {
         Path path = Path.of(directory.startsWith("file:") ? directory.replaceFirst("^file:(//)?", "") : directory)
                 .toAbsolutePath().normalize();
         if (Files.exists(path)) {
@@ -43,7 +43,7 @@ final class OutputDirectory {
     }
 
     /** Marks the output as taken by a job; a second job may not write into it. */
-    synchronized boolean claim() {
+    public synchronized boolean claim() {
         if (used) {
             return false;
         }
@@ -52,7 +52,7 @@ final class OutputDirectory {
     }
 
     /** A fresh file for one task attempt. */
-    synchronized Path attemptFile(int jobId, int partition, int attempt, String suffix) throws IOException {
+    public synchronized Path attemptFile(int jobId, int partition, int attempt, String suffix) throws IOException {
         if (aborted) {
             throw new IOException("the job writing " + directory + " has failed; no more task files are written");
         }
@@ -62,7 +62,7 @@ final class OutputDirectory {
     }
 
     /** Keeps a successful attempt's file for its partition; a second success of the same partition is dropped. */
-    synchronized void commitTask(int partition, Path file) {
+    public synchronized void commitTask(int partition, Path file) {
         if (aborted) {
             abortJob();
             return;
@@ -79,7 +79,7 @@ final class OutputDirectory {
     }
 
     /** Moves every task's file into place and writes {@code _SUCCESS}. */
-    synchronized void commitJob() throws IOException {
+    public synchronized void commitJob() throws IOException {
         for (Map.Entry<Integer, Path> entry : committed.entrySet()) {
             Path file = entry.getValue();
             Files.move(file, directory.resolve(file.getFileName()), StandardCopyOption.ATOMIC_MOVE);
@@ -89,7 +89,7 @@ final class OutputDirectory {
     }
 
     /** Removes what the job wrote, and the directory if nothing else is in it. */
-    synchronized void abortJob() {
+    public synchronized void abortJob() {
         aborted = true;
         try {
             deleteTree(temporary);

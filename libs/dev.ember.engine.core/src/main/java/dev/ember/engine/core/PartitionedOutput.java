@@ -1,4 +1,4 @@
-package dev.ember.engine;
+package dev.ember.engine.core;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -23,7 +23,7 @@ import java.util.NoSuchElementException;
  * spill file, bucket after bucket, when it does not. Reading a bucket goes through the runs in order, so records keep
  * the order the worker wrote them in.
  */
-final class PartitionedOutput {
+public final class PartitionedOutput {
 
     private final int buckets;
     private final MemoryBudget budget;
@@ -34,11 +34,11 @@ final class PartitionedOutput {
     private long currentReserved;
 
     /** Where a task's spill files go, made when the first one is written. */
-    interface SpillDirectory {
+    public interface SpillDirectory {
         Path get() throws IOException;
     }
 
-    PartitionedOutput(int buckets, MemoryBudget budget, SpillDirectory spillDirectory) {
+    public PartitionedOutput(int buckets, MemoryBudget budget, SpillDirectory spillDirectory) {
         this.buckets = buckets;
         this.budget = budget;
         this.spillDirectory = spillDirectory;
@@ -101,7 +101,7 @@ final class PartitionedOutput {
 
 
     /** Frees memory and deletes spill files. */
-    void discard() {
+    public void discard() {
         if (current != null) {
             budget.release(currentReserved);
         }

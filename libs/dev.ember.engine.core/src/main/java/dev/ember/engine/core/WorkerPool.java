@@ -1,4 +1,4 @@
-package dev.ember.engine;
+package dev.ember.engine.core;
 
 import java.io.IOException;
 import java.util.ArrayDeque;
@@ -26,17 +26,17 @@ import dev.ember.api.worker.WorkerTransport;
  * and broadcasts never meet another's), by how they were started and by which transport reaches them. A worker that
  * finished a task cleanly goes back to the pool; one whose channel broke is closed.
  */
-final class WorkerPool {
+public final class WorkerPool {
 
     private static final System.Logger LOG = System.getLogger(WorkerPool.class.getName());
 
     /** How many command blobs the JVM assumes a worker still holds; the worker keeps more (see ember.worker). */
     static final int KNOWN_COMMANDS = 32;
 
-    static final class PooledWorker {
+    public static final class PooledWorker {
         final String sessionId;
-        final WorkerChannel channel;
-        final WorkerTransport transport;
+        public final WorkerChannel channel;
+        public final WorkerTransport transport;
         final WorkerSpec spec;
         /** Broadcast variables this worker holds; only the thread running its task touches this. */
         final Set<Integer> knownBroadcasts = new HashSet<>();
@@ -51,13 +51,13 @@ final class WorkerPool {
         long idleSince;
         int tasksServed;
         /** The resident memory, in bytes, at which the memory guard stopped this worker; 0 if it did not. */
-        volatile long stoppedAtRss;
+        public volatile long stoppedAtRss;
         /** Since when (System.nanoTime) the worker's process has been seen stopped; 0 while it runs. */
         volatile long stoppedSince;
         /** How many seconds the worker had been stopped when the guard killed it; 0 if it did not. */
-        volatile long killedAfterStoppedSeconds;
+        public volatile long killedAfterStoppedSeconds;
 
-        PooledWorker(String sessionId, WorkerChannel channel, WorkerTransport transport, WorkerSpec spec) {
+        public PooledWorker(String sessionId, WorkerChannel channel, WorkerTransport transport, WorkerSpec spec) {
             this.sessionId = sessionId;
             this.channel = channel;
             this.transport = transport;
@@ -91,7 +91,7 @@ final class WorkerPool {
      * so the session's first job does not pay for forking and connecting its workers. A worker that cannot be
      * started here is only logged: the task that needs it starts its own and reports the failure.
      */
-    void warm(String sessionId, WorkerSpec spec, WorkerTransport transport, int count, Executor threads) {
+    public void warm(String sessionId, WorkerSpec spec, WorkerTransport transport, int count, Executor threads) {
         synchronized (this) {
             if (closed || count <= 0 || retired.contains(transport) || retiredSessions.contains(sessionId)) {
                 return;
@@ -128,7 +128,7 @@ final class WorkerPool {
     }
 
     /** Takes an idle worker that matches, or starts a new one through the transport. */
-    PooledWorker acquire(String sessionId, WorkerSpec spec, WorkerTransport transport) throws IOException {
+    public PooledWorker acquire(String sessionId, WorkerSpec spec, WorkerTransport transport) throws IOException {
         List<PooledWorker> dead = new ArrayList<>();
         PooledWorker found = null;
         synchronized (this) {
@@ -194,7 +194,7 @@ final class WorkerPool {
     }
 
     /** Returns a worker after a task; a worker that is not reusable is closed. */
-    void release(PooledWorker worker, boolean reusable) {
+    public void release(PooledWorker worker, boolean reusable) {
         boolean keep;
         synchronized (this) {
             busy.remove(worker);
@@ -212,7 +212,7 @@ final class WorkerPool {
     }
 
     /** A transport is going away: close its idle workers now and its busy ones when their task ends. */
-    void retire(WorkerTransport transport) {
+    public void retire(WorkerTransport transport) {
         List<PooledWorker> toClose = new ArrayList<>();
         synchronized (this) {
             retired.add(transport);
@@ -221,12 +221,12 @@ final class WorkerPool {
         toClose.forEach(worker -> worker.channel.close());
     }
 
-    synchronized boolean isRetired(WorkerTransport transport) {
+    public synchronized boolean isRetired(WorkerTransport transport) {
         return retired.contains(transport);
     }
 
     /** A session closed: its idle workers stop now, its busy ones when their task ends. */
-    void retireSession(String sessionId) {
+    public void retireSession(String sessionId) {
         List<PooledWorker> toClose = new ArrayList<>();
         synchronized (this) {
             retiredSessions.add(sessionId);
@@ -235,7 +235,7 @@ final class WorkerPool {
         toClose.forEach(worker -> worker.channel.close());
     }
 
-    void stopIdleLongerThan(long millis) {
+    public void stopIdleLongerThan(long millis) {
         long cutoff = System.currentTimeMillis() - millis;
         List<PooledWorker> toClose = new ArrayList<>();
         synchronized (this) {
@@ -244,7 +244,7 @@ final class WorkerPool {
         toClose.forEach(worker -> worker.channel.close());
     }
 
-    synchronized List<WorkerInfo> snapshot() {
+    public synchronized List<WorkerInfo> snapshot() {
         long now = System.currentTimeMillis();
         List<WorkerInfo> workers = new ArrayList<>();
         for (PooledWorker worker : busy) {
@@ -259,7 +259,7 @@ final class WorkerPool {
         return workers;
     }
 
-    void closeAll() {
+    public void closeAll() {
         List<PooledWorker> toClose;
         synchronized (this) {
             closed = true;

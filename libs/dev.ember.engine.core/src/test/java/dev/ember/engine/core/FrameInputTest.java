@@ -1,4 +1,4 @@
-package dev.ember.engine;
+package dev.ember.engine.core;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
