@@ -248,6 +248,10 @@ class SparkContext:
                 "maxTaskFailures": self._max_task_failures,
                 "workerMemoryLimit": self._worker_memory_limit(),
                 "master": self.master,
+                # What the engine may need of the driver's settings (a cluster's name and secret, say).
+                "settings": {**{key: value for key, value in self._conf.getAll()
+                                if key.startswith("spark.ember.") and key != "spark.ember.secret"},
+                             "ember.python.version": f"{sys.version_info[0]}.{sys.version_info[1]}"},
             }
             if self._conf.get("spark.ember.engine"):
                 session_conf["engine"] = self._conf.get("spark.ember.engine")

@@ -17,14 +17,22 @@ import java.util.Objects;
  *                    ({@code spark.executor.pyspark.memory})
  * @param master      the driver's master URL as it gave it ({@code local[4]}, {@code ember-cluster://host:port}), or
  *                    "" when unknown; an engine that reaches other machines finds them through it
+ * @param settings    the driver's settings meant for the engine: its {@code spark.ember.*} configuration and
+ *                    {@code ember.python.version} (the driver interpreter's {@code major.minor})
  */
 public record SessionConfig(String appName, int parallelism, String pythonExec, Map<String, String> workerEnv,
-        int maxTaskFailures, long workerMemoryLimit, String master) {
+        int maxTaskFailures, long workerMemoryLimit, String master, Map<String, String> settings) {
 
-    /** A session without a worker memory limit. */
+    /** A session without a worker memory limit, master or settings. */
     public SessionConfig(String appName, int parallelism, String pythonExec, Map<String, String> workerEnv,
             int maxTaskFailures) {
-        this(appName, parallelism, pythonExec, workerEnv, maxTaskFailures, 0, "");
+        this(appName, parallelism, pythonExec, workerEnv, maxTaskFailures, 0, "", Map.of());
+    }
+
+    /** The same session settings with another parallelism (an engine that knows its slots better says so). */
+    public SessionConfig withParallelism(int slots) {
+        return new SessionConfig(appName, slots, pythonExec, workerEnv, maxTaskFailures, workerMemoryLimit, master,
+                settings);
     }
 
     public SessionConfig {
@@ -35,6 +43,7 @@ public record SessionConfig(String appName, int parallelism, String pythonExec, 
             throw new IllegalArgumentException("parallelism must be at least 1, got " + parallelism);
         }
         workerEnv = Map.copyOf(workerEnv);
+        settings = Map.copyOf(settings);
         if (maxTaskFailures < 1) {
             throw new IllegalArgumentException("maxTaskFailures must be at least 1, got " + maxTaskFailures);
         }

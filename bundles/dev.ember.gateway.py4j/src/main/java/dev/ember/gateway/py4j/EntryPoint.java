@@ -63,14 +63,15 @@ public final class EntryPoint {
      * Opens a session. {@code confJson} holds {@code appName}, {@code parallelism}, {@code pythonExec},
      * {@code workerEnv} (an object of strings) and optionally {@code maxTaskFailures} (default 4),
      * {@code workerMemoryLimit} (bytes, default 0: none), {@code master} (the driver's master URL, which selects
-     * the engine, see {@link Engines#nameFor}) and {@code engine} (an engine name that overrides the master's).
+     * the engine, see {@link Engines#nameFor}), {@code engine} (an engine name that overrides the master's) and
+     * {@code settings} (an object of strings for the engine, see {@link SessionConfig#settings()}).
      *
      * @throws IllegalStateException when the engine the session asks for is not installed, naming its bundle
      */
     public DriverSession openSession(String confJson) {
         JsonObject conf = Json.parseObject(confJson, "session configuration");
         Json.rejectUnknown(conf, "session configuration", List.of("appName", "parallelism", "pythonExec",
-                "workerEnv", "maxTaskFailures", "workerMemoryLimit", "master", "engine"));
+                "workerEnv", "maxTaskFailures", "workerMemoryLimit", "master", "engine", "settings"));
         String master = conf.has("master") ? Json.string(conf, "master", "session configuration") : null;
         String engineName = Engines.nameFor(master,
                 conf.has("engine") ? Json.string(conf, "engine", "session configuration") : null);
@@ -86,7 +87,8 @@ public final class EntryPoint {
                 conf.has("maxTaskFailures") ? Json.integer(conf, "maxTaskFailures", "session configuration") : 4,
                 conf.has("workerMemoryLimit") ? Json.longInteger(conf, "workerMemoryLimit", "session configuration")
                         : 0,
-                master == null ? "" : master);
+                master == null ? "" : master,
+                conf.has("settings") ? Json.stringMap(conf, "settings", "session configuration") : Map.of());
         DriverSession session = new DriverSession(engine, engineName, engine.openSession(config), sessions::remove,
                 logLevel);
         sessions.put(session.token(), session);
