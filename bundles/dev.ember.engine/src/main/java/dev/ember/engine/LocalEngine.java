@@ -32,6 +32,11 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import dev.ember.engine.core.WorkerPool;
 import dev.ember.engine.core.MemoryGuard;
 import dev.ember.engine.core.StoppedWorkerGuard;
+import dev.ember.engine.core.JobRun;
+import dev.ember.engine.core.PartitionedOutput;
+import dev.ember.engine.core.SchedulerContext;
+import dev.ember.engine.core.SchedulerSession;
+import dev.ember.engine.core.TaskRunner;
 import dev.ember.engine.core.MemoryBudget;
 import dev.ember.engine.core.SpillRoot;
 import dev.ember.engine.core.BarrierCoordinator;
@@ -58,7 +63,7 @@ import dev.ember.api.worker.WorkerTransport;
         WorkerPoolStatus.class })
 @EmberEngine(LocalEngine.NAME)
 @Designate(ocd = LocalEngine.Config.class)
-public final class LocalEngine implements Engine, WorkerPoolStatus {
+public final class LocalEngine implements Engine, WorkerPoolStatus, SchedulerContext {
 
     /** This engine's {@value Engine#NAME_PROPERTY}: what {@code local[...]} masters select. */
     public static final String NAME = "local";
@@ -96,7 +101,7 @@ public final class LocalEngine implements Engine, WorkerPoolStatus {
     /** Every bound codec, by name: several bundles may provide one name; the best ranked serves (see codec()). */
     private final Map<String, Set<ServiceReference<Codec>>> codecs = new ConcurrentHashMap<>();
     private volatile ComponentContext componentContext;
-    private final Set<SessionImpl> sessions = ConcurrentHashMap.newKeySet();
+    private final Set<SchedulerSession> sessions = ConcurrentHashMap.newKeySet();
     private final AtomicInteger sessionIds = new AtomicInteger();
     private final AtomicInteger jobIds = new AtomicInteger();
 
@@ -108,6 +113,7 @@ public final class LocalEngine implements Engine, WorkerPoolStatus {
     private BarrierCoordinator barriers;
     private ScheduledExecutorService housekeeping;
     private WorkerPool pool;
+    private LocalTaskRunner runner;
     private MemoryBudget memoryBudget;
     private volatile SpillRoot spillRoot;
     /** Spill roots of earlier configurations, removed when the engine stops. */
@@ -187,6 +193,7 @@ public final class LocalEngine implements Engine, WorkerPoolStatus {
         taskThreads = Executors.newCachedThreadPool(daemonThreads("ember-task"));
         housekeeping = Executors.newSingleThreadScheduledExecutor(daemonThreads("ember-housekeeping"));
         pool = new WorkerPool();
+        runner = new LocalTaskRunner(this);
         housekeeping.scheduleWithFixedDelay(() -> pool.stopIdleLongerThan(
                 TimeUnit.SECONDS.toMillis(this.config.workerIdleTimeoutSeconds())), 5, 5, TimeUnit.SECONDS);
         housekeeping.scheduleWithFixedDelay(this::guardWorkerMemory, MemoryGuard.PERIOD_MS, MemoryGuard.PERIOD_MS,
@@ -217,7 +224,7 @@ public final class LocalEngine implements Engine, WorkerPoolStatus {
 
     @Deactivate
     void deactivate() {
-        for (SessionImpl session : sessions) {
+        for (SchedulerSession session : sessions) {
             session.close("the local scheduler (bundle dev.ember.engine) stopped; create a new SparkContext once it "
                     + "is back");
         }
@@ -237,7 +244,7 @@ public final class LocalEngine implements Engine, WorkerPoolStatus {
     @Override
     public EngineSession openSession(SessionConfig sessionConfig) {
         String id = "s" + sessionIds.incrementAndGet();
-        SessionImpl session = new SessionImpl(this, id, sessionConfig, spillRoot);
+        SchedulerSession session = new SchedulerSession(this, id, sessionConfig);
         sessions.add(session);
         WorkerTransport current = transport;
         if (current != null) {
@@ -265,7 +272,7 @@ public final class LocalEngine implements Engine, WorkerPoolStatus {
     @Override
     public List<JobInfo> jobs() {
         List<JobInfo> jobs = new ArrayList<>();
-        for (SessionImpl session : sessions) {
+        for (SchedulerSession session : sessions) {
             for (JobRun job : session.runningJobs()) {
                 jobs.add(job.info());
             }
@@ -274,13 +281,26 @@ public final class LocalEngine implements Engine, WorkerPoolStatus {
         return jobs;
     }
 
-    void sessionClosed(SessionImpl session) {
+    @Override
+    public void sessionClosed(SchedulerSession session) {
         sessions.remove(session);
+        spillRoot.deleteSession(session.id());
         pool.retireSession(session.id());
+    }
+
+    @Override
+    public TaskRunner taskRunner() {
+        return runner;
     }
 
     MemoryBudget memoryBudget() {
         return memoryBudget;
+    }
+
+    /** Where a session's tasks spill, made on the first spill. */
+    PartitionedOutput.SpillDirectory spillDirectory(String sessionId) {
+        SpillRoot root = spillRoot;
+        return () -> root.session(sessionId);
     }
 
     /** The bound transport, waiting up to {@code transportWaitSeconds} for one; null if none came. */
@@ -307,11 +327,7 @@ public final class LocalEngine implements Engine, WorkerPoolStatus {
         }
         try {
             long now = System.nanoTime();
-            for (SessionImpl session : sessions) {
-                for (JobRun job : session.runningJobs()) {
-                    job.runningWorkers().forEach(worker -> StoppedWorkerGuard.check(worker, timeout, now));
-                }
-            }
+            runner.runningWorkers().forEach(worker -> StoppedWorkerGuard.check(worker, timeout, now));
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "stopped-worker guard: " + e);
         }
@@ -319,11 +335,11 @@ public final class LocalEngine implements Engine, WorkerPoolStatus {
 
     private void guardWorkerMemory() {
         try {
-            for (SessionImpl session : sessions) {
+            for (SchedulerSession session : sessions) {
                 long limit = session.config().workerMemoryLimit();
                 if (limit > 0) {
                     for (JobRun job : session.runningJobs()) {
-                        job.runningWorkers().forEach(worker -> MemoryGuard.check(worker, limit));
+                        runner.runningWorkers(job).forEach(worker -> MemoryGuard.check(worker, limit));
                     }
                 }
             }
@@ -336,7 +352,8 @@ public final class LocalEngine implements Engine, WorkerPoolStatus {
      * The installed codec of this name with the highest service ranking (of equals, the oldest, as the framework
      * orders references), or null. Removing one provider of a name leaves the others serving it.
      */
-    Codec codec(String name) {
+    @Override
+    public Codec codec(String name) {
         Set<ServiceReference<Codec>> bound = codecs.get(name);
         if (bound == null) {
             return null;
@@ -350,17 +367,12 @@ public final class LocalEngine implements Engine, WorkerPoolStatus {
         return best == null ? null : (Codec) componentContext.locateService("codec", best);
     }
 
-    /** What to say when no codec of this name is installed. */
-    static String missingCodec(String name) {
-        return "codec '" + name + "' is not installed: install the bundle dev.ember.codec." + name
-                + " (copy dev.ember.codec." + name + "-*.jar into load/ of the distribution; no restart needed)";
-    }
-
     Config config() {
         return config;
     }
 
-    ExecutorService taskThreads() {
+    @Override
+    public ExecutorService taskThreads() {
         return taskThreads;
     }
 
@@ -369,7 +381,8 @@ public final class LocalEngine implements Engine, WorkerPoolStatus {
     }
 
     /** The barrier coordinator, started by the first barrier stage. */
-    BarrierCoordinator barriers() throws IOException {
+    @Override
+    public BarrierCoordinator barriers() throws IOException {
         synchronized (barrierLock) {
             if (barriers == null) {
                 barriers = new BarrierCoordinator();
@@ -378,7 +391,8 @@ public final class LocalEngine implements Engine, WorkerPoolStatus {
         }
     }
 
-    int nextJobId() {
+    @Override
+    public int nextJobId() {
         return jobIds.incrementAndGet();
     }
 

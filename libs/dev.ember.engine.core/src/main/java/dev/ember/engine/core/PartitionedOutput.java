@@ -23,7 +23,7 @@ import java.util.NoSuchElementException;
  * spill file, bucket after bucket, when it does not. Reading a bucket goes through the runs in order, so records keep
  * the order the worker wrote them in.
  */
-public final class PartitionedOutput {
+public final class PartitionedOutput implements StoredOutput {
 
     private final int buckets;
     private final MemoryBudget budget;
@@ -101,6 +101,7 @@ public final class PartitionedOutput {
 
 
     /** Frees memory and deletes spill files. */
+    @Override
     public void discard() {
         if (current != null) {
             budget.release(currentReserved);

@@ -4,18 +4,19 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Everything one stage wrote for later stages: a shuffle (one {@link PartitionedOutput} per map task, bucketed by
- * reduce partition) or a cached RDD (one per partition, a single bucket). Tasks commit their output only when they
- * succeed, so a retried task never counts twice.
+ * Everything one stage wrote for later stages: a shuffle (one {@link StoredOutput} per map task, bucketed by reduce
+ * partition) or a cached RDD (one per partition, a single bucket). Tasks commit their output only when they succeed,
+ * so a retried task never counts twice. Outputs kept in this JVM ({@link PartitionedOutput}) can be read here; those
+ * a cluster member keeps are read there.
  */
 public final class StoredOutputs {
 
     private final int buckets;
-    private final PartitionedOutput[] byTask;
+    private final StoredOutput[] byTask;
 
     public StoredOutputs(int tasks, int buckets) {
         this.buckets = buckets;
-        this.byTask = new PartitionedOutput[tasks];
+        this.byTask = new StoredOutput[tasks];
     }
 
     public int tasks() {
@@ -26,8 +27,8 @@ public final class StoredOutputs {
         return buckets;
     }
 
-    public synchronized void commit(int task, PartitionedOutput output) {
-        PartitionedOutput previous = byTask[task];
+    public synchronized void commit(int task, StoredOutput output) {
+        StoredOutput previous = byTask[task];
         byTask[task] = output;
         if (previous != null) {
             previous.discard();
@@ -44,34 +45,57 @@ public final class StoredOutputs {
         return missing.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    /** The frames of one bucket across all tasks, in task order. */
+    /** The frames of one bucket across all tasks, in task order; the outputs must be kept in this JVM. */
     public Iterable<byte[]> bucket(int bucket) {
-        PartitionedOutput[] snapshot;
+        StoredOutput[] snapshot;
         synchronized (this) {
             snapshot = byTask.clone();
         }
-        return Concat.of(snapshot.length, task -> {
-            if (snapshot[task] == null) {
-                throw new IllegalStateException("output of task " + task + " is missing");
-            }
-            return snapshot[task].bucket(bucket).iterator();
-        });
+        return Concat.of(snapshot.length, task -> local(snapshot[task], task).bucket(bucket).iterator());
     }
 
-    /** The frames one task wrote to bucket 0: a cached partition. */
+    /** The frames one task wrote to bucket 0: a cached partition kept in this JVM. */
     public Iterable<byte[]> ofTask(int task) {
-        PartitionedOutput output;
+        StoredOutput output;
         synchronized (this) {
             output = byTask[task];
         }
+        return local(output, task).bucket(0);
+    }
+
+    private static PartitionedOutput local(StoredOutput output, int task) {
         if (output == null) {
             throw new IllegalStateException("output of task " + task + " is missing");
         }
-        return output.bucket(0);
+        if (!(output instanceof PartitionedOutput local)) {
+            throw new IllegalStateException("output of task " + task + " is kept on another node");
+        }
+        return local;
+    }
+
+    /** The output of each task (null where missing), for a scheduler that reads them elsewhere. */
+    public synchronized StoredOutput[] outputs() {
+        return byTask.clone();
+    }
+
+    /**
+     * Forgets the outputs that match (kept by a node that left, say), so their tasks count as missing again; returns
+     * how many were dropped.
+     */
+    public synchronized int invalidate(java.util.function.Predicate<StoredOutput> lost) {
+        int dropped = 0;
+        for (int i = 0; i < byTask.length; i++) {
+            if (byTask[i] != null && lost.test(byTask[i])) {
+                byTask[i].discard();
+                byTask[i] = null;
+                dropped++;
+            }
+        }
+        return dropped;
     }
 
     public synchronized boolean isComplete() {
-        for (PartitionedOutput output : byTask) {
+        for (StoredOutput output : byTask) {
             if (output == null) {
                 return false;
             }

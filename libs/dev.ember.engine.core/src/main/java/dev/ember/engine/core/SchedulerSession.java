@@ -1,7 +1,6 @@
-package dev.ember.engine;
+package dev.ember.engine.core;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -11,11 +10,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import dev.ember.engine.core.PartitionedOutput;
-import dev.ember.engine.core.StoredOutputs;
-import dev.ember.engine.core.SpillRoot;
-import dev.ember.engine.core.FileInput;
-import dev.ember.engine.core.OutputDirectory;
 import dev.ember.api.codec.Codec;
 import dev.ember.api.engine.EngineSession;
 import dev.ember.api.codec.FileSplit;
@@ -25,14 +19,16 @@ import dev.ember.api.engine.JobPlan;
 import dev.ember.api.engine.SessionConfig;
 import dev.ember.api.worker.WorkerSpec;
 
-/** One driver's jobs and what they keep between jobs: datasets, broadcasts, shuffle outputs and cached RDDs. */
-final class SessionImpl implements EngineSession {
+/**
+ * One driver's jobs and what they keep between jobs: datasets, broadcasts, shuffle outputs and cached RDDs, file
+ * inputs and outputs. The same for every scheduler: where tasks run is its {@link TaskRunner}'s business.
+ */
+public final class SchedulerSession implements EngineSession {
 
-    private final LocalEngine engine;
+    private final SchedulerContext engine;
     private final String id;
     private final SessionConfig config;
     private final WorkerSpec workerSpec;
-    private final SpillRoot spillRoot;
     private final Map<Integer, List<List<byte[]>>> datasets = new ConcurrentHashMap<>();
     private final Map<Integer, byte[]> broadcasts = new ConcurrentHashMap<>();
     private final Map<Integer, StoredOutputs> shuffles = new ConcurrentHashMap<>();
@@ -47,12 +43,11 @@ final class SessionImpl implements EngineSession {
     private final java.util.concurrent.atomic.AtomicLong taskAttemptIds = new java.util.concurrent.atomic.AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    SessionImpl(LocalEngine engine, String id, SessionConfig config, SpillRoot spillRoot) {
+    public SchedulerSession(SchedulerContext engine, String id, SessionConfig config) {
         this.engine = engine;
         this.id = id;
         this.config = config;
         this.workerSpec = new WorkerSpec(config.pythonExec(), config.workerEnv());
-        this.spillRoot = spillRoot;
     }
 
     @Override
@@ -65,21 +60,21 @@ final class SessionImpl implements EngineSession {
         return config;
     }
 
-    int nextStageId() {
+    /** The installed codec of this name, or null. */
+    public Codec codec(String name) {
+        return engine.codec(name);
+    }
+
+    public int nextStageId() {
         return stageIds.getAndIncrement();
     }
 
-    long nextTaskAttemptId() {
+    public long nextTaskAttemptId() {
         return taskAttemptIds.getAndIncrement();
     }
 
-    WorkerSpec workerSpec() {
+    public WorkerSpec workerSpec() {
         return workerSpec;
-    }
-
-    /** Where this session's tasks spill, made on the first spill. */
-    PartitionedOutput.SpillDirectory spillDirectory() {
-        return () -> spillRoot.session(id);
     }
 
     @Override
@@ -99,7 +94,7 @@ final class SessionImpl implements EngineSession {
         datasets.remove(datasetId);
     }
 
-    List<List<byte[]>> dataset(int datasetId) {
+    public List<List<byte[]>> dataset(int datasetId) {
         return datasets.get(datasetId);
     }
 
@@ -109,7 +104,7 @@ final class SessionImpl implements EngineSession {
         ensureOpen();
         Codec codec = engine.codec(codecName);
         if (codec == null) {
-            throw new IllegalStateException(LocalEngine.missingCodec(codecName));
+            throw new IllegalStateException(SchedulerContext.missingCodec(codecName));
         }
         List<FileSplit> splits = FileInput.split(FileInput.list(path), minPartitions, codec.splittable());
         int fileInputId = fileIds.incrementAndGet();
@@ -126,7 +121,7 @@ final class SessionImpl implements EngineSession {
         return input.splits;
     }
 
-    FileInput fileInput(int fileInputId) {
+    public FileInput fileInput(int fileInputId) {
         return fileInputs.get(fileInputId);
     }
 
@@ -149,12 +144,12 @@ final class SessionImpl implements EngineSession {
         return outputId;
     }
 
-    OutputDirectory output(int outputId) {
+    public OutputDirectory output(int outputId) {
         return outputs.get(outputId);
     }
 
     /** Forgets an output once its job has committed or aborted it. */
-    void outputDone(int outputId) {
+    public void outputDone(int outputId) {
         outputs.remove(outputId);
     }
 
@@ -169,24 +164,24 @@ final class SessionImpl implements EngineSession {
         broadcasts.remove(broadcastId);
     }
 
-    Map<Integer, byte[]> broadcasts() {
+    public Map<Integer, byte[]> broadcasts() {
         return broadcasts;
     }
 
     /** The stored output of a shuffle, created empty for {@code tasks} map tasks if it does not exist yet. */
-    StoredOutputs shuffle(int shuffleId, int tasks, int reducers) {
+    public StoredOutputs shuffle(int shuffleId, int tasks, int reducers) {
         return shuffles.computeIfAbsent(shuffleId, key -> new StoredOutputs(tasks, reducers));
     }
 
-    StoredOutputs existingShuffle(int shuffleId) {
+    public StoredOutputs existingShuffle(int shuffleId) {
         return shuffles.get(shuffleId);
     }
 
-    StoredOutputs cache(int rddId, int partitions) {
+    public StoredOutputs cache(int rddId, int partitions) {
         return caches.computeIfAbsent(rddId, key -> new StoredOutputs(partitions, 1));
     }
 
-    StoredOutputs existingCache(int rddId) {
+    public StoredOutputs existingCache(int rddId) {
         return caches.get(rddId);
     }
 
@@ -215,7 +210,7 @@ final class SessionImpl implements EngineSession {
         return job;
     }
 
-    void jobFinished(JobRun job) {
+    public void jobFinished(JobRun job) {
         jobs.remove(job);
     }
 
@@ -244,7 +239,7 @@ final class SessionImpl implements EngineSession {
         }
     }
 
-    List<JobRun> runningJobs() {
+    public List<JobRun> runningJobs() {
         return List.copyOf(jobs);
     }
 
@@ -254,7 +249,7 @@ final class SessionImpl implements EngineSession {
     }
 
     /** Closes the session; its running jobs fail with this reason. */
-    void close(String reason) {
+    public void close(String reason) {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
@@ -269,7 +264,6 @@ final class SessionImpl implements EngineSession {
         // Outputs no job wrote: remove their empty directories.
         outputs.values().forEach(OutputDirectory::abortJob);
         outputs.clear();
-        spillRoot.deleteSession(id);
         engine.sessionClosed(this);
     }
 

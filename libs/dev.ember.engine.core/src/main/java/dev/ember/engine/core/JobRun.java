@@ -1,27 +1,14 @@
-package dev.ember.engine;
+package dev.ember.engine.core;
 
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.stream.IntStream;
 
-import dev.ember.engine.core.WorkerPool;
-import dev.ember.engine.core.TaskAttempt;
-import dev.ember.engine.core.UserCodeException;
-import dev.ember.engine.core.AlignedInput;
-import dev.ember.engine.core.MemoryGuard;
-import dev.ember.engine.core.PartitionedOutput;
-import dev.ember.engine.core.StoredOutputs;
-import dev.ember.engine.core.FileFailure;
-import dev.ember.engine.core.FileInput;
-import dev.ember.engine.core.FileFrames;
-import dev.ember.engine.core.OutputDirectory;
-import dev.ember.engine.core.BarrierCoordinator;
 import dev.ember.api.codec.Codec;
 import dev.ember.api.engine.InputSegment;
 import dev.ember.api.engine.JobFailedException;
@@ -32,63 +19,72 @@ import dev.ember.api.engine.JobListener;
 import dev.ember.api.engine.JobPlan;
 import dev.ember.api.engine.StageOutput;
 import dev.ember.api.engine.StagePlan;
-import dev.ember.api.worker.WorkerTransport;
-import dev.ember.engine.core.WorkerPool.PooledWorker;
+import dev.ember.engine.core.Attempt.Result;
 
 /**
- * One running job. Its stages run one after another; a stage whose shuffle or cached output is already complete
- * (from an earlier job of the session) is skipped. Within a stage, as many runner threads as the session's
- * parallelism take the next task from a shared queue. Results of the last stage are kept per requested position
- * until the driver reads them.
+ * One running job: the stage loop every scheduler shares. Its stages run one after another; a stage whose shuffle or
+ * cached output is already complete (from an earlier job of the session) is skipped. Within a stage, as many runner
+ * threads as the session's parallelism take the next task from a shared queue and hand each attempt to the
+ * scheduler's {@link TaskRunner}. Results of the last stage are kept per requested position until the driver reads
+ * them. When a task finds output of an earlier stage gone (its node left), the stages are gone through again: those
+ * with missing output run the missing tasks only, then the interrupted stage goes on.
  */
-final class JobRun implements JobHandle {
+public final class JobRun implements JobHandle {
 
     private static final System.Logger LOG = System.getLogger(JobRun.class.getName());
 
-    private final LocalEngine engine;
-    private final SessionImpl session;
+    private final SchedulerContext engine;
+    private final SchedulerSession session;
     private final int jobId;
     private final JobPlan plan;
     private final int[] partitions;
     private final JobListener listener;
-    private final TaskAttempt taskAttempt;
+    private final TaskRunner runner;
 
     private final List<List<byte[]>> results;
     private final boolean[] done;
     private final List<byte[]> accumulatorUpdates = new ArrayList<>();
-    private final Set<PooledWorker> running = Collections.newSetFromMap(new IdentityHashMap<>());
     private final OutputDirectory outputDirectory;
     /** Task runners of the current stage still running (they outlive a failure until their task ends). */
     private int activeRunners;
-    /** False while a failed job's output directory may still hold files of tasks that are finishing. */
+    /**
+     * False while tasks of a failed job may still be running: they are being stopped, and their spill readers and
+     * files (an output directory's attempt files, say) are let go only when they end. The driver hears of the
+     * failure once this is true, so it never sees a half-removed output or files still open.
+     */
     private boolean outputSettled;
     private JobFailedException failure;
     private boolean finished;
 
-    JobRun(LocalEngine engine, SessionImpl session, int jobId, JobPlan plan, JobListener listener) {
+    JobRun(SchedulerContext engine, SchedulerSession session, int jobId, JobPlan plan, JobListener listener) {
         this.engine = engine;
         this.session = session;
         this.jobId = jobId;
         this.plan = plan;
         this.partitions = plan.partitions();
         this.listener = listener;
-        this.taskAttempt = new TaskAttempt(engine.taskThreads());
+        this.runner = engine.taskRunner();
         this.results = new ArrayList<>(Collections.nCopies(partitions.length, null));
         this.done = new boolean[partitions.length];
         StageOutput output = plan.resultStage().output();
         this.outputDirectory = output.kind() == StageOutput.Kind.FILES ? session.output(output.id()) : null;
-        this.outputSettled = outputDirectory == null;
+        this.outputSettled = false;
     }
 
     private volatile int currentStage;
     private volatile int stageTasksTotal;
     private volatile int stageTasksDone;
 
-    String jobGroup() {
+    /** Who hears of this job's progress. */
+    public JobListener listener() {
+        return listener;
+    }
+
+    public String jobGroup() {
         return plan.jobGroup();
     }
 
-    JobInfo info() {
+    public JobInfo info() {
         return new JobInfo(jobId, session.id(), plan.jobGroup(), currentStage, plan.stages().size(), stageTasksDone,
                 stageTasksTotal);
     }
@@ -111,7 +107,7 @@ final class JobRun implements JobHandle {
         for (StagePlan stage : plan.stages()) {
             for (String codecName : List.of(stage.inputCodec(), stage.outputCodec())) {
                 if (engine.codec(codecName) == null) {
-                    return setup(LocalEngine.missingCodec(codecName));
+                    return setup(SchedulerContext.missingCodec(codecName));
                 }
             }
             for (InputSegment segment : stage.input()) {
@@ -179,7 +175,7 @@ final class JobRun implements JobHandle {
                             + segment.count();
                 }
                 if (engine.codec(files.codec) == null) {
-                    return LocalEngine.missingCodec(files.codec);
+                    return SchedulerContext.missingCodec(files.codec);
                 }
                 return null;
             }
@@ -199,32 +195,28 @@ final class JobRun implements JobHandle {
         return new JobFailedException(Kind.SETUP, message);
     }
 
+    /**
+     * How many times the stages are gone through again because output they read was lost, before the job fails
+     * (Spark's {@code spark.stage.maxConsecutiveAttempts}).
+     */
+    static final int INPUT_LOSS_ROUNDS = 4;
+
     /** The coordinator: runs each stage that has work, in order, then finishes the job. */
     private void runStages() {
         try {
-            for (StagePlan stage : plan.stages()) {
-                if (isFinished()) {
+            for (int round = 0; !runStagesOnce(); round++) {
+                if (round + 1 >= INPUT_LOSS_ROUNDS) {
+                    fail(new JobFailedException(Kind.WORKER_LOST, "job " + jobId + ": output of earlier stages was lost "
+                            + INPUT_LOSS_ROUNDS + " times while later stages read it (nodes left the cluster); giving "
+                            + "up"));
                     return;
                 }
-                StageOutput output = stage.output();
-                StoredOutputs store = switch (output.kind()) {
-                    case SHUFFLE -> storeFor(session.shuffle(output.id(), stage.numPartitions(), output.numReducers()),
-                            stage, output);
-                    case CACHE -> storeFor(session.cache(output.id(), stage.numPartitions()), stage, output);
-                    case RESULT, FILES -> null;
-                };
-                int[] tasks = store == null ? IntStream.range(0, partitions.length).toArray() : store.missingTasks();
-                if (tasks.length == 0) {
-                    continue;
-                }
-                currentStage = plan.stages().indexOf(stage);
-                stageTasksTotal = tasks.length;
-                stageTasksDone = 0;
-                listener.onStageStart(jobId, stage.id(), tasks.length);
-                new StageRun(stage, tasks, store).runAndWait();
-                listener.onStageEnd(jobId, stage.id(), !isFailed());
+                LOG.log(System.Logger.Level.INFO, "job {0}: output of an earlier stage was lost; running the stages "
+                        + "that make it again", jobId);
             }
-            finish();
+            if (!isFinished()) {
+                finish();
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             fail(new JobFailedException(Kind.CANCELLED, "job " + jobId + " was interrupted"));
@@ -232,6 +224,45 @@ final class JobRun implements JobHandle {
             LOG.log(System.Logger.Level.ERROR, "job " + jobId + " failed inside the engine", e);
             fail(new JobFailedException(Kind.SETUP, "internal engine error in job " + jobId + ": " + e, e));
         }
+    }
+
+    /**
+     * Runs each stage that has work, in order. Returns false when a stage stopped because input it reads was lost
+     * (then its finished tasks are kept and the caller goes through the stages again), true otherwise.
+     */
+    private boolean runStagesOnce() throws InterruptedException {
+        for (StagePlan stage : plan.stages()) {
+            if (isFinished()) {
+                return true;
+            }
+            StageOutput output = stage.output();
+            StoredOutputs store = switch (output.kind()) {
+                case SHUFFLE -> storeFor(session.shuffle(output.id(), stage.numPartitions(), output.numReducers()),
+                        stage, output);
+                case CACHE -> storeFor(session.cache(output.id(), stage.numPartitions()), stage, output);
+                case RESULT, FILES -> null;
+            };
+            int[] tasks = store == null ? pendingResults() : store.missingTasks();
+            if (tasks.length == 0) {
+                continue;
+            }
+            currentStage = plan.stages().indexOf(stage);
+            stageTasksTotal = tasks.length;
+            stageTasksDone = 0;
+            listener.onStageStart(jobId, stage.id(), tasks.length);
+            StageRun run = new StageRun(stage, tasks, store);
+            run.runAndWait();
+            listener.onStageEnd(jobId, stage.id(), !isFailed() && !run.inputLost);
+            if (run.inputLost && !isFinished()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The result positions not computed yet (all of them, unless an earlier round was cut short). */
+    private synchronized int[] pendingResults() {
+        return IntStream.range(0, partitions.length).filter(position -> !done[position]).toArray();
     }
 
     /** A store whose shape no longer matches the plan (the driver reused an id) is replaced. */
@@ -251,30 +282,6 @@ final class JobRun implements JobHandle {
     /** How many times a task is tried when its worker is lost, at least (a lost worker is not the code's fault). */
     static final int WORKER_LOSS_ATTEMPTS = 4;
 
-    /** What one attempt of a task came to. */
-    private enum Result {
-        SUCCEEDED,
-        FAILED_IN_PYTHON,
-        WORKER_LOST,
-        /** Its transport went away under it: tried again without counting. */
-        NOT_COUNTED,
-        /** The job ended (failed or cancelled) because of it, or while it ran; nothing more to do. */
-        ENDED
-    }
-
-    /** The outcome of one attempt; {@code endedAt} orders failures (System.nanoTime()). */
-    private record Attempt(Result result, TaskAttempt.Output output, int partition, String failure, String traceback,
-            byte[] pickled, long endedAt) {
-
-        static Attempt ended(int partition) {
-            return new Attempt(Result.ENDED, null, partition, "the job ended", null, null, System.nanoTime());
-        }
-
-        static Attempt failed(Result result, int partition, String failure) {
-            return new Attempt(result, null, partition, failure, null, null, System.nanoTime());
-        }
-    }
-
     /** The tasks of one stage. For the result stage a task index is a position in the requested partitions. */
     private final class StageRun {
         private final StagePlan stage;
@@ -284,6 +291,8 @@ final class JobRun implements JobHandle {
         /** The stage's id in the session, as TaskContext.stageId() reports it. */
         private final int stageId;
         private int remaining;
+        /** Set when a task found input of an earlier stage gone: the stage stops taking tasks. */
+        private volatile boolean inputLost;
 
         StageRun(StagePlan stage, int[] tasks, StoredOutputs store) {
             this.stage = stage;
@@ -314,7 +323,7 @@ final class JobRun implements JobHandle {
                 engine.taskThreads().execute(this::runTasks);
             }
             synchronized (JobRun.this) {
-                while (remaining > 0 && !finished) {
+                while (remaining > 0 && !finished && !(inputLost && activeRunners == 0)) {
                     JobRun.this.wait();
                 }
             }
@@ -323,13 +332,14 @@ final class JobRun implements JobHandle {
         private void runTasks() {
             try {
                 Integer index;
-                while (!isFinished() && (index = pending.poll()) != null) {
+                while (!isFinished() && !inputLost && (index = pending.poll()) != null) {
                     runTask(index);
                 }
             } finally {
                 boolean last;
                 synchronized (JobRun.this) {
                     last = --activeRunners == 0;
+                    JobRun.this.notifyAll();
                 }
                 if (last && isFailed()) {
                     // Tasks still running when the job failed may have left files; now none runs. Only then does
@@ -371,6 +381,14 @@ final class JobRun implements JobHandle {
                         return;
                     }
                     case NOT_COUNTED -> {
+                    }
+                    case INPUT_LOST -> {
+                        // Not this task's fault: it runs again once what it reads has been made again.
+                        inputLost = true;
+                        synchronized (JobRun.this) {
+                            JobRun.this.notifyAll();
+                        }
+                        return;
                     }
                     case FAILED_IN_PYTHON -> {
                         failedInPython++;
@@ -448,6 +466,10 @@ final class JobRun implements JobHandle {
                     return;
                 }
                 discardOutputs(outcomes);
+                if (failed.result() == Result.INPUT_LOST) {
+                    inputLost = true;
+                    return;
+                }
                 if (failed.result() == Result.ENDED || isFinished()) {
                     return;
                 }
@@ -479,7 +501,7 @@ final class JobRun implements JobHandle {
                         if (outcome.result() != Result.SUCCEEDED && aborted.compareAndSet(false, true)) {
                             // The others may be waiting at a barrier for this one: end them and their round.
                             group.abort("partition " + outcome.partition() + " failed");
-                            runningWorkers().forEach(worker -> worker.channel.abort());
+                            runner.abortRunning(JobRun.this);
                         }
                     } finally {
                         done.countDown();
@@ -509,115 +531,34 @@ final class JobRun implements JobHandle {
 
         private void discardOutputs(Attempt[] outcomes) {
             for (Attempt outcome : outcomes) {
-                if (outcome.output() != null && outcome.output().partitioned() != null) {
-                    outcome.output().partitioned().discard();
+                if (outcome.output() != null && outcome.output().stored() != null) {
+                    outcome.output().stored().discard();
                 }
             }
         }
 
-        /** Every task of a barrier stage reports the same address, as tasks of one local executor do in Spark. */
+        /** The coordinator's address as each task of a barrier stage reports it (the runner knows the network). */
         private com.google.gson.JsonArray addresses(int port) {
             com.google.gson.JsonArray addresses = new com.google.gson.JsonArray();
-            Collections.nCopies(tasks.length, "127.0.0.1:" + port).forEach(addresses::add);
+            runner.barrierAddresses(port, tasks.length).forEach(addresses::add);
             return addresses;
         }
 
-        /** One attempt of a task; its output is the caller's to commit. */
+        /** One attempt of a task, by the scheduler's runner; its output is the caller's to commit. */
         private Attempt attemptOnce(int partition, int attempt, com.google.gson.JsonObject barrier) {
-            WorkerTransport transport;
+            TaskAttempt.FileTarget file;
             try {
-                transport = engine.awaitTransport();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                fail(new JobFailedException(Kind.CANCELLED, "interrupted while waiting for a worker transport"));
-                return Attempt.ended(partition);
-            }
-            if (transport == null) {
-                fail(setup("no worker transport is installed (waited " + engine.config().transportWaitSeconds()
-                        + " s): start the bundle dev.ember.transport.tcp (or copy another "
-                        + "dev.ember.transport.* jar into load/)"));
-                return Attempt.ended(partition);
-            }
-            PooledWorker worker;
-            try {
-                worker = engine.pool().acquire(session.id(), session.workerSpec(), transport);
-            } catch (IOException | RuntimeException e) {
-                // A transport that throws anything at all (a bug of its own) must not end this runner: the task
-                // would wait for ever. It counts as a worker that could not be started.
-                return Attempt.failed(engine.pool().isRetired(transport) ? Result.NOT_COUNTED : Result.WORKER_LOST,
-                        partition, "could not start a worker through transport '" + transport.name() + "': "
-                                + e.getMessage());
-            }
-            track(worker, true);
-            listener.onTaskStart(jobId, stage.id(), partition, attempt);
-            TaskAttempt.Identity identity = new TaskAttempt.Identity(stageId, session.nextTaskAttemptId(), barrier);
-            try {
-                TaskAttempt.Output output = taskAttempt.run(worker, jobId, stage, identity, partition, attempt,
-                        inputOf(stage, partition), inputCodecOf(stage, partition), session.broadcasts(),
-                        this::newPartitionedOutput, fileTarget(partition, attempt), printedBy(partition));
-                track(worker, false);
-                engine.pool().release(worker, true);
-                return new Attempt(Result.SUCCEEDED, output, partition, null, null, null, System.nanoTime());
-            } catch (UserCodeException e) {
-                // The worker is fine (it reported and read its input to the end); the task may succeed on a
-                // retry if the error was not deterministic.
-                track(worker, false);
-                engine.pool().release(worker, true);
-                return new Attempt(Result.FAILED_IN_PYTHON, null, partition, "failed in Python", e.getMessage(),
-                        e.pickled(), System.nanoTime());
+                file = fileTarget(partition, attempt);
             } catch (FileFailure e) {
-                track(worker, false);
-                worker.channel.abort();
-                engine.pool().release(worker, false);
                 listener.onTaskEnd(jobId, stage.id(), partition, false);
                 fail(new JobFailedException(e.kind, "Task for partition " + partition + " of stage " + stage.id()
                         + " (job " + jobId + ") failed: " + e.getMessage()));
                 return Attempt.ended(partition);
-            } catch (IOException | RuntimeException e) {
-                track(worker, false);
-                if (worker.stoppedAtRss > 0) {
-                    engine.pool().release(worker, false);
-                    listener.onTaskEnd(jobId, stage.id(), partition, false);
-                    long limit = session.config().workerMemoryLimit();
-                    fail(new JobFailedException(Kind.WORKER_LOST, "Task for partition " + partition + " of stage "
-                            + stage.id() + " (job " + jobId + ") used too much memory: its worker (pid "
-                            + worker.channel.pid() + ") reached " + MemoryGuard.megabytes(worker.stoppedAtRss)
-                            + " resident, over the limit of " + MemoryGuard.megabytes(limit)
-                            + " (spark.executor.pyspark.memory), and was stopped. Raise the limit, or make "
-                            + "partitions smaller (more partitions, or functions that stream rather than "
-                            + "collect a whole partition)."));
-                    return Attempt.ended(partition);
-                }
-                String tail = outputAfterLoss(worker);
-                engine.pool().release(worker, false);
-                if (engine.pool().isRetired(worker.transport)) {
-                    // Its transport was swapped out under it: not the task's fault, so it does not count.
-                    return Attempt.failed(Result.NOT_COUNTED, partition, "its transport went away");
-                }
-                if (e instanceof RuntimeException && !(e instanceof java.io.UncheckedIOException)) {
-                    // Not a worker that went away but the engine itself (a destroyed broadcast, a bug): a retry
-                    // would meet it again, and calling it a lost worker would send the user looking in vain.
-                    LOG.log(System.Logger.Level.ERROR, "job " + jobId + " stage " + stage.id() + " partition "
-                            + partition + ": engine error", e);
-                    listener.onTaskEnd(jobId, stage.id(), partition, false);
-                    fail(new JobFailedException(Kind.SETUP, "Task for partition " + partition + " of stage "
-                            + stage.id() + " (job " + jobId + ") failed inside the engine: " + e
-                            + " (the JVM's log has the stack trace)", e));
-                    return Attempt.ended(partition);
-                }
-                String failure = worker.killedAfterStoppedSeconds > 0
-                        ? "worker (pid " + worker.channel.pid() + ") had been stopped (SIGSTOP or a debugger) for "
-                                + worker.killedAfterStoppedSeconds + " s and was killed "
-                                + "(stoppedWorkerTimeoutSeconds in conf/dev.ember.engine.cfg)"
-                        : "worker (pid " + worker.channel.pid() + ", transport " + worker.transport.name()
-                        + ") was lost: " + e + causeIn(tail, worker.channel.pid())
-                        + (tail.isEmpty() ? "" : "\nits last output:\n" + tail);
-                if (barrier == null) {
-                    LOG.log(System.Logger.Level.WARNING, "job {0} stage {1} partition {2} attempt {3}: {4}", jobId,
-                            stage.id(), partition, attempt, failure);
-                }
-                return Attempt.failed(Result.WORKER_LOST, partition, failure);
             }
+            TaskCall call = new TaskCall(JobRun.this, session, stage, stageId, partition, attempt,
+                    session.nextTaskAttemptId(), barrier, file, printedBy(partition),
+                    () -> listener.onTaskStart(jobId, stage.id(), partition, attempt));
+            return runner.run(call);
         }
 
         /** Where the task's printed lines go when the job's listener wants them, else null (the worker's stderr). */
@@ -637,7 +578,7 @@ final class JobRun implements JobHandle {
             Codec codec = engine.codec(stage.outputCodec());
             if (directory == null || codec == null) {
                 throw new FileFailure(Kind.SETUP, directory == null ? "the output directory was closed"
-                        : LocalEngine.missingCodec(stage.outputCodec()), null);
+                        : SchedulerContext.missingCodec(stage.outputCodec()), null);
             }
             try {
                 return new TaskAttempt.FileTarget(codec, directory.options,
@@ -647,16 +588,11 @@ final class JobRun implements JobHandle {
             }
         }
 
-        private PartitionedOutput newPartitionedOutput() {
-            int buckets = stage.output().kind() == StageOutput.Kind.SHUFFLE ? stage.output().numReducers() : 1;
-            return new PartitionedOutput(buckets, engine.memoryBudget(), session.spillDirectory());
-        }
-
-        private void succeeded(int index, int partition, TaskAttempt.Output output) {
+        private void succeeded(int index, int partition, TaskOutput output) {
             synchronized (JobRun.this) {
                 if (finished) {
-                    if (output.partitioned() != null) {
-                        output.partitioned().discard();
+                    if (output.stored() != null) {
+                        output.stored().discard();
                     }
                     return;
                 }
@@ -667,7 +603,7 @@ final class JobRun implements JobHandle {
                     results.set(index, output.results() == null ? List.of() : output.results());
                     done[index] = true;
                 } else {
-                    store.commit(partition, output.partitioned());
+                    store.commit(partition, output.stored());
                 }
                 if (output.accumulatorUpdates() != null) {
                     accumulatorUpdates.add(output.accumulatorUpdates());
@@ -681,100 +617,6 @@ final class JobRun implements JobHandle {
                 remaining--;
                 JobRun.this.notifyAll();
             }
-        }
-    }
-
-    /**
-     * The worker's last output, waiting a moment for the line that says how it ended: that report (from its
-     * daemon) races with the broken connection that told us it was gone.
-     */
-    private static String outputAfterLoss(PooledWorker worker) {
-        String tail = worker.channel.stderrTail();
-        for (int i = 0; i < 20 && causeIn(tail, worker.channel.pid()).isEmpty(); i++) {
-            try {
-                Thread.sleep(15);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-            tail = worker.channel.stderrTail();
-        }
-        return tail;
-    }
-
-    /** The line of a worker's output that says how it ended (its daemon reports signals and exit codes). */
-    private static String causeIn(String output, long pid) {
-        String marker = "worker " + pid + " ";
-        String cause = "";
-        for (String line : output.split("\n")) {
-            if (line.contains(marker) && (line.contains("signal") || line.contains("exit"))) {
-                cause = line.substring(line.indexOf(marker));
-            }
-        }
-        return cause.isEmpty() ? "" : " (" + cause + ")";
-    }
-
-    /** The segment a partition of a stage reads, and the partition's index within it. */
-    private record Located(InputSegment segment, int local) {
-    }
-
-    private static Located locate(StagePlan stage, int partition) {
-        int offset = 0;
-        for (InputSegment segment : stage.input()) {
-            if (partition < offset + segment.count()) {
-                return new Located(segment, partition - offset);
-            }
-            offset += segment.count();
-        }
-        throw new IllegalStateException("partition " + partition + " is outside stage " + stage.id());
-    }
-
-    private Iterable<byte[]> inputOf(StagePlan stage, int partition) {
-        if (stage.aligned()) {
-            return new AlignedInput(stage.input().size(), part -> segmentInput(stage.input().get(part), partition),
-                    part -> codecOf(stage, stage.input().get(part)));
-        }
-        Located at = locate(stage, partition);
-        return segmentInput(at.segment(), at.local());
-    }
-
-    /** The frames of partition {@code local} of one input segment. */
-    private Iterable<byte[]> segmentInput(InputSegment segment, int local) {
-        return switch (segment.kind()) {
-            case EMPTY -> List.of();
-            case DATASET -> session.dataset(segment.id()).get(local);
-            case SHUFFLE -> session.existingShuffle(segment.id()).bucket(local);
-            case CACHE -> session.existingCache(segment.id()).ofTask(local);
-            case FILES -> {
-                FileInput files = session.fileInput(segment.id());
-                Codec codec = engine.codec(files.codec);
-                if (codec == null) {
-                    throw new FileFailure(Kind.SETUP, LocalEngine.missingCodec(files.codec), null);
-                }
-                yield new FileFrames(codec, files, local);
-            }
-        };
-    }
-
-    /** The codec of a task's (first) input: file segments carry their own; every other input is the stage's. */
-    private String inputCodecOf(StagePlan stage, int partition) {
-        return codecOf(stage, stage.aligned() ? stage.input().get(0) : locate(stage, partition).segment());
-    }
-
-    private String codecOf(StagePlan stage, InputSegment segment) {
-        return segment.kind() == InputSegment.Kind.FILES ? session.fileInput(segment.id()).codec : stage.inputCodec();
-    }
-
-    /** The workers running this job's tasks now. */
-    synchronized List<PooledWorker> runningWorkers() {
-        return new ArrayList<>(running);
-    }
-
-    private synchronized void track(PooledWorker worker, boolean start) {
-        if (start) {
-            running.add(worker);
-        } else {
-            running.remove(worker);
         }
     }
 
@@ -803,19 +645,26 @@ final class JobRun implements JobHandle {
         listener.onJobEnd(jobId, true);
     }
 
+    /**
+     * Fails the job with this cause unless it has ended already; for a {@link TaskRunner} meeting an error that no
+     * retry would mend.
+     */
+    public void failJob(JobFailedException cause) {
+        fail(cause);
+    }
+
     private void fail(JobFailedException cause) {
-        List<PooledWorker> interrupted;
         synchronized (this) {
             if (finished) {
                 return;
             }
             finished = true;
             failure = cause;
-            interrupted = cause.kind() == Kind.CANCELLED ? new ArrayList<>(running) : List.of();
             notifyAll();
         }
-        // Killing the worker of a cancelled task makes its runner fail fast; the pool replaces the worker.
-        interrupted.forEach(worker -> worker.channel.abort());
+        // The job's other running attempts cannot count any more (as Spark kills a failed job's tasks): stopping
+        // them at once makes their runner threads end fast.
+        runner.abortRunning(this);
         abortOutput();
         synchronized (this) {
             if (activeRunners == 0) {
