@@ -229,8 +229,10 @@ class SparkContext:
             self._output_with_results = False
             home = find_home(self._conf.get("spark.ember.home"))
             timeout = float(self._conf.get("spark.ember.startTimeout", "60"))
-            self._launched = Launched(home, timeout, (self._python_exec(), self._worker_env()),
-                                      self._conf.get("spark.driver.extraJavaOptions"))
+            cluster = self.master.startswith("ember-cluster://")
+            # On a cluster the workers run on the members: none to start here.
+            self._launched = Launched(home, timeout, None if cluster else (self._python_exec(), self._worker_env()),
+                                      self._conf.get("spark.driver.extraJavaOptions"), cluster=cluster)
             # Worker prints go to the driver's stderr on a local master unless spark.ember.workerOutput=log.
             if self._conf.get("spark.ember.workerOutput", "driver").lower() == "driver":
                 self._launched.forward_worker_output(sys.stderr)

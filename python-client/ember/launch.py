@@ -95,10 +95,12 @@ class Launched:
     host = "127.0.0.1"
 
     def __init__(self, home: Path, start_timeout: float,
-                 workers: Optional[tuple[str, dict[str, str]]] = None, java_options: Optional[str] = None) -> None:
+                 workers: Optional[tuple[str, dict[str, str]]] = None, java_options: Optional[str] = None,
+                 cluster: bool = False) -> None:
         """``workers``: the interpreter and environment this driver's workers will have, so the JVM can start
         their daemon while it boots. ``java_options`` (``spark.driver.extraJavaOptions``) go to the JVM after
-        ``EMBER_JAVA_OPTS``."""
+        ``EMBER_JAVA_OPTS``. ``cluster``: the JVM also runs the cluster scheduler (from extras/), for an
+        ``ember-cluster://`` master."""
         self.home = home
         self.workdir = Path(privatedirs.mkdtemp("driver-"))
         self.conn_info = self.workdir / "conn-info"
@@ -117,7 +119,7 @@ class Launched:
         self.started_at = time.monotonic()  # when the JVM was launched (bench/startup.py splits the start-up)
         try:
             self.process = subprocess.Popen(
-                [str(home / "bin" / "ember"), "run", "--exit-on-stdin-eof"],
+                [str(home / "bin" / "ember"), "run", "--exit-on-stdin-eof", *(["--with-cluster"] if cluster else [])],
                 # Ctrl-C in the driver's terminal is for the driver; the JVM stops when the driver does. bin/ember
                 # ignores SIGINT for --exit-on-stdin-eof (a preexec_fn here would cost the launch ~3 ms: no vfork).
                 stdin=subprocess.PIPE, stdout=self._log, stderr=subprocess.STDOUT, env=env)

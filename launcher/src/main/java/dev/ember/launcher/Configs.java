@@ -25,6 +25,37 @@ final class Configs {
     private Configs() {
     }
 
+    /** Loads one properties file as the configuration of this PID (a member's cluster configuration). */
+    static void loadAs(BundleContext context, Path file, String pid) {
+        ServiceReference<?> ref = context.getServiceReference("org.osgi.service.cm.ConfigurationAdmin");
+        if (ref == null) {
+            return;
+        }
+        Object configAdmin = context.getService(ref);
+        try {
+            update(ref, configAdmin, file, pid);
+        } catch (IOException | ReflectiveOperationException e) {
+            System.err.println("ember: could not load the configuration " + file + ": " + e);
+        } finally {
+            context.ungetService(ref);
+        }
+    }
+
+    private static void update(ServiceReference<?> ref, Object configAdmin, Path cfg, String pid)
+            throws IOException, ReflectiveOperationException {
+        Class<?> adminType = ref.getBundle().loadClass("org.osgi.service.cm.ConfigurationAdmin");
+        Class<?> configType = ref.getBundle().loadClass("org.osgi.service.cm.Configuration");
+        Method getConfiguration = adminType.getMethod("getConfiguration", String.class, String.class);
+        Method update = configType.getMethod("update", Dictionary.class);
+        Properties properties = new Properties();
+        try (Reader reader = Files.newBufferedReader(cfg, StandardCharsets.UTF_8)) {
+            properties.load(reader);
+        }
+        Hashtable<String, Object> values = new Hashtable<>();
+        properties.forEach((key, value) -> values.put(key.toString().trim(), value.toString().trim()));
+        update.invoke(getConfiguration.invoke(configAdmin, pid, "?"), values);
+    }
+
     static void load(BundleContext context, Path directory) {
         ServiceReference<?> ref = context.getServiceReference("org.osgi.service.cm.ConfigurationAdmin");
         if (ref == null || !Files.isDirectory(directory)) {
@@ -39,8 +70,10 @@ final class Configs {
             List<Path> cfgs = files.filter(f -> f.getFileName().toString().endsWith(".cfg")).sorted().toList();
             for (Path cfg : cfgs) {
                 String pid = cfg.getFileName().toString().replaceFirst("\\.cfg$", "");
-                if (pid.contains("-")) {
-                    continue; // A factory configuration: FileInstall creates those.
+                if (pid.contains("-") || pid.equals("cluster")) {
+                    // A factory configuration (FileInstall creates those), or a member's cluster configuration (read
+                    // when bin/ember start --cluster names it).
+                    continue;
                 }
                 Properties properties = new Properties();
                 try (Reader reader = Files.newBufferedReader(cfg, StandardCharsets.UTF_8)) {

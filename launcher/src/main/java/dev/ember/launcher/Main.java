@@ -39,6 +39,8 @@ import org.osgi.framework.startlevel.BundleStartLevel;
 public final class Main {
 
     private static final long STOP_TIMEOUT_MILLIS = 10_000;
+    /** The configuration PID of the cluster bundle's member component. */
+    static final String CLUSTER_PID = "dev.ember.engine.cluster";
 
     private Main() {
     }
@@ -47,15 +49,33 @@ public final class Main {
         boolean interactive = false;
         boolean exitOnStdinEof = false;
         boolean exitAfterBoot = false;
-        for (String arg : args) {
-            switch (arg) {
+        boolean withCluster = false;
+        Path clusterConfig = null;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
                 case "run" -> interactive = false;
                 case "shell" -> interactive = true;
                 case "--exit-on-stdin-eof" -> exitOnStdinEof = true;
                 // Boots completely, then stops: the build's training run for the class-data-sharing archive.
                 case "--exit-after-boot" -> exitAfterBoot = true;
+                // A driver of a cluster: the cluster engine and Hazelcast from extras/, as a client.
+                case "--with-cluster" -> withCluster = true;
+                // A member of a cluster, configured by this file.
+                case "--cluster" -> {
+                    if (i + 1 >= args.length) {
+                        System.err.println("ember: --cluster needs the cluster configuration file (conf/cluster.cfg)");
+                        System.exit(2);
+                    }
+                    clusterConfig = Path.of(args[++i]).toAbsolutePath();
+                    withCluster = true;
+                    if (!Files.isReadable(clusterConfig)) {
+                        System.err.println("ember: cannot read the cluster configuration " + clusterConfig);
+                        System.exit(2);
+                    }
+                }
                 default -> {
-                    System.err.println("ember: unknown argument '" + arg + "'\nusage: ember [run|shell] [--exit-on-stdin-eof]");
+                    System.err.println("ember: unknown argument '" + args[i] + "'\nusage: ember [run|shell] "
+                            + "[--exit-on-stdin-eof] [--cluster conf/cluster.cfg | --with-cluster]");
                     System.exit(2);
                 }
             }
@@ -64,7 +84,7 @@ public final class Main {
         Path home = distributionHome();
         // A JVM a driver launched serves that driver first: FileInstall and Gogo start a moment after the gateway,
         // off the path to its first result.
-        Launch launch = new Launch(home, interactive, exitOnStdinEof && !exitAfterBoot);
+        Launch launch = new Launch(home, interactive, exitOnStdinEof && !exitAfterBoot, withCluster, clusterConfig);
         // Registered before the framework starts: a SIGTERM that arrives during the boot (say, right after the
         // gateway published run/gateway.json) must still stop the framework cleanly.
         Runtime.getRuntime().addShutdownHook(new Thread(launch::stop, "ember-shutdown"));
@@ -131,11 +151,17 @@ public final class Main {
         private volatile boolean stopped;
 
         private final boolean deferTools;
+        /** Whether the cluster engine and Hazelcast (extras/) are installed too. */
+        private final boolean withCluster;
+        /** A member's cluster configuration, loaded as the cluster bundle's; null for a driver or a plain node. */
+        private final Path clusterConfig;
 
-        Launch(Path home, boolean interactive, boolean deferTools) {
+        Launch(Path home, boolean interactive, boolean deferTools, boolean withCluster, Path clusterConfig) {
             this.home = home;
             this.interactive = interactive;
             this.deferTools = deferTools;
+            this.withCluster = withCluster;
+            this.clusterConfig = clusterConfig;
         }
 
         void start() throws IOException, BundleException {
@@ -187,6 +213,10 @@ public final class Main {
             config.put("gosh.args", interactive ? "" : "--nointeractive --noshutdown");
             // Configurations live in memory: conf/ (loaded below at every boot) is where they come from.
             config.put("felix.cm.pm", "memory");
+            if (withCluster) {
+                // Hazelcast sets socket options through jdk.net, which no bundle can import.
+                config.put(Constants.FRAMEWORK_BOOTDELEGATION, "jdk.net,jdk.net.*");
+            }
             // Framework properties given as -D options (EMBER_JAVA_OPTS) override these, as Felix's own launcher does.
             for (String key : System.getProperties().stringPropertyNames()) {
                 if (key.startsWith("felix.") || key.startsWith("org.osgi.framework.") || key.startsWith("ds.")) {
@@ -203,7 +233,11 @@ public final class Main {
             BundleContext context = framework.getBundleContext();
             List<Path> jars;
             try (Stream<Path> listing = Files.list(home.resolve("bundle"))) {
-                jars = listing.filter(path -> path.toString().endsWith(".jar")).sorted().toList();
+                jars = new java.util.ArrayList<>(listing.filter(path -> path.toString().endsWith(".jar")).sorted()
+                        .toList());
+            }
+            if (withCluster) {
+                jars.addAll(clusterJars());
             }
             if (cache.reused) {
                 // The framework would start the bundles an earlier boot started, in its own order, as it starts;
@@ -236,11 +270,31 @@ public final class Main {
                     // Ember's components must see conf/ at their first activation (the gateway binds its address
                     // once); FileInstall, which watches the files afterwards, would deliver them a moment late.
                     Configs.load(context, home.resolve("conf"));
+                    if (clusterConfig != null) {
+                        Configs.loadAs(context, clusterConfig, CLUSTER_PID);
+                    }
                     configured = true;
                     trace("configurations loaded");
                 }
                 startUnlessFragment(bundle, "");
             }
+        }
+
+        /** The cluster engine and Hazelcast, from extras/. */
+        private List<Path> clusterJars() throws IOException {
+            List<Path> found;
+            try (Stream<Path> listing = Files.list(home.resolve("extras"))) {
+                found = listing.filter(path -> {
+                    String name = path.getFileName().toString();
+                    return name.endsWith(".jar") && (name.startsWith("dev.ember.engine.cluster-")
+                            || name.startsWith("hazelcast-"));
+                }).sorted().toList();
+            }
+            if (found.size() < 2) {
+                throw new IllegalStateException("the cluster needs extras/dev.ember.engine.cluster-*.jar and "
+                        + "extras/hazelcast-*.jar, and " + home.resolve("extras") + " has " + found);
+            }
+            return found;
         }
 
         /** A bundle FileInstall installed from a file of load/ that is not there any more. */

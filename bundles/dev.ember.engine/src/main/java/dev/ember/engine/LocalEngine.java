@@ -36,7 +36,8 @@ import dev.ember.engine.core.JobRun;
 import dev.ember.engine.core.PartitionedOutput;
 import dev.ember.engine.core.SchedulerContext;
 import dev.ember.engine.core.SchedulerSession;
-import dev.ember.engine.core.TaskRunner;
+import dev.ember.engine.core.CodecRegistry;
+import dev.ember.engine.core.TransportSlot;
 import dev.ember.engine.core.MemoryBudget;
 import dev.ember.engine.core.SpillRoot;
 import dev.ember.engine.core.BarrierCoordinator;
@@ -99,14 +100,12 @@ public final class LocalEngine implements Engine, WorkerPoolStatus, SchedulerCon
     private static final System.Logger LOG = System.getLogger(LocalEngine.class.getName());
 
     /** Every bound codec, by name: several bundles may provide one name; the best ranked serves (see codec()). */
-    private final Map<String, Set<ServiceReference<Codec>>> codecs = new ConcurrentHashMap<>();
-    private volatile ComponentContext componentContext;
+    private final CodecRegistry codecs = new CodecRegistry();
     private final Set<SchedulerSession> sessions = ConcurrentHashMap.newKeySet();
     private final AtomicInteger sessionIds = new AtomicInteger();
     private final AtomicInteger jobIds = new AtomicInteger();
 
-    private final Object transportLock = new Object();
-    private volatile WorkerTransport transport;
+    private final TransportSlot transport = new TransportSlot();
     private volatile Config config;
     private ExecutorService taskThreads;
     private final Object barrierLock = new Object();
@@ -122,10 +121,7 @@ public final class LocalEngine implements Engine, WorkerPoolStatus, SchedulerCon
     @Reference(name = "transport", cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     void bindTransport(WorkerTransport newTransport) {
-        synchronized (transportLock) {
-            transport = newTransport;
-            transportLock.notifyAll();
-        }
+        transport.set(newTransport);
         LOG.log(System.Logger.Level.INFO, "worker transport now: {0}", newTransport.name());
         WorkerSpec expected = expectedWorkerSpec();
         if (expected != null) {
@@ -155,11 +151,7 @@ public final class LocalEngine implements Engine, WorkerPoolStatus, SchedulerCon
     }
 
     void unbindTransport(WorkerTransport oldTransport) {
-        synchronized (transportLock) {
-            if (transport == oldTransport) {
-                transport = null;
-            }
-        }
+        transport.clear(oldTransport);
         WorkerPool current = pool;
         if (current != null) {
             current.retire(oldTransport);
@@ -171,22 +163,16 @@ public final class LocalEngine implements Engine, WorkerPoolStatus, SchedulerCon
     @Reference(name = "codec", service = Codec.class, cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC)
     void bindCodec(ServiceReference<Codec> codec) {
-        Object name = codec.getProperty(Codec.NAME_PROPERTY);
-        if (name != null) {
-            codecs.computeIfAbsent(name.toString(), key -> ConcurrentHashMap.newKeySet()).add(codec);
-        } else {
-            LOG.log(System.Logger.Level.WARNING, "a Codec service without the {0} property is ignored (bundle {1})",
-                    Codec.NAME_PROPERTY, codec.getBundle().getSymbolicName());
-        }
+        codecs.bind(codec);
     }
 
     void unbindCodec(ServiceReference<Codec> codec) {
-        codecs.values().forEach(bound -> bound.remove(codec));
+        codecs.unbind(codec);
     }
 
     @Activate
     void activate(ComponentContext context, Config config) {
-        this.componentContext = context;
+        codecs.setLocator(reference -> (Codec) context.locateService("codec", reference));
         this.config = config;
         memoryBudget = new MemoryBudget(megabytes(config.shuffleMemoryMB()));
         spillRoot = spillRoot(config);
@@ -244,9 +230,9 @@ public final class LocalEngine implements Engine, WorkerPoolStatus, SchedulerCon
     @Override
     public EngineSession openSession(SessionConfig sessionConfig) {
         String id = "s" + sessionIds.incrementAndGet();
-        SchedulerSession session = new SchedulerSession(this, id, sessionConfig);
+        SchedulerSession session = new SchedulerSession(this, id, sessionConfig, runner);
         sessions.add(session);
-        WorkerTransport current = transport;
+        WorkerTransport current = transport.current();
         if (current != null) {
             // The session's first job is moments away: its workers' interpreter can start meanwhile.
             current.prepare(session.workerSpec());
@@ -260,7 +246,7 @@ public final class LocalEngine implements Engine, WorkerPoolStatus, SchedulerCon
 
     @Override
     public String activeTransport() {
-        WorkerTransport current = transport;
+        WorkerTransport current = transport.current();
         return current == null ? null : current.name();
     }
 
@@ -288,11 +274,6 @@ public final class LocalEngine implements Engine, WorkerPoolStatus, SchedulerCon
         pool.retireSession(session.id());
     }
 
-    @Override
-    public TaskRunner taskRunner() {
-        return runner;
-    }
-
     MemoryBudget memoryBudget() {
         return memoryBudget;
     }
@@ -305,20 +286,9 @@ public final class LocalEngine implements Engine, WorkerPoolStatus, SchedulerCon
 
     /** The bound transport, waiting up to {@code transportWaitSeconds} for one; null if none came. */
     WorkerTransport awaitTransport() throws InterruptedException {
-        long deadline = System.currentTimeMillis() + TimeUnit.SECONDS.toMillis(config.transportWaitSeconds());
-        synchronized (transportLock) {
-            while (transport == null) {
-                long left = deadline - System.currentTimeMillis();
-                if (left <= 0) {
-                    return null;
-                }
-                transportLock.wait(left);
-            }
-            return transport;
-        }
+        return transport.await(config.transportWaitSeconds());
     }
 
-    /** Stops busy workers whose resident memory is over their session's limit (see {@link MemoryGuard}). */
     /** Kills busy workers that have been stopped longer than {@code stoppedWorkerTimeoutSeconds}. */
     private void guardStoppedWorkers() {
         int timeout = config.stoppedWorkerTimeoutSeconds();
@@ -333,6 +303,7 @@ public final class LocalEngine implements Engine, WorkerPoolStatus, SchedulerCon
         }
     }
 
+    /** Stops busy workers whose resident memory is over their session's limit (see {@link MemoryGuard}). */
     private void guardWorkerMemory() {
         try {
             for (SchedulerSession session : sessions) {
@@ -354,17 +325,7 @@ public final class LocalEngine implements Engine, WorkerPoolStatus, SchedulerCon
      */
     @Override
     public Codec codec(String name) {
-        Set<ServiceReference<Codec>> bound = codecs.get(name);
-        if (bound == null) {
-            return null;
-        }
-        ServiceReference<Codec> best = null;
-        for (ServiceReference<Codec> reference : bound) {
-            if (best == null || reference.compareTo(best) > 0) {
-                best = reference;
-            }
-        }
-        return best == null ? null : (Codec) componentContext.locateService("codec", best);
+        return codecs.codec(name);
     }
 
     Config config() {

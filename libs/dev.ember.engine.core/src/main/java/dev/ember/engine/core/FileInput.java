@@ -25,7 +25,7 @@ public final class FileInput {
     static final long BLOCK_SIZE = 32L * 1024 * 1024;
 
     public final String codec;
-    final Map<String, String> options;
+    public final Map<String, String> options;
     public final List<FileSplit> splits;
     private final AtomicLongArray skipped;
 

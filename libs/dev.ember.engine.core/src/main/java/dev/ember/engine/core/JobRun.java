@@ -63,7 +63,7 @@ public final class JobRun implements JobHandle {
         this.plan = plan;
         this.partitions = plan.partitions();
         this.listener = listener;
-        this.runner = engine.taskRunner();
+        this.runner = session.runner();
         this.results = new ArrayList<>(Collections.nCopies(partitions.length, null));
         this.done = new boolean[partitions.length];
         StageOutput output = plan.resultStage().output();

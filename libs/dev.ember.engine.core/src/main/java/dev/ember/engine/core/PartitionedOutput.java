@@ -95,7 +95,7 @@ public final class PartitionedOutput implements StoredOutput {
     }
 
     /** The frames of one bucket, read lazily from memory and spill files. */
-    Iterable<byte[]> bucket(int bucket) {
+    public Iterable<byte[]> bucket(int bucket) {
         return Concat.of(runs.size(), run -> runs.get(run).frames(bucket));
     }
 

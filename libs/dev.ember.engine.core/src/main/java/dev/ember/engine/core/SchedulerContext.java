@@ -20,9 +20,6 @@ public interface SchedulerContext {
     /** The barrier coordinator, started by the first barrier stage. */
     BarrierCoordinator barriers() throws IOException;
 
-    /** Runs this scheduler's task attempts. */
-    TaskRunner taskRunner();
-
     /** Called once a session has closed and freed what it held. */
     void sessionClosed(SchedulerSession session);
 

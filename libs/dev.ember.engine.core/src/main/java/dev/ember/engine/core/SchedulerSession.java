@@ -26,6 +26,7 @@ import dev.ember.api.worker.WorkerSpec;
 public final class SchedulerSession implements EngineSession {
 
     private final SchedulerContext engine;
+    private final TaskRunner runner;
     private final String id;
     private final SessionConfig config;
     private final WorkerSpec workerSpec;
@@ -43,7 +44,9 @@ public final class SchedulerSession implements EngineSession {
     private final java.util.concurrent.atomic.AtomicLong taskAttemptIds = new java.util.concurrent.atomic.AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    public SchedulerSession(SchedulerContext engine, String id, SessionConfig config) {
+    /** @param runner runs this session's task attempts */
+    public SchedulerSession(SchedulerContext engine, String id, SessionConfig config, TaskRunner runner) {
+        this.runner = runner;
         this.engine = engine;
         this.id = id;
         this.config = config;
@@ -58,6 +61,11 @@ public final class SchedulerSession implements EngineSession {
     @Override
     public SessionConfig config() {
         return config;
+    }
+
+    /** Runs this session's task attempts. */
+    public TaskRunner runner() {
+        return runner;
     }
 
     /** The installed codec of this name, or null. */
@@ -183,6 +191,15 @@ public final class SchedulerSession implements EngineSession {
 
     public StoredOutputs existingCache(int rddId) {
         return caches.get(rddId);
+    }
+
+    /**
+     * Forgets the stored outputs (of shuffles and caches) that match, so their tasks count as missing: for a
+     * scheduler whose node that kept them is gone.
+     */
+    public void invalidateOutputs(java.util.function.Predicate<StoredOutput> lost) {
+        shuffles.values().forEach(store -> store.invalidate(lost));
+        caches.values().forEach(store -> store.invalidate(lost));
     }
 
     @Override

@@ -163,7 +163,7 @@ public final class TaskAttempt {
         return writers.submit(() -> {
             try {
                 writeInput(out, input);
-            } catch (FileFailure e) {
+            } catch (FileFailure | InputLostException e) {
                 // The worker waits for input that will not come: end it, so the task's reader stops waiting too.
                 worker.channel.abort();
                 throw e;
@@ -324,7 +324,7 @@ public final class TaskAttempt {
         }
     }
 
-    /** If the input writer stopped because its file could not be read, throws that failure. */
+    /** If the input writer stopped because its file or a remote block could not be read, throws that failure. */
     private static void rethrowFileFailure(Future<?> writer) {
         if (writer == null) {
             return;
@@ -334,6 +334,9 @@ public final class TaskAttempt {
         } catch (ExecutionException e) {
             if (e.getCause() instanceof FileFailure failure) {
                 throw failure;
+            }
+            if (e.getCause() instanceof InputLostException lost) {
+                throw lost;
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -369,6 +372,9 @@ public final class TaskAttempt {
             }
             if (e.getCause() instanceof FileFailure failure) {
                 throw failure;
+            }
+            if (e.getCause() instanceof InputLostException lost) {
+                throw lost;
             }
             throw new IOException("sending task input failed: " + e.getCause(), e.getCause());
         }
