@@ -3,8 +3,11 @@ package dev.ember.engine.core;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.stream.IntStream;
@@ -43,7 +46,17 @@ public final class JobRun implements JobHandle {
 
     private final List<List<byte[]>> results;
     private final boolean[] done;
-    private final List<byte[]> accumulatorUpdates = new ArrayList<>();
+    /**
+     * The accumulator updates of each task this job counts, by stage and partition: a task run again (its output
+     * was lost with a node) replaces its earlier update, so each counts once.
+     */
+    private final Map<Long, byte[]> accumulatorUpdates = new LinkedHashMap<>();
+    /**
+     * For each stage (by index in the plan), the tasks whose updates this job counts: those missing when the job
+     * first came to the stage. A task of output that was complete then (an earlier job made and counted it) and is
+     * made again after a loss does not count again.
+     */
+    private final Map<Integer, Set<Integer>> countedTasks = new HashMap<>();
     private final OutputDirectory outputDirectory;
     /** Task runners of the current stage still running (they outlive a failure until their task ends). */
     private int activeRunners;
@@ -243,6 +256,16 @@ public final class JobRun implements JobHandle {
                 case RESULT, FILES -> null;
             };
             int[] tasks = store == null ? pendingResults() : store.missingTasks();
+            int stageIndex = plan.stages().indexOf(stage);
+            synchronized (this) {
+                countedTasks.computeIfAbsent(stageIndex, key -> {
+                    Set<Integer> counted = new HashSet<>();
+                    for (int task : tasks) {
+                        counted.add(store == null ? partitions[task] : task);
+                    }
+                    return counted;
+                });
+            }
             if (tasks.length == 0) {
                 continue;
             }
@@ -605,8 +628,10 @@ public final class JobRun implements JobHandle {
                 } else {
                     store.commit(partition, output.stored());
                 }
-                if (output.accumulatorUpdates() != null) {
-                    accumulatorUpdates.add(output.accumulatorUpdates());
+                int stageIndex = plan.stages().indexOf(stage);
+                if (output.accumulatorUpdates() != null
+                        && countedTasks.getOrDefault(stageIndex, Set.of()).contains(partition)) {
+                    accumulatorUpdates.put(((long) stageIndex << 32) | partition, output.accumulatorUpdates());
                 }
                 stageTasksDone++;
                 JobRun.this.notifyAll();
@@ -736,7 +761,7 @@ public final class JobRun implements JobHandle {
         if (failure != null) {
             throw failure;
         }
-        return List.copyOf(accumulatorUpdates);
+        return List.copyOf(accumulatorUpdates.values());
     }
 
     @Override
