@@ -186,8 +186,8 @@ def test_a_master_whose_scheduler_is_not_installed_fails_naming_the_bundle(run_d
         from ember import SparkConf, SparkContext
         from ember.errors import EmberStartError
         reports = {}
-        for name, master, engine in [("cluster", "ember-cluster://127.0.0.1:5701", None),
-                                     ("named", "local[1]", "nosuch")]:
+        for name, master, engine in [("named", "local[1]", "nosuch"),
+                                     ("cluster-without-secret", "ember-cluster://127.0.0.1:5701", None)]:
             conf = SparkConf()
             if engine:
                 conf.set("spark.ember.engine", engine)
@@ -204,9 +204,12 @@ def test_a_master_whose_scheduler_is_not_installed_fails_naming_the_bundle(run_d
         report(reports)
     """)
     reports = result_of(proc)
-    assert "no scheduler named 'cluster' is installed (master ember-cluster://127.0.0.1:5701)" in reports["cluster"]
-    assert "dev.ember.engine.cluster" in reports["cluster"] and "Installed: local" in reports["cluster"]
-    assert "no scheduler named 'nosuch'" in reports["named"] and "dev.ember.engine.nosuch" in reports["named"]
+    assert "no scheduler named 'nosuch' is installed" in reports["named"]
+    assert "dev.ember.engine.nosuch" in reports["named"] and "Installed: local" in reports["named"]
+    # The cluster scheduler ships in extras/ and is installed for ember-cluster:// masters; without the cluster's
+    # name and secret it says which settings to give.
+    assert "spark.ember.cluster.secret" in reports["cluster-without-secret"]
+    assert "spark.ember.cluster.config" in reports["cluster-without-secret"]
     assert reports["after"] == 6
     assert reports["status"] == ["local"]
 

@@ -248,6 +248,11 @@ public final class Main {
                     if (ours.contains(bundle.getLocation())
                             && bundle.adapt(BundleStartLevel.class).isPersistentlyStarted()) {
                         bundle.stop();
+                    } else if (bundle.getLocation().startsWith(LAUNCHER_LOCATION) && bundle.getBundleId() != 0) {
+                        // Installed by an earlier boot of another kind (the cluster bundles of a --with-cluster boot)
+                        // and not part of this one: it would start again with the cache.
+                        trace("uninstalling " + bundle.getLocation() + ": not part of this boot");
+                        bundle.uninstall();
                     } else if (removedFromLoad(bundle)) {
                         // Deleted from load/ while no JVM ran: FileInstall, which uninstalls what leaves load/
                         // while it watches, never sees it go, and the cache would start it again.
@@ -412,8 +417,11 @@ public final class Main {
     }
 
     /** reference: makes Felix use the jar where it is instead of copying it into the cache. */
+    /** How the launcher's own installs are located (FileInstall's, from load/, are plain file: URIs). */
+    static final String LAUNCHER_LOCATION = "reference:";
+
     static String location(Path jar) {
-        return "reference:" + jar.toUri();
+        return LAUNCHER_LOCATION + jar.toUri();
     }
 
     private static final boolean TRACE = System.getenv("EMBER_TRACE_START") != null;
