@@ -21,6 +21,7 @@ import dev.ember.engine.core.Attempt.Result;
 import dev.ember.engine.core.FileFailure;
 import dev.ember.engine.core.FileFrames;
 import dev.ember.engine.core.FileInput;
+import dev.ember.engine.core.InputLostException;
 import dev.ember.engine.core.JobRun;
 import dev.ember.engine.core.MemoryGuard;
 import dev.ember.engine.core.PartitionedOutput;
@@ -107,6 +108,21 @@ final class LocalTaskRunner implements TaskRunner {
             worker.channel.abort();
             engine.pool().release(worker, false);
             return endJob(call, new JobFailedException(e.kind, task(call) + " failed: " + e.getMessage()));
+        } catch (InputLostException e) {
+            // A spill file of an earlier stage's output was deleted or damaged: that output is dropped, so the job
+            // makes it again from its lineage and then runs this task again.
+            track(job, worker, false);
+            worker.channel.abort();
+            engine.pool().release(worker, false);
+            // Every damaged output at once (a temp cleaner removes all the files), not one per round of stages;
+            // one task at a time checks them.
+            synchronized (session) {
+                session.invalidateOutputs(stored -> stored instanceof PartitionedOutput local
+                        && (local.isDamaged() || !local.verifySpillFiles()));
+            }
+            LOG.log(System.Logger.Level.WARNING, "job {0} stage {1} partition {2}: {3}; the output it came from is "
+                    + "made again", job.jobId(), stage.id(), partition, e.getMessage());
+            return Attempt.failed(Result.INPUT_LOST, partition, e.getMessage());
         } catch (IOException | RuntimeException e) {
             track(job, worker, false);
             return lost(call, worker, e);

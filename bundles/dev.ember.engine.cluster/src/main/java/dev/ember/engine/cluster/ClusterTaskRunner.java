@@ -285,7 +285,14 @@ final class ClusterTaskRunner implements TaskRunner {
                         frames.isEmpty() ? null : frames.get(0));
             case "INPUT_LOST": {
                 String node = answer.get("node").getAsString();
-                if (connection.node().member(node) == null || node.equals(memberId)) {
+                boolean alive = connection.node().member(node) != null;
+                if (alive && answer.has("key")) {
+                    // One output the member still running could not read back (a damaged spill file): only that
+                    // output is made again.
+                    String key = answer.get("key").getAsString();
+                    call.session().invalidateOutputs(stored -> stored instanceof RemoteOutput remote
+                            && remote.member().equals(node) && remote.key().equals(key));
+                } else if (!alive || node.equals(memberId)) {
                     connection.lost(node);
                 }
                 return Attempt.failed(Result.INPUT_LOST, partition, answer.get("failure").getAsString());

@@ -295,7 +295,15 @@ final class MemberRuntime {
             JsonObject reply = new JsonObject();
             reply.addProperty("state", "done");
             reply.addProperty("result", "INPUT_LOST");
-            reply.addProperty("node", e.node());
+            String key = e.key();
+            if (InputLostException.THIS_NODE.equals(e.node())) {
+                // A spill file of this member's own store was damaged: drop that output, and say which it was.
+                key = dropDamaged(session);
+            }
+            reply.addProperty("node", InputLostException.THIS_NODE.equals(e.node()) ? node.localId() : e.node());
+            if (key != null) {
+                reply.addProperty("key", key);
+            }
             reply.addProperty("failure", e.getMessage());
             return new ClusterReply(reply, List.of());
         } catch (FileFailure e) {
@@ -435,7 +443,7 @@ final class MemberRuntime {
                 if (block.member().equals(node.localId())) {
                     PartitionedOutput local = session.stored.get(block.key());
                     if (local == null) {
-                        throw new InputLostException(block.member(), "stored output " + block.key()
+                        throw new InputLostException(block.member(), block.key(), "stored output " + block.key()
                                 + " is no longer on this member", null);
                     }
                     current = local.bucket(bucket).iterator();
@@ -467,8 +475,8 @@ final class MemberRuntime {
             }
             JsonObject header = reply.header();
             if (header.has("missing")) {
-                throw new InputLostException(block.member(), "stored output " + block.key() + " is no longer on member "
-                        + block.member(), null);
+                throw new InputLostException(block.member(), block.key(), "stored output " + block.key()
+                        + " is no longer on member " + block.member(), null);
             }
             cursor = header.has("cursor") ? header.get("cursor").getAsString() : null;
             return reply.frames();
@@ -492,6 +500,18 @@ final class MemberRuntime {
                 }
             }
         }
+    }
+
+    /** Forgets the stored outputs of a session whose spill files turned out damaged; returns the key of one. */
+    private static String dropDamaged(MemberSession session) {
+        String dropped = null;
+        for (Map.Entry<String, PartitionedOutput> entry : session.stored.entrySet()) {
+            if (entry.getValue().isDamaged() && session.stored.remove(entry.getKey(), entry.getValue())) {
+                entry.getValue().discard();
+                dropped = entry.getKey();
+            }
+        }
+        return dropped;
     }
 
     /** A chunk of stored output for another member's task: up to {@code maxBytes} (at least one frame). */
@@ -521,10 +541,19 @@ final class MemberRuntime {
         long maxBytes = header.get("maxBytes").getAsLong();
         List<byte[]> frames = new ArrayList<>();
         long bytes = 0;
-        while (cursor.frames().hasNext() && (frames.isEmpty() || bytes < maxBytes)) {
-            byte[] frame = cursor.frames().next();
-            frames.add(frame);
-            bytes += frame.length;
+        try {
+            while (cursor.frames().hasNext() && (frames.isEmpty() || bytes < maxBytes)) {
+                byte[] frame = cursor.frames().next();
+                frames.add(frame);
+                bytes += frame.length;
+            }
+        } catch (InputLostException e) {
+            // A damaged spill file: the output is dropped here, and the reader is told it is missing.
+            closeQuietly(cursor.frames());
+            sessions.values().forEach(MemberRuntime::dropDamaged);
+            JsonObject missing = new JsonObject();
+            missing.addProperty("missing", true);
+            return new ClusterReply(missing, List.of());
         }
         JsonObject reply = new JsonObject();
         if (cursor.frames().hasNext()) {

@@ -213,6 +213,8 @@ public final class JobRun implements JobHandle {
      * (Spark's {@code spark.stage.maxConsecutiveAttempts}).
      */
     static final int INPUT_LOSS_ROUNDS = 4;
+    /** Why input was last found lost, for the message of a job that gives up. */
+    private volatile String lastInputLoss;
 
     /** The coordinator: runs each stage that has work, in order, then finishes the job. */
     private void runStages() {
@@ -220,8 +222,8 @@ public final class JobRun implements JobHandle {
             for (int round = 0; !runStagesOnce(); round++) {
                 if (round + 1 >= INPUT_LOSS_ROUNDS) {
                     fail(new JobFailedException(Kind.WORKER_LOST, "job " + jobId + ": output of earlier stages was lost "
-                            + INPUT_LOSS_ROUNDS + " times while later stages read it (nodes left the cluster); giving "
-                            + "up"));
+                            + INPUT_LOSS_ROUNDS + " times while later stages read it (nodes left the cluster, or spill "
+                            + "files were removed); giving up. The last loss: " + lastInputLoss));
                     return;
                 }
                 LOG.log(System.Logger.Level.INFO, "job {0}: output of an earlier stage was lost; running the stages "
@@ -407,6 +409,7 @@ public final class JobRun implements JobHandle {
                     }
                     case INPUT_LOST -> {
                         // Not this task's fault: it runs again once what it reads has been made again.
+                        lastInputLoss = outcome.failure();
                         inputLost = true;
                         synchronized (JobRun.this) {
                             JobRun.this.notifyAll();
@@ -490,6 +493,7 @@ public final class JobRun implements JobHandle {
                 }
                 discardOutputs(outcomes);
                 if (failed.result() == Result.INPUT_LOST) {
+                    lastInputLoss = failed.failure();
                     inputLost = true;
                     return;
                 }

@@ -6,7 +6,6 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -16,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.zip.CRC32C;
 
 /**
  * The output of one task, split into buckets (the reduce partitions of a shuffle, or a single bucket for a cached
@@ -32,6 +32,9 @@ public final class PartitionedOutput implements StoredOutput {
     private List<byte[]>[] current;
     private long currentBytes;
     private long currentReserved;
+    /** Set when a spill file of this output turned out missing or damaged: its task must be run again. */
+    private volatile boolean damaged;
+    private boolean discarded;
 
     /** Where a task's spill files go, made when the first one is written. */
     public interface SpillDirectory {
@@ -87,7 +90,7 @@ public final class PartitionedOutput implements StoredOutput {
         if (currentBytes == 0) {
             return;
         }
-        runs.add(FileRun.write(current, spillDirectory));
+        runs.add(FileRun.write(this, current, spillDirectory));
         budget.release(currentReserved);
         current = newBuckets(buckets);
         currentBytes = 0;
@@ -96,13 +99,62 @@ public final class PartitionedOutput implements StoredOutput {
 
     /** The frames of one bucket, read lazily from memory and spill files. */
     public Iterable<byte[]> bucket(int bucket) {
-        return Concat.of(runs.size(), run -> runs.get(run).frames(bucket));
+        List<Run> snapshot;
+        synchronized (this) {
+            if (discarded) {
+                throw new InputLostException(InputLostException.THIS_NODE, "stored output was dropped while a task "
+                        + "was about to read it (its data was found damaged, or it was unpersisted)", null);
+            }
+            snapshot = List.copyOf(runs);
+        }
+        return Concat.of(snapshot.size(), run -> snapshot.get(run).frames(bucket));
+    }
+
+    /**
+     * Reads every spill file through, checking lengths and checksums, and marks the output damaged if one is not
+     * whole. For after damage was found: a temp cleaner or a stray process damages many files at once, and outputs
+     * found damaged one by one, as tasks read them, would take a round of stages each.
+     */
+    public boolean verifySpillFiles() {
+        List<Run> snapshot;
+        synchronized (this) {
+            snapshot = List.copyOf(runs);
+        }
+        for (Run run : snapshot) {
+            if (damaged) {
+                break;
+            }
+            if (run instanceof FileRun file) {
+                try {
+                    for (int b = 0; b < buckets; b++) {
+                        for (Iterator<byte[]> frames = file.frames(b); frames.hasNext(); ) {
+                            frames.next();
+                        }
+                    }
+                } catch (InputLostException e) {
+                    // Marked damaged.
+                }
+            }
+        }
+        return !damaged;
     }
 
 
+    /** Whether a spill file of this output was found missing or damaged (see {@link InputLostException}). */
+    public boolean isDamaged() {
+        return damaged;
+    }
+
+    private InputLostException lost(Path file, String what, Throwable cause) {
+        damaged = true;
+        return new InputLostException(InputLostException.THIS_NODE, "spill file " + file + " " + what
+                + " (removed by a temp cleaner? spillDirectory in conf/dev.ember.engine.cfg sets where they go)", cause);
+    }
+
     /** Frees memory and deletes spill files. */
     @Override
-    public void discard() {
+    public synchronized void discard() {
+        discarded = true;
         if (current != null) {
             budget.release(currentReserved);
         }
@@ -131,10 +183,14 @@ public final class PartitionedOutput implements StoredOutput {
         }
     }
 
-    /** Buckets written one after another; {@code offsets[b]} is where bucket b starts, {@code counts[b]} its frames. */
-    private record FileRun(Path file, long[] offsets, int[] counts) implements Run {
+    /**
+     * Buckets written one after another, each frame as its length, its CRC-32C and its bytes; bucket b starts at
+     * {@code offsets[b]}, ends at {@code offsets[b + 1]} (the last at {@code end}) and holds {@code counts[b]} frames.
+     */
+    private record FileRun(PartitionedOutput owner, Path file, long[] offsets, long end, int[] counts) implements Run {
 
-        static FileRun write(List<byte[]>[] lists, SpillDirectory spillDirectory) throws IOException {
+        static FileRun write(PartitionedOutput owner, List<byte[]>[] lists, SpillDirectory spillDirectory)
+                throws IOException {
             Path file;
             Path directory = null;
             try {
@@ -145,24 +201,31 @@ public final class PartitionedOutput implements StoredOutput {
             }
             long[] offsets = new long[lists.length];
             int[] counts = new int[lists.length];
+            long position = 0;
+            CRC32C crc = new CRC32C();
             try (DataOutputStream out = new DataOutputStream(
                     new BufferedOutputStream(Files.newOutputStream(file), 1 << 16))) {
-                long position = 0;
                 for (int b = 0; b < lists.length; b++) {
                     offsets[b] = position;
                     counts[b] = lists[b].size();
                     for (byte[] frame : lists[b]) {
+                        crc.reset();
+                        crc.update(frame);
                         out.writeInt(frame.length);
+                        out.writeInt((int) crc.getValue());
                         out.write(frame);
-                        position += 4L + frame.length;
+                        position += FRAME_HEADER + frame.length;
                     }
                 }
             } catch (IOException e) {
                 Files.deleteIfExists(file);
                 throw spillFailure(directory, e);
             }
-            return new FileRun(file, offsets, counts);
+            return new FileRun(owner, file, offsets, position, counts);
         }
+
+        /** Length and checksum before each spilled frame. */
+        private static final int FRAME_HEADER = 8;
 
         /** A spill that cannot be written fails the job at once: a retry would hit the same disk. */
         private static FileFailure spillFailure(Path directory, IOException e) {
@@ -178,24 +241,39 @@ public final class PartitionedOutput implements StoredOutput {
             DataInputStream in;
             try {
                 FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
-                channel.position(offsets[bucket]);
+                try {
+                    if (channel.size() < end) {
+                        throw owner.lost(file, "was cut short (" + channel.size() + " of " + end + " bytes)", null);
+                    }
+                    channel.position(offsets[bucket]);
+                } catch (IOException | RuntimeException e) {
+                    channel.close();
+                    throw e;
+                }
                 InputStream stream = Channels.newInputStream(channel);
                 in = new DataInputStream(new BufferedInputStream(stream, 1 << 16));
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw owner.lost(file, "is gone", e);
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot read spill file " + file, e);
+                throw owner.lost(file, "cannot be read: " + e, e);
             }
-            return new SpillFrames(in, count);
+            long bucketEnd = bucket + 1 < offsets.length ? offsets[bucket + 1] : end;
+            return new SpillFrames(in, count, bucketEnd - offsets[bucket]);
         }
 
         /** The frames of one bucket of a spill file; closes the file when read to the end, or when closed. */
         private final class SpillFrames implements Iterator<byte[]>, AutoCloseable {
             private final DataInputStream in;
             private final int count;
+            private final CRC32C crc = new CRC32C();
+            /** Bytes of the bucket not read yet. */
+            private long left;
             private int read;
 
-            SpillFrames(DataInputStream in, int count) {
+            SpillFrames(DataInputStream in, int count, long bytes) {
                 this.in = in;
                 this.count = count;
+                this.left = bytes;
             }
 
             @Override
@@ -208,15 +286,31 @@ public final class PartitionedOutput implements StoredOutput {
                 if (read >= count) {
                     throw new NoSuchElementException();
                 }
+                byte[] frame;
                 try {
-                    byte[] frame = new byte[in.readInt()];
+                    int length = in.readInt();
+                    int expected = in.readInt();
+                    if (length < 0 || length > left - FRAME_HEADER) {
+                        close();
+                        throw owner.lost(file, "is damaged (a frame of " + length + " bytes where " + left
+                                + " are left)", null);
+                    }
+                    frame = new byte[length];
                     in.readFully(frame);
+                    left -= FRAME_HEADER + length;
+                    crc.reset();
+                    crc.update(frame);
+                    if ((int) crc.getValue() != expected) {
+                        close();
+                        throw owner.lost(file, "is damaged (a checksum does not match)", null);
+                    }
                     if (++read == count) {
                         in.close();
                     }
                     return frame;
                 } catch (IOException e) {
-                    throw new UncheckedIOException("cannot read spill file " + file, e);
+                    close();
+                    throw owner.lost(file, "cannot be read: " + e, e);
                 }
             }
 

@@ -65,7 +65,9 @@ public final class StoredOutputs {
 
     private static PartitionedOutput local(StoredOutput output, int task) {
         if (output == null) {
-            throw new IllegalStateException("output of task " + task + " is missing");
+            // Dropped since the stage made it (found damaged while another task read it): to be made again.
+            throw new InputLostException(InputLostException.THIS_NODE, "output of task " + task + " is missing",
+                    null);
         }
         if (!(output instanceof PartitionedOutput local)) {
             throw new IllegalStateException("output of task " + task + " is kept on another node");

@@ -163,8 +163,9 @@ public final class TaskAttempt {
         return writers.submit(() -> {
             try {
                 writeInput(out, input);
-            } catch (FileFailure | InputLostException e) {
-                // The worker waits for input that will not come: end it, so the task's reader stops waiting too.
+            } catch (IOException | RuntimeException | Error e) {
+                // The worker waits for input that will not come (its file or stored output could not be read, or
+                // anything else went wrong here): end it, so the task's reader stops waiting too.
                 worker.channel.abort();
                 throw e;
             }
@@ -324,7 +325,10 @@ public final class TaskAttempt {
         }
     }
 
-    /** If the input writer stopped because its file or a remote block could not be read, throws that failure. */
+    /**
+     * If the input writer stopped because its input could not be read (a file, a stored output, a remote block) or
+     * failed in the engine, throws that failure: it, not the worker's broken stream, is what went wrong.
+     */
     private static void rethrowFileFailure(Future<?> writer) {
         if (writer == null) {
             return;
@@ -332,11 +336,11 @@ public final class TaskAttempt {
         try {
             writer.get(5, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof FileFailure failure) {
+            if (e.getCause() instanceof RuntimeException failure) {
                 throw failure;
             }
-            if (e.getCause() instanceof InputLostException lost) {
-                throw lost;
+            if (e.getCause() instanceof Error error) {
+                throw error;
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -1,0 +1,62 @@
+"""Holes found in the second attack pass (issue 23): damaged spill files, the shared entry point, user errors taken for
+a lost gateway, leaks of temp directories and sessions, private output, and diagnostics. Each test failed on the code
+before its fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from test_engine_behaviour import small_budget_distribution
+
+
+@pytest.mark.parametrize("damage", ["delete", "truncate", "overwrite"])
+def test_a_damaged_spill_file_is_made_again_from_lineage_instead_of_hanging(tmp_path: Path, run_driver, result_of,
+                                                                           damage: str) -> None:
+    home, spill = small_budget_distribution(tmp_path)
+    proc = run_driver(f"""
+        import os
+        from ember import SparkContext
+        sc = SparkContext("local[2]", "damaged-spill")
+        counter = sc.accumulator(0)
+        def tag(i):
+            counter.add(1)
+            return (i % 500, "v" * 40 + str(i))
+        pairs = sc.range(120_000, numSlices=4).map(tag)
+        grouped = pairs.groupByKey()
+        cached = sc.range(60_000, numSlices=3).map(lambda i: "c" * 40 + str(i)).cache()
+        first = grouped.mapValues(len).count()
+        first_cached = cached.count()
+        files = [os.path.join(d, f) for d, _, fs in os.walk({str(spill)!r}) for f in fs if f.startswith("spill-")]
+        for path in files:
+            if {damage!r} == "delete":
+                os.remove(path)
+            elif {damage!r} == "truncate":
+                with open(path, "r+b") as f:
+                    f.truncate(os.path.getsize(path) // 3)
+            else:
+                size = os.path.getsize(path)
+                with open(path, "r+b") as f:
+                    f.seek(size // 2)
+                    f.write(bytes(range(256)) * 4)
+        result = {{
+            "files": len(files),
+            "first": first,
+            "first_cached": first_cached,
+            "sizes": sorted(grouped.mapValues(len).collect()),
+            "cached_sum": cached.map(len).sum(),
+            "after": sc.parallelize(range(10), 2).sum(),
+        }}
+        sc.stop()
+        report(result)
+    """, env={"EMBER_HOME": str(home)}, timeout=120)
+    result = result_of(proc)
+    assert result["files"] > 0, "the small budget should have spilled"
+    assert result["first"] == 500 and result["first_cached"] == 60_000
+    counts: dict[int, int] = {}
+    for i in range(120_000):
+        counts[i % 500] = counts.get(i % 500, 0) + 1
+    assert result["sizes"] == [[key, count] for key, count in sorted(counts.items())]
+    assert result["cached_sum"] == sum(len("c" * 40 + str(i)) for i in range(60_000))
+    assert result["after"] == 45
