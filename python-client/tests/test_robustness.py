@@ -60,3 +60,24 @@ def test_a_damaged_spill_file_is_made_again_from_lineage_instead_of_hanging(tmp_
     assert result["sizes"] == [[key, count] for key, count in sorted(counts.items())]
     assert result["cached_sum"] == sum(len("c" * 40 + str(i)) for i in range(60_000))
     assert result["after"] == 45
+
+
+def test_a_client_cannot_delete_the_shared_entry_point(sc) -> None:
+    from py4j import protocol
+    from ember.java_gateway import connect
+    gateway, _ = connect(sc._launched.port, sc._launched.secret)
+    try:
+        for shared in ("t", "j", "GATEWAY_SERVER"):
+            # Py4J's memory command, as any client can send it: delete object <id>.
+            gateway._gateway_client.send_command(
+                f"{protocol.MEMORY_COMMAND_NAME}{protocol.MEMORY_DEL_SUBCOMMAND_NAME}{shared}\n"
+                f"{protocol.END_COMMAND_PART}")
+    finally:
+        gateway.close()
+    # A new client still finds the entry point, and the context goes on.
+    gateway, entry = connect(sc._launched.port, sc._launched.secret)
+    try:
+        assert entry.sidePort() > 0
+    finally:
+        gateway.close()
+    assert sc.parallelize(range(10), 2).sum() == 45

@@ -10,7 +10,9 @@ import java.net.InetAddress;
 import py4j.CallbackClient;
 import py4j.Gateway;
 import py4j.GatewayServer;
+import dev.ember.security.RefusalLog;
 import dev.ember.security.Secrets;
+import py4j.Protocol;
 import py4j.Py4JException;
 import py4j.ReturnObject;
 
@@ -50,6 +52,27 @@ final class LockedGateway extends Gateway {
     protected String getNextObjectId() {
         return "o" + Secrets.hex(16); // Py4J's object prefix, then 128 random bits
     }
+
+    /**
+     * Py4J's memory command ({@code m d <id>}) means to spare the entry point, but compares the id it read with
+     * {@code !=}, so any client could delete it and every later client would fail until a restart. The ids a client
+     * can know without having been given them (the entry point's, the JVM view's, the server's) are never deleted;
+     * every other id is random, so a client can only delete objects it was handed.
+     */
+    @Override
+    public void deleteObject(String objectId) {
+        if (RESERVED_IDS.contains(objectId)) {
+            refusals.refused("it asked to delete the shared object '" + objectId + "'");
+            return;
+        }
+        super.deleteObject(objectId);
+    }
+
+    private static final Set<String> RESERVED_IDS = Set.of(Protocol.ENTRY_POINT_OBJECT_ID,
+            Protocol.DEFAULT_JVM_OBJECT_ID, Protocol.GATEWAY_SERVER_ID);
+    private static final java.util.logging.Logger LOG =
+            java.util.logging.Logger.getLogger(LockedGateway.class.getName());
+    private final RefusalLog refusals = new RefusalLog("gateway", 10, LOG::warning);
 
     @Override
     public ReturnObject invoke(String fqn, List<Object> args) {
