@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from ember import files
     from ember import serializers as ser
-    from ember.java_gateway import SideChannel, connect
+    from ember.java_gateway import ConnectionLost, SideChannel, connect
     from ember.plan import PlanBuilder, stage_partitions
     from ember.progress import ConsoleProgressBar, JobTracker, StatusTracker
     from ember.rdd import RDD
@@ -110,7 +110,7 @@ def _import_driver_modules() -> None:
     ``SparkContext()`` calls this after it has launched the JVM, so these ~0.1 s of imports overlap the JVM's boot
     instead of preceding it; ``from ember import SparkContext`` alone imports only the standard library and the
     modules above. The names are this module's globals, as if imported at its top."""
-    global Py4JError, Py4JJavaError, files, ser, SideChannel, connect, PlanBuilder, stage_partitions
+    global Py4JError, Py4JJavaError, files, ser, ConnectionLost, SideChannel, connect, PlanBuilder, stage_partitions
     global ConsoleProgressBar, JobTracker
     global StatusTracker, RDD, COMPLEX_ACCUMULATOR_PARAM, FLOAT_ACCUMULATOR_PARAM, INT_ACCUMULATOR_PARAM
     global Accumulator, AccumulatorParam, Broadcast
@@ -121,7 +121,7 @@ def _import_driver_modules() -> None:
 
     from ember import files
     from ember import serializers as ser
-    from ember.java_gateway import SideChannel, connect
+    from ember.java_gateway import ConnectionLost, SideChannel, connect
     from ember.plan import PlanBuilder, stage_partitions
     from ember.progress import ConsoleProgressBar, JobTracker, StatusTracker
     from ember.rdd import RDD
@@ -421,8 +421,8 @@ class SparkContext:
                       for i in range(num_slices)]
         try:
             dataset_id = self._side.store(partitions)
-        except (OSError, EOFError) as e:
-            raise self._connection_lost(e) from e
+        except ConnectionLost as e:
+            raise self._connection_lost(e.__cause__) from e.__cause__
         rdd = RDD(self, RDD.SOURCE, num_slices, segment={"kind": "dataset", "id": dataset_id},
                   source="ParallelCollectionRDD")
         self._on_release(rdd, "dropDataset", dataset_id)
@@ -841,12 +841,9 @@ class SparkContext:
             # Ctrl-C: stop the job's tasks (their workers are killed and replaced), then let the interrupt go on.
             self._session.cancelJob(job_id)
             raise
-        except (OSError, EOFError) as e:
-            # A task's own OSError (rebuilt as the user's type, so an EmberError too) is the job's failure, not a
-            # lost connection.
-            if isinstance(e, (ser.ProtocolError, EmberError)):
-                raise
-            raise self._connection_lost(e) from e
+        except ConnectionLost as e:
+            # Only a failure of the socket itself: a task's own OSError or ConnectionError is the job's failure.
+            raise self._connection_lost(e.__cause__) from e.__cause__
         finally:
             self._running_jobs.pop(job_id, None)
             self._tracker.finished(job_id, succeeded)

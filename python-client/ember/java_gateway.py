@@ -16,7 +16,7 @@ from py4j.java_gateway import GatewayParameters, JavaGateway
 from py4j.protocol import Py4JAuthenticationError, Py4JNetworkError
 
 from ember import serializers as ser
-from ember.errors import EmberAuthError, MalformedInputError, PythonException, SparkJobError, user_exception
+from ember.errors import EmberAuthError, EmberError, MalformedInputError, PythonException, SparkJobError, user_exception
 
 
 def connect(port: int, secret: str, host: str = "127.0.0.1") -> tuple[JavaGateway, Any]:
@@ -37,6 +37,24 @@ def connect(port: int, secret: str, host: str = "127.0.0.1") -> tuple[JavaGatewa
     return gateway, entry
 
 
+class ConnectionLost(EmberError):
+    """The side socket broke under a request (the gateway stopped or restarted, the JVM died). Raised only for
+    failures of the connection itself, never for an error a task raised, whatever its type (a task's own
+    ``ConnectionResetError`` is the job's failure); the socket's error is the ``__cause__``."""
+
+
+@contextmanager
+def _connection_guard() -> Iterator[None]:
+    """Turns a failure of reading or writing the gateway's socket into ConnectionLost. Only socket I/O goes inside:
+    callbacks and the raising of a task's error stay outside, so their exceptions keep their own meaning."""
+    try:
+        yield
+    except ser.ProtocolError:
+        raise
+    except (OSError, EOFError) as e:
+        raise ConnectionLost(f"the connection to the gateway broke: {e!r}") from e
+
+
 class SideChannel:
     """Client of the gateway's side socket: one request per connection, authenticated with the secret and naming
     the session by its token (known only to this driver; the session id can be guessed)."""
@@ -49,18 +67,22 @@ class SideChannel:
 
     @contextmanager
     def _request(self, request: dict) -> Iterator[tuple[IO[bytes], IO[bytes]]]:
-        sock = socket.create_connection((self.host, self.port))
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with _connection_guard():
+            sock = socket.create_connection((self.host, self.port))
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         infile = sock.makefile("rb", 1 << 16)
         outfile = sock.makefile("wb", 1 << 16)
         try:
-            ser.write_frame(self.secret, outfile)
-            outfile.flush()
-            status = ser.read_int(infile)
-            if status == ser.EXCEPTION:
-                _raise_remote(infile)
-            request = dict(request, session=self.session_token)
-            ser.write_frame(json.dumps(request).encode("utf-8"), outfile)
+            with _connection_guard():
+                ser.write_frame(self.secret, outfile)
+                outfile.flush()
+                status = ser.read_int(infile)
+                error = _read_remote_error(infile) if status == ser.EXCEPTION else None
+                if error is None:
+                    request = dict(request, session=self.session_token)
+                    ser.write_frame(json.dumps(request).encode("utf-8"), outfile)
+            if error is not None:
+                raise _remote_exception(error)
             yield infile, outfile
         finally:
             infile.close()
@@ -70,23 +92,26 @@ class SideChannel:
     def store(self, partitions: list[list[bytes]]) -> int:
         """Uploads frames, one list per partition; returns the dataset id."""
         with self._request({"op": "store", "partitions": len(partitions)}) as (infile, outfile):
-            for frames in partitions:
-                for frame in frames:
-                    ser.write_frame(frame, outfile)
-                ser.write_int(ser.END_OF_DATA, outfile)
-            outfile.flush()
+            with _connection_guard():
+                for frames in partitions:
+                    for frame in frames:
+                        ser.write_frame(frame, outfile)
+                    ser.write_int(ser.END_OF_DATA, outfile)
+                outfile.flush()
             return _read_id(infile)
 
     def blob(self, payload: bytes) -> int:
         with self._request({"op": "blob"}) as (infile, outfile):
-            ser.write_frame(payload, outfile)
-            outfile.flush()
+            with _connection_guard():
+                ser.write_frame(payload, outfile)
+                outfile.flush()
             return _read_id(infile)
 
     def broadcast(self, bid: int, payload: bytes) -> int:
         with self._request({"op": "broadcast", "id": bid}) as (infile, outfile):
-            ser.write_frame(payload, outfile)
-            outfile.flush()
+            with _connection_guard():
+                ser.write_frame(payload, outfile)
+                outfile.flush()
             return _read_id(infile)
 
     def attach(self) -> socket.socket:
@@ -98,11 +123,11 @@ class SideChannel:
         out.flush()
         infile = sock.makefile("rb")
         if ser.read_int(infile) == ser.EXCEPTION:
-            _raise_remote(infile)
+            raise _remote_exception(_read_remote_error(infile))
         ser.write_frame(json.dumps({"op": "attach", "session": self.session_token}).encode("utf-8"), out)
         out.flush()
         if ser.read_int(infile) == ser.EXCEPTION:
-            _raise_remote(infile)
+            raise _remote_exception(_read_remote_error(infile))
         return sock
 
     def results(self, job_id: int, partitions: int, on_accumulator_updates: Callable[[list[bytes]], None],
@@ -114,12 +139,22 @@ class SideChannel:
         once yielded is final."""
         with self._request({"op": "results", "job": job_id}) as (infile, outfile):
             outfile.flush()
+            with _connection_guard():
+                outfile.flush()
             section = 0
             updates: list[bytes] = []
             while True:
-                length = ser.read_int(infile)
+                # Only the socket reads are guarded: what the callbacks raise, and a task's error (which may be the
+                # user's own OSError), are not a broken connection.
+                with _connection_guard():
+                    length = ser.read_int(infile)
+                    if length >= 0:
+                        frame = ser.read_exactly(infile, length)
+                    elif length == ser.PROGRESS:
+                        event_frame = ser.read_frame(infile)
+                    elif length == ser.EXCEPTION:
+                        error = _read_remote_error(infile)
                 if length >= 0:
-                    frame = ser.read_exactly(infile, length)
                     if section < partitions:
                         yield frame
                     else:
@@ -134,32 +169,38 @@ class SideChannel:
                     on_accumulator_updates(updates)
                     return
                 elif length == ser.PROGRESS:
-                    event = json.loads(ser.read_frame(infile))
                     if on_progress is not None:
-                        on_progress(event)
+                        on_progress(json.loads(event_frame))
                 elif length == ser.EXCEPTION:
-                    _raise_remote(infile)
+                    raise _remote_exception(error)
                 else:
                     raise ser.ProtocolError(f"unexpected control code {length} in job results")
 
 
 def _read_id(infile: IO[bytes]) -> int:
-    value = ser.read_int(infile)
-    if value == ser.EXCEPTION:
-        _raise_remote(infile)
+    with _connection_guard():
+        value = ser.read_int(infile)
+        error = _read_remote_error(infile) if value == ser.EXCEPTION else None
+    if error is not None:
+        raise _remote_exception(error)
     return value
 
 
-def _raise_remote(infile: IO[bytes]) -> None:
-    error = json.loads(ser.read_frame(infile))
+def _read_remote_error(infile: IO[bytes]) -> dict:
+    """The error frame that follows an EXCEPTION code."""
+    return json.loads(ser.read_frame(infile))
+
+
+def _remote_exception(error: dict) -> BaseException:
+    """The exception an error frame stands for: a task's own (rebuilt), or Ember's."""
     kind, message = error.get("kind", "SETUP"), error.get("message", "")
     if kind == "USER_CODE":
         detail = error.get("detail")
         if detail:
-            raise user_exception(message, base64.b64decode(detail))
-        raise PythonException(message)
+            return user_exception(message, base64.b64decode(detail))
+        return PythonException(message)
     if "authentication failed" in message:
-        raise EmberAuthError(message)
+        return EmberAuthError(message)
     if kind == "INPUT":
-        raise MalformedInputError(message)
-    raise SparkJobError(message, kind)
+        return MalformedInputError(message)
+    return SparkJobError(message, kind)

@@ -26,3 +26,15 @@ def fail_deep(x: int) -> int:
     if x == 7:
         raise KeyError(f"helper failed on {x}")
     return x
+
+
+class FinalResetError(ConnectionResetError):
+    """A ConnectionResetError that refuses subclasses, so the driver cannot combine it with its PythonException and
+    raises it as itself (test_robustness)."""
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        raise TypeError("FinalResetError cannot be subclassed")
+
+
+def raise_final_reset(x: int) -> int:
+    raise FinalResetError(104, f"the task's own reset on {x}")

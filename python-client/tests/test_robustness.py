@@ -4,6 +4,7 @@ before its fix."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -80,4 +81,46 @@ def test_a_client_cannot_delete_the_shared_entry_point(sc) -> None:
         assert entry.sidePort() > 0
     finally:
         gateway.close()
+    assert sc.parallelize(range(10), 2).sum() == 45
+
+
+def test_a_tasks_own_connection_errors_are_the_jobs_failure_not_a_lost_gateway(sc) -> None:
+    import errno
+    from ember import AccumulatorParam
+    from ember.errors import EmberError
+    raised = [FileNotFoundError(errno.ENOENT, "No such file", "/nope"), PermissionError(errno.EACCES, "denied"),
+              ConnectionResetError(errno.ECONNRESET, "reset by peer"), BrokenPipeError(errno.EPIPE, "pipe"),
+              EOFError("ran out of input")]
+    for error in raised:
+        def fail(_: int, error: BaseException = error) -> int:
+            raise error
+        with pytest.raises(type(error)) as caught:
+            sc.parallelize([1, 2], 2).map(fail).collect()
+        assert "Lost the connection" not in str(caught.value)
+        assert "Traceback" in str(caught.value) and "in fail" in str(caught.value)  # the worker's traceback
+
+    driver = os.getpid()
+
+    class ResetOnMerge(AccumulatorParam):
+        """An accumulator whose merge on the driver (not in the task) raises a ConnectionResetError of its own."""
+        def zero(self, value: int) -> int:
+            return 0
+
+        def addInPlace(self, a: int, b: int) -> int:
+            if b == 7 and os.getpid() == driver:
+                raise ConnectionResetError(errno.ECONNRESET, "the user's own merge")
+            return a + b
+
+    accumulator = sc.accumulator(0, ResetOnMerge())
+    with pytest.raises(ConnectionResetError, match="the user's own merge") as caught:
+        sc.parallelize([7], 1).foreach(lambda x: accumulator.add(x))
+    assert not isinstance(caught.value, EmberError)
+    assert sc.parallelize(range(10), 2).sum() == 45  # the context still works
+
+
+def test_a_task_error_that_cannot_be_combined_with_ember_s_is_still_the_tasks(sc) -> None:
+    import helper_module
+    with pytest.raises(helper_module.FinalResetError, match="the task's own reset on 1") as caught:
+        sc.parallelize([1], 1).map(helper_module.raise_final_reset).collect()
+    assert "Traceback" in str(caught.value.__cause__)  # the worker's report comes as its cause
     assert sc.parallelize(range(10), 2).sum() == 45
