@@ -124,3 +124,76 @@ def test_a_task_error_that_cannot_be_combined_with_ember_s_is_still_the_tasks(sc
         sc.parallelize([1], 1).map(helper_module.raise_final_reset).collect()
     assert "Traceback" in str(caught.value.__cause__)  # the worker's report comes as its cause
     assert sc.parallelize(range(10), 2).sum() == 45
+
+
+def _status(info: dict) -> dict:
+    import json
+    from ember.java_gateway import connect
+    gateway, entry = connect(info["port"], info["secret"])
+    try:
+        return json.loads(entry.status())
+    finally:
+        gateway.close()
+
+
+def test_sessions_never_attached_are_closed_and_killed_drivers_leave_no_py4j_objects(tmp_path: Path, run_driver,
+                                                                                     start_driver) -> None:
+    import json
+    import shutil
+    import signal
+    import time
+    from conftest import EMBER_DIST
+    from ember.java_gateway import connect
+    from test_service import run_service
+    home = tmp_path / "ember"
+    shutil.copytree(EMBER_DIST, home, symlinks=True)
+    conf = home / "conf" / "dev.ember.gateway.py4j.cfg"
+    conf.write_text(conf.read_text().replace("sessionAttachTimeoutSeconds = 30", "sessionAttachTimeoutSeconds = 2"))
+    service = run_service(home)
+    home, info = next(service)
+    try:
+        baseline = _status(info)
+        assert baseline["sessions"] == 0
+        # A client that opens sessions and never takes their lease (it went away, or never meant to attach).
+        gateway, entry = connect(info["port"], info["secret"])
+        try:
+            for i in range(3):
+                entry.openSession(json.dumps({"appName": f"unattached-{i}", "parallelism": 1,
+                                              "pythonExec": "python3", "workerEnv": {}}))
+            assert _status(info)["sessions"] == 3
+            deadline = time.monotonic() + 20
+            while _status(info)["sessions"] and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert _status(info)["sessions"] == 0
+        finally:
+            gateway.close()
+        # Drivers killed with SIGKILL: their sessions close and Py4J forgets their objects.
+        env = {"EMBER_HOME": str(home), "EMBER_GATEWAY": f"127.0.0.1:{info['port']}"}
+        for i in range(3):
+            ready = tmp_path / f"ready-{i}"
+            driver = start_driver(f"""
+                import time
+                from pathlib import Path
+                from ember import SparkContext
+                sc = SparkContext(appName="killed-{i}")
+                sc.parallelize(range(100), 2).cache().count()
+                Path({str(ready)!r}).touch()
+                time.sleep(120)
+            """, env=env)
+            deadline = time.monotonic() + 60
+            while not ready.exists() and time.monotonic() < deadline and driver.proc.poll() is None:
+                time.sleep(0.05)
+            assert ready.exists(), driver.output_text()
+            driver.proc.send_signal(signal.SIGKILL)
+            driver.proc.wait()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            status = _status(info)
+            if status["sessions"] == 0 and status["gatewayObjects"] <= baseline["gatewayObjects"]:
+                break
+            time.sleep(0.2)
+        assert status["sessions"] == 0
+        assert status["gatewayObjects"] <= baseline["gatewayObjects"], (status, baseline)
+        assert "was not attached by its driver within 2 s" in (home / "logs" / "ember.log").read_text()
+    finally:
+        service.close()

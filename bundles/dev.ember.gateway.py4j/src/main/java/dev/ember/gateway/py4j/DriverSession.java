@@ -34,6 +34,9 @@ public final class DriverSession {
     private final AtomicInteger blobIds = new AtomicInteger();
 
     private final Consumer<String> logLevel;
+    private volatile Runnable whenStopped;
+    /** Whether a driver took the session's lease (see {@link SideChannel}); one that never does is closed. */
+    private volatile boolean attached;
     /**
      * This session's capability on the side socket: random, known only to the driver that opened the session (the
      * session id, "s1", "s2", ..., is for display and can be guessed).
@@ -224,6 +227,25 @@ public final class DriverSession {
         blobs.clear();
         session.close();
         onStop.accept(token);
+        Runnable release = whenStopped;
+        whenStopped = null;
+        if (release != null) {
+            release.run();
+        }
+    }
+
+    /** Runs once the session stops (the gateway forgets the Py4J object that stands for it). */
+    void whenStopped(Runnable action) {
+        whenStopped = action;
+    }
+
+    /** Called when a driver takes this session's lease on the side socket. */
+    void attached() {
+        attached = true;
+    }
+
+    boolean isAttached() {
+        return attached;
     }
 
     /** The engine session, for the side socket; fails once the engine went away. */

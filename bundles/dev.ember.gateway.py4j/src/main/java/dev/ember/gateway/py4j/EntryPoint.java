@@ -3,6 +3,11 @@ package dev.ember.gateway.py4j;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
+import java.util.logging.Logger;
 import java.util.function.Consumer;
 
 import com.google.gson.JsonArray;
@@ -20,6 +25,8 @@ import dev.ember.api.worker.WorkerPoolStatus;
  */
 public final class EntryPoint {
 
+    private static final Logger LOG = Logger.getLogger(EntryPoint.class.getName());
+
     private final Engines engines;
     private final java.util.function.Supplier<WorkerPoolStatus> workerPool;
     private final Consumer<String> logLevel;
@@ -31,10 +38,25 @@ public final class EntryPoint {
      * @param workerPool this node's worker pool, for {@link #status()}, or null when there is none
      * @param logLevel   sets the distribution's log level (Spark's level names)
      */
-    EntryPoint(Engines engines, java.util.function.Supplier<WorkerPoolStatus> workerPool, Consumer<String> logLevel) {
+    EntryPoint(Engines engines, java.util.function.Supplier<WorkerPoolStatus> workerPool, Consumer<String> logLevel,
+            int attachTimeoutSeconds) {
         this.engines = engines;
         this.workerPool = workerPool;
         this.logLevel = logLevel;
+        this.attachTimeoutSeconds = attachTimeoutSeconds;
+    }
+
+    private final int attachTimeoutSeconds;
+    /** Closes sessions that no driver attached to (a client that opened one and went away, or never meant to). */
+    private final ScheduledExecutorService attachChecks = Executors.newSingleThreadScheduledExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "ember-session-attach-check");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private volatile IntSupplier objectCount = () -> -1;
+
+    void setObjectCount(IntSupplier objectCount) {
+        this.objectCount = objectCount;
     }
 
     /** Fails the sessions opened on an engine that went away; the others carry on. */
@@ -92,11 +114,20 @@ public final class EntryPoint {
         DriverSession session = new DriverSession(engine, engineName, engine.openSession(config), sessions::remove,
                 logLevel);
         sessions.put(session.token(), session);
+        attachChecks.schedule(() -> {
+            if (!session.isAttached() && sessions.containsKey(session.token())) {
+                LOG.warning("session " + session.id() + " was not attached by its driver within "
+                        + attachTimeoutSeconds + " s of opening; closing it (sessionAttachTimeoutSeconds in "
+                        + "conf/dev.ember.gateway.py4j.cfg)");
+                session.stop();
+            }
+        }, attachTimeoutSeconds, TimeUnit.SECONDS);
         return session;
     }
 
     /**
-     * What the service is doing, as JSON: the installed engines, the number of open sessions, this node's active
+     * What the service is doing, as JSON: the installed engines, the number of open sessions and of objects Py4J
+     * holds for clients ({@code gatewayObjects}), this node's active
      * transport and workers, and the running jobs of every engine. For tools that watch a running service.
      */
     public String status() {
@@ -107,6 +138,7 @@ public final class EntryPoint {
         WorkerPoolStatus pool = workerPool.get();
         status.addProperty("transport", pool == null ? null : pool.activeTransport());
         status.addProperty("sessions", sessions.size());
+        status.addProperty("gatewayObjects", objectCount.getAsInt());
         JsonArray workers = new JsonArray();
         for (WorkerInfo info : pool == null ? List.<WorkerInfo>of() : pool.workers()) {
             JsonObject worker = new JsonObject();
@@ -141,6 +173,7 @@ public final class EntryPoint {
     }
 
     void closeAll() {
+        attachChecks.shutdownNow();
         for (DriverSession session : List.copyOf(sessions.values())) {
             session.stop();
         }

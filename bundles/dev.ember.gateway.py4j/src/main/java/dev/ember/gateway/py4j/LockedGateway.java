@@ -40,7 +40,18 @@ final class LockedGateway extends Gateway {
                     + (target == null ? "object " + targetObjectId : target.getClass().getSimpleName()) + "."
                     + methodName + " is not available");
         }
-        return super.invoke(methodName, targetObjectId, args);
+        ReturnObject result = super.invoke(methodName, targetObjectId, args);
+        if (result.isReference() && getObject(result.getName()) instanceof DriverSession session) {
+            // Py4J would hold the session object for ever if its driver died without releasing it.
+            String id = result.getName();
+            session.whenStopped(() -> super.deleteObject(id));
+        }
+        return result;
+    }
+
+    /** How many objects Py4J holds for clients (the entry point included), for {@link EntryPoint#status()}. */
+    int objectCount() {
+        return getBindings().size();
     }
 
     /**

@@ -58,6 +58,10 @@ public final class Py4jGateway implements Gateway {
 
         @AttributeDefinition(description = "Py4J port; 0 picks a free one")
         int port() default 0;
+
+        @AttributeDefinition(description = "Seconds a session may stay unattached (no driver holding its lease on "
+                + "the side socket) before it is closed")
+        int sessionAttachTimeoutSeconds() default 30;
     }
 
     static final String CONN_INFO_ENV = "EMBER_CONN_INFO_PATH";
@@ -110,13 +114,16 @@ public final class Py4jGateway implements Gateway {
             Logger.getLogger("py4j").setLevel(Level.WARNING);
             String secret = Secrets.base64(32);
             bindAddress = InetAddress.getByName(config.bindAddress());
-            entryPoint = new EntryPoint(engines, () -> workerPool, this::setLogLevel);
+            entryPoint = new EntryPoint(engines, () -> workerPool, this::setLogLevel,
+                    config.sessionAttachTimeoutSeconds());
             sideChannel = new SideChannel(bindAddress, secret, entryPoint.sessions());
             entryPoint.setSidePort(sideChannel.port());
 
             previousStrategy = ReflectionUtil.getClassLoadingStrategy();
             ReflectionUtil.setClassLoadingStrategy(new BundleClassLoading(Py4jGateway.class.getClassLoader()));
-            server = new LockedGatewayServer(new LockedGateway(entryPoint), bindAddress, config.port(), secret,
+            LockedGateway gateway = new LockedGateway(entryPoint);
+            entryPoint.setObjectCount(gateway::objectCount);
+            server = new LockedGatewayServer(gateway, bindAddress, config.port(), secret,
                     new NoDelayServerSocketFactory());
             server.start(true);
             if (connInfoPath != null && !connInfoPath.isEmpty()) {

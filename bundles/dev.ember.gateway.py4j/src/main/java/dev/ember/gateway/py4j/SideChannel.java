@@ -177,6 +177,7 @@ final class SideChannel implements AutoCloseable {
             }
             case "results" -> streamResults(session, Json.integer(request, "job", "results request"), out);
             case "attach" -> {
+                session.attached();
                 out.writeInt(0);
                 out.flush();
                 // Nothing more is sent on this connection; its end is the signal.
