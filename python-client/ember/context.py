@@ -337,8 +337,8 @@ class SparkContext:
                 pass
             self._launched.close()
             if self._files_dir is not None:
-                import shutil
-                shutil.rmtree(self._files_dir, ignore_errors=True)
+                from ember import privatedirs
+                privatedirs.remove(self._files_dir)
             if SparkContext._active_spark_context is self:
                 SparkContext._active_spark_context = None
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import struct
 import subprocess
@@ -125,7 +124,7 @@ class Launched:
                 stdin=subprocess.PIPE, stdout=self._log, stderr=subprocess.STDOUT, env=env)
         except OSError as e:
             self._log.close()
-            shutil.rmtree(self.workdir, ignore_errors=True)
+            privatedirs.remove(str(self.workdir))
             raise EmberStartError(f"cannot run {home / 'bin' / 'ember'}: {e}") from e
         self._start_timeout = start_timeout
         self.port = 0
@@ -134,6 +133,8 @@ class Launched:
     def await_gateway(self) -> None:
         """Waits until the JVM's gateway listens (its connection file appears) and takes its port and secret.
         Separate from launching, so the driver can do its own imports while the JVM boots."""
+        # While the JVM boots: what drivers and workers killed before they could clean up left behind.
+        privatedirs.sweep_dead()
         self.port, self.secret = self._await_conn_info(self._start_timeout)
 
     def _await_conn_info(self, timeout: float) -> tuple[int, str]:
@@ -228,4 +229,6 @@ class Launched:
         self._closed = True
         self._log.close()
         self.log_tail_after_close = self.log_tail()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        privatedirs.remove(str(self.workdir))
+        # What drivers and workers killed before they could clean up left (their owners' locks are gone).
+        privatedirs.sweep_dead()

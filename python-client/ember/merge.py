@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import pickle
 import re
-import shutil
 import sys
 from itertools import islice
 from typing import IO, Any, Callable, Iterable, Iterator, Optional
@@ -34,6 +33,16 @@ def parse_memory(text: str) -> int:
 # spark.python.worker.memory as the job being run had it (set by ember.worker for each task), so a change to the
 # driver's conf reaches the next job, as in PySpark; else what the worker was started with.
 job_memory: Optional[str] = None
+
+#: The spill directories merges of the current task made; the worker removes them when the task ends, however it
+#: ends (a merge left unfinished by a failing task never reaches its own clean-up).
+_task_spill_directories: list[str] = []
+
+
+def remove_task_spills() -> None:
+    """Removes what merges of the task that just ended left on disk."""
+    while _task_spill_directories:
+        privatedirs.remove(_task_spill_directories.pop())
 
 
 def memory_limit() -> int:
@@ -173,6 +182,7 @@ class ExternalMerger:
             return
         if self.directory is None:
             self.directory = privatedirs.mkdtemp("merge-")
+            _task_spill_directories.append(self.directory)
         buckets: list[list] = [[] for _ in range(SPILL_BUCKETS)]
         streams: dict[int, IO[bytes]] = {}
         try:
@@ -194,7 +204,7 @@ class ExternalMerger:
                     stream.close()
                 except OSError:
                     pass
-            shutil.rmtree(self.directory, ignore_errors=True)
+            privatedirs.remove(self.directory)
             raise OSError(e.errno, f"could not spill the Python merge to {self.directory}: {e.strerror or e} (free "
                                    f"disk space there, set TMPDIR for the workers to another directory, or raise "
                                    f"spark.python.worker.memory)") from e
@@ -232,4 +242,4 @@ class ExternalMerger:
                 os.unlink(path)
                 yield from merged.items()
         finally:
-            shutil.rmtree(self.directory, ignore_errors=True)
+            privatedirs.remove(self.directory)

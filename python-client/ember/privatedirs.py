@@ -7,11 +7,14 @@ shared ``/tmp``, another local user could otherwise make the directory first and
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pwd
 import re
+import shutil
 import stat
 import tempfile
+import time
 from typing import Optional
 
 
@@ -47,6 +50,64 @@ def check(directory: str) -> None:
                                    f"in; chmod 700 it, or remove it")
 
 
+#: The file in an owned directory whose lock (flock) says its owner still runs.
+OWNER_LOCK = ".owner"
+#: What Python processes make under the user's root (the JVM's own, ``spill-*``, it sweeps itself).
+SWEPT_PREFIXES = ("driver-", "merge-", "files-")
+#: Lock files younger than this are left alone by a sweep: their owner may be about to lock them.
+YOUNG_LOCK_SECONDS = 10.0
+
+_owned: dict[str, int] = {}
+
+
 def mkdtemp(prefix: str) -> str:
-    """A new directory with a random name and mode 0700 under this user's root."""
-    return tempfile.mkdtemp(prefix=prefix, dir=user_root())
+    """A new directory with a random name and mode 0700 under this user's root, owned by this process: it holds a
+    lock for as long as the process runs (or until ``remove``), so that ``sweep_dead`` can tell it from one that a
+    killed process left behind."""
+    directory = tempfile.mkdtemp(prefix=prefix, dir=user_root())
+    fd = os.open(os.path.join(directory, OWNER_LOCK), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    _owned[directory] = fd
+    return directory
+
+
+def remove(directory: str) -> None:
+    """Deletes a directory made by ``mkdtemp`` and releases its lock."""
+    shutil.rmtree(directory, ignore_errors=True)
+    fd = _owned.pop(directory, None)
+    if fd is not None:
+        os.close(fd)
+
+
+def sweep_dead(base: Optional[str] = None) -> list[str]:
+    """Removes the directories Python processes made under this user's root whose owner no longer runs (a driver
+    or a worker killed with SIGKILL leaves its work, files and merge spills); returns those removed."""
+    try:
+        root = user_root(base)
+        names = os.listdir(root)
+    except OSError:
+        return []
+    removed = []
+    now = time.time()
+    for name in names:
+        if not name.startswith(SWEPT_PREFIXES):
+            continue
+        directory = os.path.join(root, name)
+        try:
+            lock = os.path.join(directory, OWNER_LOCK)
+            if now - os.lstat(lock).st_mtime < YOUNG_LOCK_SECONDS:
+                continue
+            fd = os.open(lock, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError:
+            continue  # No lock (gone meanwhile): left alone.
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue  # Its owner runs.
+        try:
+            shutil.rmtree(directory, ignore_errors=True)
+            removed.append(directory)
+        finally:
+            os.close(fd)
+    return removed

@@ -226,8 +226,10 @@ def serve(infile: IO[bytes], outfile: IO[bytes]) -> None:
             ser.write_frame(report.encode("utf-8", "replace"), outfile)
             ser.write_frame(_pickle_exception(error), outfile)
             outfile.flush()
+            merge.remove_task_spills()
             continue
         task_input.drain()
+        merge.remove_task_spills()
         _finish_task_output()
         ser.write_int(ser.END_OF_DATA, outfile)
         updates = shared.task_accumulator_updates(command.accumulators)

@@ -197,3 +197,113 @@ def test_sessions_never_attached_are_closed_and_killed_drivers_leave_no_py4j_obj
         assert "was not attached by its driver within 2 s" in (home / "logs" / "ember.log").read_text()
     finally:
         service.close()
+
+
+def _age_owner_locks(root: Path, prefix: str) -> None:
+    """Makes the owner locks of ``prefix*`` directories look older than a sweep's grace period (a lock just made
+    is left alone, since its owner may be about to take it)."""
+    import time
+    for directory in root.glob(prefix + "*"):
+        lock = directory / ".owner"
+        if lock.exists():
+            old = time.time() - 60
+            os.utime(lock, (old, old))
+
+
+def test_a_failed_merge_leaves_no_spill_directory(tmp_path: Path, run_driver, result_of) -> None:
+    tmp = tmp_path / "worker-tmp"
+    tmp.mkdir()
+    proc = run_driver(f"""
+        import os
+        from ember import SparkConf, SparkContext
+        conf = SparkConf().set("spark.python.worker.memory", "1m").set("spark.executorEnv.TMPDIR", {str(tmp)!r})
+        sc = SparkContext("local[1]", "failed-merge", conf=conf)
+        def fail_late(v):
+            # Raised while the groupByKey below merges this partition (no shuffle: the RDD is partitioned already),
+            # after it has spilled: the merge never reaches its own clean-up.
+            if v == 190000:
+                raise ValueError("late failure after the merge spilled")
+            return "w" * 30 + str(v)
+        try:
+            pairs = sc.range(200000, numSlices=1).map(lambda i: (i % 20000, i)).partitionBy(1).mapValues(fail_late)
+            pairs.groupByKey(1).count()
+            outcome = "no error"
+        except ValueError as e:
+            outcome = "ValueError"
+        left = [os.path.join(d, n) for d, ns, _ in os.walk({str(tmp)!r}) for n in ns if n.startswith("merge-")]
+        report({{"outcome": outcome, "left": left, "after": sc.parallelize(range(10)).sum()}})
+        sc.stop()
+    """, timeout=120)
+    result = result_of(proc)
+    assert result["outcome"] == "ValueError"
+    assert result["left"] == [] and result["after"] == 45
+
+
+def test_directories_of_killed_python_processes_are_swept(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+    from ember import privatedirs
+    base = tmp_path / "tmp"
+    base.mkdir()
+    env = dict(os.environ, TMPDIR=str(base))
+    owner = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time\n"
+        "from ember import privatedirs\n"
+        "for prefix in ('driver-', 'merge-', 'files-'):\n"
+        "    print(privatedirs.mkdtemp(prefix), flush=True)\n"
+        "time.sleep(60)\n")], stdout=subprocess.PIPE, text=True, env=env)
+    made = [owner.stdout.readline().strip() for _ in range(3)]
+    root = Path(made[0]).parent
+    _age_owner_locks(root, "")
+    assert privatedirs.sweep_dead(str(base)) == []  # the owner runs: nothing goes
+    owner.send_signal(signal.SIGKILL)
+    owner.wait()
+    assert sorted(privatedirs.sweep_dead(str(base))) == sorted(made)
+    assert not any(Path(d).exists() for d in made)
+
+
+def test_a_killed_driver_and_its_jvm_leave_nothing_the_next_start_does_not_clear(tmp_path: Path, start_driver,
+                                                                                  run_driver, result_of) -> None:
+    import signal
+    import time
+    home, spill = small_budget_distribution(tmp_path)
+    fileinstall_before = set(Path("/tmp").glob("fileinstall-*"))
+    ready = tmp_path / "ready"
+    victim = start_driver(f"""
+        import json, time
+        from pathlib import Path
+        from ember import SparkContext
+        sc = SparkContext("local[2]", "killed")
+        sc.range(100_000, numSlices=4).map(lambda i: (i % 100, "v" * 40 + str(i))).groupByKey().count()
+        time.sleep(1.5)  # the deferred tools (FileInstall) start after the gateway
+        Path({str(ready)!r}).write_text(json.dumps({{"workdir": str(sc._launched.workdir),
+                                                     "jvm": sc._launched.process.pid}}))
+        time.sleep(120)
+    """, env={"EMBER_HOME": str(home)})
+    deadline = time.monotonic() + 60
+    while not ready.exists() and time.monotonic() < deadline and victim.proc.poll() is None:
+        time.sleep(0.05)
+    assert ready.exists(), victim.output_text()
+    import json
+    info = json.loads(ready.read_text())
+    os.kill(info["jvm"], signal.SIGKILL)
+    victim.proc.send_signal(signal.SIGKILL)
+    victim.proc.wait()
+    workdir = Path(info["workdir"])
+    spill_dirs = list((spill / workdir.parent.name).glob("spill-*"))
+    assert workdir.exists() and spill_dirs  # what the killed processes left
+    assert set(Path("/tmp").glob("fileinstall-*")) == fileinstall_before  # FileInstall's temp dir is in the cache
+    _age_owner_locks(workdir.parent, "driver-")
+    _age_owner_locks(spill / workdir.parent.name, "spill-")
+    proc = run_driver("""
+        from ember import SparkContext
+        sc = SparkContext("local[2]", "next")
+        total = sc.range(100_000, numSlices=4).map(lambda i: (i % 100, "v" * 40 + str(i))).groupByKey().count()
+        report({"groups": total})
+        sc.stop()
+    """, env={"EMBER_HOME": str(home)})
+    assert result_of(proc)["groups"] == 100
+    assert not workdir.exists()
+    assert not any(d.exists() for d in spill_dirs)

@@ -204,6 +204,9 @@ public final class Main {
             config.put("ds.cache.metadata", "true");
             config.put("felix.fileinstall.dir", home.resolve("load") + "," + home.resolve("conf"));
             config.put("felix.fileinstall.noInitialDelay", "true");
+            // Inside the bundle cache, which the next boot reuses or clears: FileInstall's default is a new
+            // /tmp/fileinstall-<random> per boot, removed only at a clean exit (a killed JVM left one each time).
+            config.put("felix.fileinstall.tmpdir", cache.directory.resolve("fileinstall").toString());
             // Bundles and configurations only: conf/ also holds spark-defaults.conf, which the Python driver reads.
             config.put("felix.fileinstall.filter", ".*\\.(jar|cfg|config)");
             config.put("felix.fileinstall.poll", "1000");

@@ -69,4 +69,31 @@ class PrivateDirectoriesTest {
         IOException refused = assertThrows(IOException.class, () -> PrivateDirectories.check(checked));
         assertTrue(refused.getMessage().contains("belongs to"), refused.getMessage());
     }
+
+    @Test
+    void aSweepRemovesOnlyDirectoriesWhoseOwnerIsGone() throws IOException {
+        Path root = PrivateDirectories.userRoot(base);
+        java.nio.file.attribute.FileTime old = java.nio.file.attribute.FileTime.fromMillis(
+                System.currentTimeMillis() - 60_000);
+        // A killed owner's: its lock file is there, but nobody holds the lock.
+        Path dead = PrivateDirectories.create(root, "spill-");
+        Files.writeString(dead.resolve("spill-1.frames"), "left behind");
+        Files.createFile(dead.resolve(PrivateDirectories.OWNER_LOCK));
+        Files.setLastModifiedTime(dead.resolve(PrivateDirectories.OWNER_LOCK), old);
+        // A running owner's (this JVM's): held.
+        try (PrivateDirectories.OwnedDirectory alive = PrivateDirectories.createOwned(root, "spill-")) {
+            Files.setLastModifiedTime(alive.path().resolve(PrivateDirectories.OWNER_LOCK), old);
+            // Just made by an owner that has not locked it yet: too young to judge.
+            Path young = PrivateDirectories.create(root, "spill-");
+            Files.createFile(young.resolve(PrivateDirectories.OWNER_LOCK));
+            // Another prefix is not this sweep's business.
+            Path other = PrivateDirectories.create(root, "merge-");
+            Files.createFile(other.resolve(PrivateDirectories.OWNER_LOCK));
+            Files.setLastModifiedTime(other.resolve(PrivateDirectories.OWNER_LOCK), old);
+
+            assertEquals(1, PrivateDirectories.sweepDead(root, "spill-"));
+            assertTrue(Files.notExists(dead));
+            assertTrue(Files.isDirectory(alive.path()) && Files.isDirectory(young) && Files.isDirectory(other));
+        }
+    }
 }

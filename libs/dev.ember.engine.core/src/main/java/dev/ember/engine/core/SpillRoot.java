@@ -3,8 +3,6 @@ package dev.ember.engine.core;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.stream.Stream;
 
 import dev.ember.security.PrivateDirectories;
 
@@ -17,8 +15,11 @@ import dev.ember.security.PrivateDirectories;
  */
 public final class SpillRoot {
 
+    private static final String PREFIX = "spill-";
     private final Path base;
     private Path directory;
+    /** Held while this JVM runs: a sweep by another JVM leaves the directory alone (see PrivateDirectories). */
+    private PrivateDirectories.OwnedDirectory owned;
 
     /** @param base the configured {@code spillDirectory}, or the JVM's temp directory */
     public SpillRoot(Path base) {
@@ -32,7 +33,11 @@ public final class SpillRoot {
     /** The spill directory of a session, made (with the root) when first asked for. */
     public synchronized Path session(String sessionId) throws IOException {
         if (directory == null) {
-            directory = PrivateDirectories.create(PrivateDirectories.userRoot(base), "spill-");
+            Path root = PrivateDirectories.userRoot(base);
+            // What JVMs killed before they could clean up left (a full disk would stay full otherwise).
+            PrivateDirectories.sweepDead(root, PREFIX);
+            owned = PrivateDirectories.createOwned(root, PREFIX);
+            directory = owned.path();
         }
         Path session = directory.resolve(sessionId);
         Files.createDirectories(session);
@@ -48,17 +53,12 @@ public final class SpillRoot {
     public synchronized void delete() {
         if (directory != null) {
             deleteTree(directory);
+            owned.close();
+            directory = null;
         }
     }
 
     private static void deleteTree(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-        } catch (IOException e) {
-            // What cannot be removed now stays under the user's own root.
-        }
+        PrivateDirectories.deleteTree(root);
     }
 }
