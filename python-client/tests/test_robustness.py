@@ -307,3 +307,28 @@ def test_a_killed_driver_and_its_jvm_leave_nothing_the_next_start_does_not_clear
     assert result_of(proc)["groups"] == 100
     assert not workdir.exists()
     assert not any(d.exists() for d in spill_dirs)
+
+
+def test_logs_and_run_files_of_a_service_are_owner_only(tmp_path: Path) -> None:
+    import shutil
+    import stat
+    from conftest import EMBER_DIST
+    from test_service import run_service
+    home = tmp_path / "ember"
+    shutil.copytree(EMBER_DIST, home, symlinks=True)
+    # As an older version left them: open to everyone.
+    (home / "logs").mkdir(mode=0o755, exist_ok=True)
+    os.chmod(home / "logs", 0o755)
+    for name in ("ember.out", "ember.log"):
+        (home / "logs" / name).write_text("older lines\n")
+        os.chmod(home / "logs" / name, 0o644)
+    service = run_service(home)
+    next(service)
+    try:
+        modes = {str(path.relative_to(home)): stat.S_IMODE(path.stat().st_mode)
+                 for path in [home / "logs", home / "logs" / "ember.out", home / "logs" / "ember.log",
+                              home / "run", home / "run" / "gateway.json"]}
+    finally:
+        service.close()
+    assert modes == {"logs": 0o700, "logs/ember.out": 0o600, "logs/ember.log": 0o600, "run": 0o700,
+                     "run/gateway.json": 0o600}
