@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import itertools
 import json
 import os
@@ -13,7 +14,7 @@ import threading
 import time
 import warnings
 import weakref
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
 
 from ember.conf import SparkConf
 from ember.errors import EmberError, EmberStartError, SparkJobError, java_message
@@ -102,6 +103,20 @@ _IGNORED_BECAUSE = {
     "jsc": "there is no JavaSparkContext in Ember",
     "profiler_cls": "Ember has no Python profiler hooks",
 }
+
+
+@contextlib.contextmanager
+def _quiet_py4j() -> Iterator[None]:
+    """Py4J logs a traceback at ERROR for every call to a gateway that went away; where the caller handles that
+    itself (stopping a context), those tracebacks only bury what it says."""
+    import logging  # Py4J has imported it by now; the driver's start-up does not pay for it.
+    logger = logging.getLogger("py4j")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _import_driver_modules() -> None:
@@ -323,14 +338,21 @@ class SparkContext:
             if self._stopped:
                 return
             self._stopped = True
-            try:
-                self._session.stop()
-            except (Py4JError, OSError):
-                pass  # The JVM is already gone; closing below is all that is left.
-            try:
-                self._gateway.close()
-            except (Py4JError, OSError):
-                pass
+            if not self._launched.alive():
+                # Nothing to tell a JVM that is gone; Py4J would log a traceback for each call it tried.
+                print("ember: " + self._launched.death_report().split(";")[0] + " before stop(); cleaning up",
+                      file=sys.stderr)
+            else:
+                with _quiet_py4j():
+                    try:
+                        self._session.stop()
+                    except (Py4JError, OSError):
+                        pass  # The gateway went away meanwhile (a service that stopped): closing is all that is left.
+            with _quiet_py4j():
+                try:
+                    self._gateway.close()
+                except (Py4JError, OSError):
+                    pass
             try:
                 self._lease.close()
             except (AttributeError, OSError):

@@ -27,6 +27,7 @@ from ember import files, plan, rdd  # noqa: F401
 
 
 ADDRESS_MARK = "EMBER-DAEMON-ADDRESS "  # dev.ember.transport.common.OutputTail.ADDRESS_MARK
+WORKER_MARK = "ember.worker "  # dev.ember.transport.common.OutputTail.WORKER_MARK: "ember.worker <pid>: <line>"
 
 
 def _listen(transport: str) -> tuple[socket.socket, str]:
@@ -116,6 +117,60 @@ class _Handshakes:
         conn.close()
 
 
+class _WorkerOutputs:
+    """What each forked worker writes to its stdout and stderr (at any level, a crash message of the interpreter
+    included) comes through a pipe of its own and goes on to the daemon's stderr one line at a time, marked with the
+    worker's pid: the JVM keeps each worker's lines apart, so a report of one worker's crash never shows what another
+    worker (another client's task) printed."""
+
+    MAX_LINE = 1 << 16
+
+    def __init__(self) -> None:
+        self.pipes: dict[int, tuple[int, bytearray]] = {}
+
+    def add(self, fd: int, pid: int) -> None:
+        self.pipes[fd] = (pid, bytearray())
+
+    def fds(self) -> list[int]:
+        return list(self.pipes)
+
+    def read(self, fd: int) -> None:
+        pid, partial = self.pipes[fd]
+        try:
+            data = os.read(fd, 1 << 16)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            if partial:
+                self._emit(pid, bytes(partial))
+            del self.pipes[fd]
+            os.close(fd)
+            return
+        partial += data
+        while True:
+            end = partial.find(b"\n")
+            if end < 0:
+                if len(partial) > self.MAX_LINE:
+                    self._emit(pid, bytes(partial))
+                    partial.clear()
+                break
+            self._emit(pid, bytes(partial[:end]))
+            del partial[:end + 1]
+
+    @staticmethod
+    def _emit(pid: int, line: bytes) -> None:
+        try:
+            sys.stderr.buffer.write(f"{WORKER_MARK}{pid}: ".encode("ascii") + line + b"\n")
+            sys.stderr.buffer.flush()
+        except (OSError, ValueError):
+            pass  # The JVM is gone; the pipe is drained anyway, so the worker never blocks on its output.
+
+
+_outputs = _WorkerOutputs()
+
+
 def _report_exits(_signum: int, _frame: object) -> None:
     """Collects forked workers that ended and says how, when it was not a clean exit: the JVM keeps the daemon's
     last output lines for the report of the task that was running there."""
@@ -149,9 +204,12 @@ def main() -> None:
     handshakes = _Handshakes(secret)
     while True:
         try:
-            ready, _, _ = select.select([listener, stdin, *handshakes.pending], [], [], handshakes.timeout())
+            ready, _, _ = select.select([listener, stdin, *handshakes.pending, *_outputs.fds()], [], [],
+                                        handshakes.timeout())
         except InterruptedError:
             continue
+        for fd in [r for r in ready if isinstance(r, int)]:
+            _outputs.read(fd)
         if stdin in ready and not os.read(stdin.fileno(), 4096):
             break  # The JVM closed our stdin: stop taking connections. Forked workers end with their sockets.
         handshakes.expire()
@@ -170,11 +228,29 @@ def main() -> None:
             os.unlink(address)
         except OSError:
             pass
+    # The workers still running write their last lines; a pipe left unread would block them.
+    while _outputs.pipes:
+        try:
+            ready, _, _ = select.select(_outputs.fds(), [], [])
+        except InterruptedError:
+            continue
+        for fd in ready:
+            _outputs.read(fd)
 
 
 def _fork_worker(conn: socket.socket, listener: socket.socket, handshakes: _Handshakes, transport: str) -> None:
+    output_read, output_write = os.pipe()
     pid = os.fork()
     if pid == 0:
+        os.close(output_read)
+        for fd in _outputs.fds():
+            os.close(fd)
+        _outputs.pipes.clear()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(output_write, 1)
+        os.dup2(output_write, 2)
+        os.close(output_write)
         listener.close()
         for other in handshakes.pending:
             other.close()
@@ -185,6 +261,8 @@ def _fork_worker(conn: socket.socket, listener: socket.socket, handshakes: _Hand
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
+    os.close(output_write)
+    _outputs.add(output_read, pid)
     conn.close()
 
 

@@ -10,6 +10,7 @@ workers share one filesystem on a local master).
 from __future__ import annotations
 
 import bz2
+import errno
 import glob
 import json
 import gzip
@@ -105,6 +106,10 @@ def list_files(path: str) -> list[str]:
                                     and os.path.isfile(os.path.join(match, name))))
             elif os.path.isfile(match):
                 found.append(match)
+            elif os.path.exists(match):
+                raise OSError(errno.EINVAL, f"Input path is not a regular file or directory: {match} (a device, "
+                                            f"pipe or socket has no size to split into partitions; copy its data to "
+                                            f"a file first)")
             else:
                 raise FileNotFoundError(f"Input path does not exist: {match}")
     return [os.path.abspath(f) for f in found]

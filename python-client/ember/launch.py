@@ -22,7 +22,7 @@ from ember.errors import EmberAuthError, EmberStartError
 
 LOG_TAIL_LINES = 40
 # A line of the JVM's log that a worker printed during a task: "[python PID] [stage S partition P] text".
-_WORKER_LINE = re.compile(r"^\[python \d+\] (\[stage \d+ partition \d+\] .*?)\n?$")
+_WORKER_LINE = re.compile(r"^\[python \d+\] (?:ember\.worker \d+: )?(\[stage \d+ partition \d+\] .*?)\n?$")
 
 
 def find_home(configured: Optional[str] = None) -> Path:

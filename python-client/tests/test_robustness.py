@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from test_engine_behaviour import small_budget_distribution
+from test_service import service  # noqa: F401 - the fixture
 
 
 @pytest.mark.parametrize("damage", ["delete", "truncate", "overwrite"])
@@ -332,3 +333,74 @@ def test_logs_and_run_files_of_a_service_are_owner_only(tmp_path: Path) -> None:
         service.close()
     assert modes == {"logs": 0o700, "logs/ember.out": 0o600, "logs/ember.log": 0o600, "run": 0o700,
                      "run/gateway.json": 0o600}
+
+
+def test_diagnostics_say_what_happened(tmp_path: Path, run_driver, result_of) -> None:
+    proc = run_driver("""
+        import os, signal
+        from ember import SparkContext
+        sc = SparkContext("local[2]", "diagnostics")
+        result = {}
+        try:
+            sc.textFile("/dev/zero").count()
+        except OSError as e:
+            result["device"] = str(e)
+        try:
+            sc._session.submitJob("{not json", False)
+        except Exception as e:
+            result["gateway_error"] = str(e)
+        os.kill(sc._launched.process.pid, signal.SIGKILL)
+        sc._launched.process.wait()
+        sc.stop()
+        report(result)
+    """)
+    result = result_of(proc)
+    assert "not a regular file or directory: /dev/zero" in result["device"]
+    assert "does not exist" not in result["device"]
+    # The client learns what was wrong with its call, not the JVM's code.
+    assert "job plan is not valid JSON" in result["gateway_error"]
+    assert "\tat " not in result["gateway_error"] and ".java:" not in result["gateway_error"]
+    # stop() after the JVM died: one line, no Py4J tracebacks.
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert "was killed by signal 9 (SIGKILL) before stop()" in proc.stderr
+
+
+def test_a_crashed_workers_report_shows_its_own_output_only(service, run_driver) -> None:  # noqa: F811
+    home, info = service
+    env = {"EMBER_HOME": str(home), "EMBER_GATEWAY": f"127.0.0.1:{info['port']}"}
+    # Two clients of one service share its worker daemon. One prints a line of its own on stderr (the service keeps
+    # worker output in its log); the other's worker crashes, and its report must not show the first one's line.
+    chatty = run_driver("""
+        import os
+        from ember import SparkContext
+        sc = SparkContext(appName="chatty")
+        def chatty(x):
+            os.write(2, b"another client's secret line\\n")
+            return x
+        sc.parallelize(range(4), 2).map(chatty).collect()
+        sc.stop()
+        report("done")
+    """, env=env)
+    assert chatty.returncode == 0, chatty.stderr
+    crashing = run_driver("""
+        import os, time
+        from ember import SparkConf, SparkContext
+        sc = SparkContext(appName="crashing", conf=SparkConf().set("spark.task.maxFailures", "1"))
+        def crash(x):
+            os.write(2, b"the crashing task's own line\\n")
+            time.sleep(0.2)
+            os.kill(os.getpid(), 9)
+        try:
+            sc.parallelize([1], 1).map(crash).collect()
+            outcome = "no error"
+        except Exception as e:
+            outcome = str(e)
+        sc.stop()
+        report(outcome)
+    """, env=env, timeout=120)
+    from conftest import driver_result
+    outcome = driver_result(crashing)
+    assert "killed by signal 9" in outcome, outcome
+    assert "the crashing task's own line" in outcome
+    assert "another client's secret line" not in outcome
+    assert "another client's secret line" in (home / "logs" / "ember.out").read_text()

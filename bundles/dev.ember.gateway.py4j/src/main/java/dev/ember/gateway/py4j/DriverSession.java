@@ -147,7 +147,8 @@ public final class DriverSession {
         } catch (IllegalStateException e) {
             return error("codec", e.getMessage());
         } catch (IOException | IllegalArgumentException e) {
-            return error("io", e.toString());
+            // A plain IOException's message says it all; a subclass's name says what went wrong (AccessDenied...).
+            return error("io", e.getClass() == IOException.class ? e.getMessage() : e.toString());
         }
     }
 
@@ -170,7 +171,8 @@ public final class DriverSession {
         } catch (FileAlreadyExistsException e) {
             return error("exists", e.getFile());
         } catch (IOException | IllegalArgumentException e) {
-            return error("io", e.toString());
+            // A plain IOException's message says it all; a subclass's name says what went wrong (AccessDenied...).
+            return error("io", e.getClass() == IOException.class ? e.getMessage() : e.toString());
         }
     }
 

@@ -36,17 +36,37 @@ final class LockedGateway extends Gateway {
     public ReturnObject invoke(String methodName, String targetObjectId, List<Object> args) {
         Object target = getObject(targetObjectId);
         if (target == null || !SERVED.contains(target.getClass()) || !declares(target.getClass(), methodName)) {
-            throw new Py4JException("The Ember gateway only serves its entry point: "
+            throw withoutStack(new Py4JException("The Ember gateway only serves its entry point: "
                     + (target == null ? "object " + targetObjectId : target.getClass().getSimpleName()) + "."
-                    + methodName + " is not available");
+                    + methodName + " is not available"));
         }
-        ReturnObject result = super.invoke(methodName, targetObjectId, args);
-        if (result.isReference() && getObject(result.getName()) instanceof DriverSession session) {
+        ReturnObject result;
+        try {
+            result = super.invoke(methodName, targetObjectId, args);
+        } catch (Py4JException e) {
+            throw withoutStack(new Py4JException(e.getMessage()));
+        }
+        if (result.isError() && getObject(result.getName()) instanceof Throwable thrown) {
+            // The client reads the error's text (Py4J's exception command); it learns the messages, not the JVM's
+            // code. The whole trace stays in the JVM's log at FINE.
+            LOG.log(java.util.logging.Level.FINE, "a client's call " + methodName + " failed", thrown);
+            for (Throwable t = thrown; t != null; t = t.getCause()) {
+                withoutStack(t);
+            }
+        } else if (result.isReference() && getObject(result.getName()) instanceof DriverSession session) {
             // Py4J would hold the session object for ever if its driver died without releasing it.
             String id = result.getName();
             session.whenStopped(() -> super.deleteObject(id));
         }
         return result;
+    }
+
+    private static <T extends Throwable> T withoutStack(T thrown) {
+        thrown.setStackTrace(new StackTraceElement[0]);
+        for (Throwable suppressed : thrown.getSuppressed()) {
+            suppressed.setStackTrace(new StackTraceElement[0]);
+        }
+        return thrown;
     }
 
     /** How many objects Py4J holds for clients (the entry point included), for {@link EntryPoint#status()}. */
@@ -87,7 +107,7 @@ final class LockedGateway extends Gateway {
 
     @Override
     public ReturnObject invoke(String fqn, List<Object> args) {
-        throw new Py4JException("The Ember gateway does not construct objects (" + fqn + ")");
+        throw withoutStack(new Py4JException("The Ember gateway does not construct objects (" + fqn + ")"));
     }
 
     private static boolean declares(Class<?> type, String methodName) {

@@ -97,7 +97,7 @@ public final class TcpWorkerTransport implements WorkerTransport {
             long pid = StreamWorkerChannel.handshake(socket.getInputStream(), socket.getOutputStream(), secret());
             socket.setSoTimeout(0);
             return channels.track(new StreamWorkerChannel(NAME, pid, socket.getInputStream(), socket.getOutputStream(),
-                    socket, daemon::outputTail));
+                    socket, () -> daemon.outputOf(pid)));
         } catch (IOException e) {
             socket.close();
             throw new IOException("could not get a worker from the Python daemon (pid " + daemon.pid() + ") on port "

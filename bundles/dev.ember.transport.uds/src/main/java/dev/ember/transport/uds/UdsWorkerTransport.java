@@ -87,7 +87,7 @@ public final class UdsWorkerTransport implements WorkerTransport {
             long pid = StreamWorkerChannel.handshake(ChannelStreams.input(channel), ChannelStreams.output(channel),
                     secret);
             return channels.track(new StreamWorkerChannel(NAME, pid, ChannelStreams.input(channel),
-                    ChannelStreams.output(channel), channel, daemon::outputTail));
+                    ChannelStreams.output(channel), channel, () -> daemon.outputOf(pid)));
         } catch (IOException e) {
             channel.close();
             throw new IOException("could not get a worker from the Python daemon (pid " + daemon.pid() + ") at "

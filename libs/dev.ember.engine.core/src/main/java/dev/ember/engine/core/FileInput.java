@@ -75,6 +75,8 @@ public final class FileInput {
                     }
                 } else if (Files.isRegularFile(match)) {
                     found.add(match);
+                } else if (Files.exists(match)) {
+                    throw new IOException(notRegular(match));
                 } else {
                     throw new FileNotFoundException("Input path does not exist: " + match);
                 }
@@ -84,6 +86,12 @@ public final class FileInput {
             throw new FileNotFoundException("no input path given");
         }
         return found;
+    }
+
+    /** Why a path that exists cannot be read as input (a device such as /dev/zero would never end). */
+    static String notRegular(Path path) {
+        return "Input path is not a regular file or directory: " + path + " (a device, pipe or socket has no size "
+                + "to split into partitions; copy its data to a file first)";
     }
 
     /** Splits at commas outside braces. */

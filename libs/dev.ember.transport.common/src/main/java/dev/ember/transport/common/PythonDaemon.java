@@ -78,9 +78,11 @@ public final class PythonDaemon {
         return process.isAlive();
     }
 
-    public String outputTail() {
-        return output.lines();
+    /** The last lines of one worker it forked (see {@link OutputTail#linesOf}). */
+    public String outputOf(long workerPid) {
+        return output.linesOf(workerPid);
     }
+
 
     public String describeExit() {
         return describeExit(process, output);
