@@ -627,8 +627,10 @@ public final class JobRun implements JobHandle {
                     if (output.file() != null) {
                         outputDirectory.commitTask(partition, output.file());
                     }
-                    results.set(index, output.results() == null ? List.of() : output.results());
-                    done[index] = true;
+                    // The index is this stage run's; a later round runs only the positions still pending.
+                    int position = tasks[index];
+                    results.set(position, output.results() == null ? List.of() : output.results());
+                    done[position] = true;
                 } else {
                     store.commit(partition, output.stored());
                 }
