@@ -40,9 +40,15 @@ RunDriver = Callable[..., "subprocess.CompletedProcess[str]"]
 StartDriver = Callable[..., "Driver"]
 
 
+#: The master of the shared ``sc``: local unless a run sets it (test_cluster runs the API corpus on a cluster).
+TEST_MASTER = os.environ.get("EMBER_TEST_MASTER", "local[2]")
+#: Its task slots (defaultParallelism): 2 for local[2], the members' slots together on a cluster.
+TEST_PARALLELISM = int(os.environ.get("EMBER_TEST_PARALLELISM", "2"))
+
+
 @pytest.fixture(scope="session")
 def sc() -> Iterator[SparkContext]:
-    context = SparkContext("local[2]", "ember-tests")
+    context = SparkContext(TEST_MASTER, "ember-tests")
     try:
         yield context
     finally:

@@ -9,6 +9,7 @@ import pickle
 import pytest
 
 from api_support import BIG, MIXED, PARTS, UNICODE, by_repr, slices
+from conftest import TEST_MASTER, TEST_PARALLELISM
 from ember import SparkConf, SparkContext
 
 
@@ -135,10 +136,10 @@ def test_union(sc: SparkContext, n: int) -> None:
 # -- settings ------------------------------------------------------------------------------------------------------
 
 def test_default_parallelism_and_conf(sc: SparkContext) -> None:
-    assert sc.defaultParallelism == 2
+    assert sc.defaultParallelism == TEST_PARALLELISM
     conf = sc.getConf()
     assert isinstance(conf, SparkConf)
-    assert conf.get("spark.master") == "local[2]"
+    assert conf.get("spark.master") == TEST_MASTER
     assert conf.get("spark.app.name") == "ember-tests"
     assert conf.get("no.such.key") is None
     assert conf.get("no.such.key", "fallback") == "fallback"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import ember
-from conftest import EMBER_DIST
+from conftest import EMBER_DIST, TEST_MASTER, TEST_PARALLELISM
 from ember import InheritableThread, SparkConf, SparkContext, StorageLevel
 from ember.conf import load_defaults
 from ember.rdd import BoundedFloat
@@ -60,10 +60,10 @@ def test_context_properties(sc: SparkContext) -> None:
     assert sc.version == ember.PYSPARK_API_VERSION != ember.__version__
     now_ms = time.time() * 1000
     assert now_ms - 3600_000 < sc.startTime <= now_ms  # milliseconds since the epoch, when the context started
-    assert sc.applicationId.startswith("local-")
+    assert sc.applicationId.startswith("local-" if TEST_MASTER.startswith("local") else "cluster-")
     assert sc.uiWebUrl is None
     assert sc.sparkUser() == (os.environ.get("SPARK_USER") or __import__("getpass").getuser())
-    assert repr(sc) == "<SparkContext master=local[2] appName=ember-tests>"
+    assert repr(sc) == f"<SparkContext master={TEST_MASTER} appName=ember-tests>"
     assert sc.resources == {}
 
 
@@ -192,7 +192,8 @@ def test_persisting_at_another_level_is_refused(sc: SparkContext) -> None:
 def test_debug_string_and_repr_as_spark_prints_them(sc: SparkContext) -> None:
     rdd = sc.range(5)
     debug = rdd.toDebugString().decode()
-    assert debug.splitlines()[0].startswith(f"(2) PythonRDD[{rdd.id()}] at range at test_pyspark_compat.py:")
+    assert debug.splitlines()[0].startswith(f"({TEST_PARALLELISM}) PythonRDD[{rdd.id()}] at range at "
+                                            f"test_pyspark_compat.py:")
     assert " |  ParallelCollectionRDD[" in debug
     shuffled = sc.parallelize([(1, 2)], 2).reduceByKey(lambda a, b: a + b).cache()
     lines = shuffled.toDebugString().decode().splitlines()

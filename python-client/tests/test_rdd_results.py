@@ -10,6 +10,7 @@ from typing import Any, Callable
 import pytest
 
 import helper_module
+from conftest import TEST_PARALLELISM
 from ember import SparkContext
 
 N = 100_000
@@ -126,9 +127,9 @@ def test_range_moves_no_data(sc: SparkContext, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_default_partitions(sc: SparkContext) -> None:
-    assert sc.defaultParallelism == 2
+    assert sc.defaultParallelism == TEST_PARALLELISM
     rdd = sc.parallelize(DATA)
-    assert rdd.getNumPartitions() == 2
+    assert rdd.getNumPartitions() == TEST_PARALLELISM
     assert rdd.collect() == DATA
 
 

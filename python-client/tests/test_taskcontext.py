@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from conftest import TEST_PARALLELISM
 from ember import BarrierTaskContext, SparkContext, SparkJobError, TaskContext
 
 
@@ -112,9 +113,10 @@ def test_barrier_context_only_in_barrier_stages_and_normal_stages_after_them(sc:
 
 
 def test_a_barrier_stage_with_more_tasks_than_slots_fails_at_once(sc: SparkContext) -> None:
-    with pytest.raises(SparkJobError, match=r"barrier stage .* 3 tasks, which must all run at once, but this "
-                                            r"context has 2 task slot"):
-        sc.parallelize(range(3), 3).barrier().mapPartitions(lambda it: it).collect()
+    tasks = TEST_PARALLELISM + 1
+    with pytest.raises(SparkJobError, match=rf"barrier stage .* {tasks} tasks, which must all run at once, but "
+                                            rf"this context has {TEST_PARALLELISM} task slot"):
+        sc.parallelize(range(tasks), tasks).barrier().mapPartitions(lambda it: it).collect()
     assert sc.parallelize(range(3), 3).sum() == 3  # the context goes on
 
 
