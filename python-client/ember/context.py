@@ -203,6 +203,11 @@ class SparkContext:
             self._added_files: dict[str, str] = {}  # Base name -> source path, of files added with addFile.
             self._added_archives: dict[str, str] = {}  # The same for addArchive.
             self._files_dir: Optional[str] = None
+            # On a cluster, tasks run on other machines: the files directory travels as a zip in a broadcast,
+            # made again when files are added ({"hash": ..., "broadcast": id}, or None before the first).
+            self._ships_files = self.master.startswith("ember-cluster://")
+            self._shipped_files: Optional[dict[str, Any]] = None
+            self._files_changed = self._ships_files  # The first job ships the directory, empty or not.
             self._checkpoint_dir: Optional[str] = None
             self._running_jobs: dict[int, set[str]] = {}  # Job id -> its tags, while the job runs.
             self._task_cpus = int(self._conf.get("spark.task.cpus", "1"))
@@ -747,6 +752,7 @@ class SparkContext:
             if known is None:
                 install(source, os.path.join(self._files_root(), name))
                 registry[name] = source
+                self._files_changed = True
             elif known != source:
                 raise ValueError(f"{what} {name} was already registered with a different path (was {known}, now "
                                  f"{source}); added files are found by name, so names must differ")
@@ -773,9 +779,46 @@ class SparkContext:
 
     def _job_info(self) -> dict[str, Any]:
         """What every task of the next job of this thread is told besides its function (ember.worker reads it)."""
-        return {"pyFiles": list(self._py_files), "filesRoot": self._files_root(),
+        info = {"pyFiles": list(self._py_files), "filesRoot": self._files_root(),
                 "localProperties": dict(self._local_properties()), "cpus": self._task_cpus,
                 "workerMemory": self._conf.get("spark.python.worker.memory", "512m")}
+        if self._ships_files:
+            shipped = self._ship_files()
+            if shipped is not None:
+                info["shippedFiles"] = shipped
+        return info
+
+    def _ship_files(self) -> Optional[dict[str, Any]]:
+        """For a cluster master: the files directory (addFile, addPyFile, addArchive) zipped into a broadcast, which
+        each worker unpacks once per content hash (ember.worker); made again after files were added."""
+        import hashlib
+        import io
+        import zipfile
+
+        from ember import privatedirs
+        with SparkContext._lock:
+            if not self._files_changed:
+                return self._shipped_files
+            root = self._files_root()
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for directory, _, names in sorted(os.walk(root)):
+                    for name in sorted(names):
+                        path = os.path.join(directory, name)
+                        relative = os.path.relpath(path, root)
+                        if relative == privatedirs.OWNER_LOCK or relative.startswith("broadcast-"):
+                            continue
+                        archive.write(path, relative)
+            data = buffer.getvalue()
+            previous = self._shipped_files
+            bid = self._register_broadcast(data)
+            self._shipped_files = {"hash": hashlib.sha256(data).hexdigest(), "broadcast": bid}
+            self._files_changed = False
+            if previous is not None:
+                self._pending_drops.append(("dropBroadcast", previous["broadcast"]))
+                self._broadcasts.discard(previous["broadcast"])
+                self._broadcast_values.pop(previous["broadcast"], None)
+            return self._shipped_files
 
     # -- running jobs ------------------------------------------------------------------------------------------
 

@@ -215,6 +215,11 @@ class PlanBuilder:
             stage["barrier"] = True
         if stage_input.aligned:
             stage["aligned"] = True
+        shipped = self.job_info.get("shippedFiles")
+        if shipped is not None:
+            # The files a cluster's workers unpack travel as a broadcast with every stage's tasks.
+            broadcast_ids.add(shipped["broadcast"])
+            stage["broadcasts"] = sorted(broadcast_ids)
         self.broadcasts.update(broadcast_ids)
         if len(blob) > INLINE_COMMAND_BYTES:
             stage["commandBlob"] = self.ctx._side.blob(blob)

@@ -160,6 +160,15 @@ def worker_receive_broadcast(bid: int, payload: bytes) -> None:
     _worker_broadcast_bytes[bid] = payload
 
 
+def worker_broadcast_value(bid: int) -> Any:
+    """The value of a broadcast this worker received (for Ember's own use: the files a cluster ships)."""
+    if bid not in _worker_broadcasts:
+        if bid not in _worker_broadcast_bytes:
+            raise RuntimeError(f"Broadcast {bid} is not available in this worker")
+        _worker_broadcasts[bid] = pickle.loads(_worker_broadcast_bytes.pop(bid))
+    return _worker_broadcasts[bid]
+
+
 def worker_forget_broadcast(bid: int) -> None:
     _worker_broadcasts.pop(bid, None)
     _worker_broadcast_bytes.pop(bid, None)

@@ -19,7 +19,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, Optional
 
 import cloudpickle
 
-from ember import merge
+from ember import merge, privatedirs
 from ember import serializers as ser
 from ember import shared
 from ember import sparkfiles
@@ -167,6 +167,14 @@ def _pipe_streams() -> tuple[IO[bytes], IO[bytes]]:
 
 
 def serve(infile: IO[bytes], outfile: IO[bytes]) -> None:
+    """Serves tasks until the JVM ends the stream (or goes away)."""
+    try:
+        _serve(infile, outfile)
+    finally:
+        remove_unpacked_files()
+
+
+def _serve(infile: IO[bytes], outfile: IO[bytes]) -> None:
     prefix_task_output()
     # Pickled commands by id. Each task unpickles its own copy, as PySpark does, so state a function keeps in its
     # closure (or a fold's zero value) never leaks from one task into the next.
@@ -263,17 +271,45 @@ def _pickle_exception(error: BaseException) -> bytes:
     return b""
 
 
+#: Shipped files unpacked by this worker, by content hash: each set once per worker, removed when it ends (or swept
+#: by the next start if it is killed: they are owned private directories).
+_unpacked_files: dict[str, str] = {}
+
+
+def _unpack_shipped_files(digest: str, broadcast_id: int) -> str:
+    directory = _unpacked_files.get(digest)
+    if directory is None:
+        import io
+        import zipfile
+        directory = privatedirs.mkdtemp("files-")
+        with zipfile.ZipFile(io.BytesIO(shared.worker_broadcast_value(broadcast_id))) as archive:
+            archive.extractall(directory)
+        _unpacked_files[digest] = directory
+    return directory
+
+
+def remove_unpacked_files() -> None:
+    while _unpacked_files:
+        privatedirs.remove(_unpacked_files.popitem()[1])
+
+
 def load_command(blob: bytes) -> shared.StageCommand:
     """A command is what the job's tasks share (the driver's addPyFile paths, the SparkFiles directory, the driver
     thread's local properties, spark.task.cpus) and the cloudpickled StageCommand. The paths go on sys.path first,
     since unpickling the command may import modules from them."""
     job, inner = pickle.loads(blob)
-    for path in job["pyFiles"]:
+    files_root, py_files = job["filesRoot"], job["pyFiles"]
+    shipped = job.get("shippedFiles")
+    if shipped is not None:
+        # On a cluster the driver's paths are on another machine: its files came as a zip, unpacked here.
+        files_root = _unpack_shipped_files(shipped["hash"], shipped["broadcast"])
+        py_files = [os.path.join(files_root, os.path.basename(path.rstrip(os.sep))) for path in py_files]
+    for path in py_files:
         entry = os.path.dirname(path) if path.endswith(".py") else path
         if entry not in sys.path:
             sys.path.insert(0, entry)
     merge.job_memory = job.get("workerMemory")
-    sparkfiles.SparkFiles._root_directory = job["filesRoot"]
+    sparkfiles.SparkFiles._root_directory = files_root
     sparkfiles.SparkFiles._is_running_on_worker = True
     with shared.recording_accumulators() as accumulators:
         command = cloudpickle.loads(inner)

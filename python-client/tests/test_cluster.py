@@ -319,3 +319,31 @@ def test_a_member_that_joins_during_a_job_takes_tasks_of_its_later_stages(cluste
     finally:
         cluster.kill(MEMBERS, signal.SIGTERM)
         cluster.await_size(MEMBERS)
+
+
+def test_added_files_and_python_files_travel_to_the_members(cluster: Cluster, run_driver, result_of,
+                                                            tmp_path: Path) -> None:
+    data = tmp_path / "lookup.txt"
+    data.write_text("alpha\nbeta\n")
+    module = tmp_path / "shipped_helper.py"
+    module.write_text("def triple(x):\n    return 3 * x\n")
+    proc = run_driver(f"""
+        from ember import SparkContext, SparkFiles
+        sc = SparkContext({cluster.master!r}, "files", pyFiles=[{str(module)!r}])
+        sc.addFile({str(data)!r})
+        def use(x):
+            import shipped_helper
+            with open(SparkFiles.get("lookup.txt")) as f:
+                words = f.read().split()
+            return (shipped_helper.triple(x), words, SparkFiles.getRootDirectory(), shipped_helper.__file__)
+        rows = sc.parallelize(range(12), 6).map(use).collect()
+        report({{"rows": rows, "driver_root": SparkFiles.getRootDirectory()}})
+        sc.stop()
+    """, env=_env(cluster), timeout=120)
+    result = result_of(proc)
+    assert [row[0] for row in result["rows"]] == [3 * x for x in range(12)]
+    assert all(row[1] == ["alpha", "beta"] for row in result["rows"])
+    # The workers read copies unpacked on their member, not the driver's directory.
+    roots = {row[2] for row in result["rows"]}
+    assert result["driver_root"] not in roots
+    assert all(row[3].startswith(row[2]) for row in result["rows"])
