@@ -347,3 +347,26 @@ def test_added_files_and_python_files_travel_to_the_members(cluster: Cluster, ru
     roots = {row[2] for row in result["rows"]}
     assert result["driver_root"] not in roots
     assert all(row[3].startswith(row[2]) for row in result["rows"])
+
+
+def test_a_path_a_member_cannot_see_fails_saying_paths_must_be_shared(cluster: Cluster, run_driver, result_of,
+                                                                      tmp_path: Path) -> None:
+    data = tmp_path / "input.txt"
+    data.write_text("one\ntwo\n")
+    proc = run_driver(f"""
+        import os
+        from ember import SparkContext
+        sc = SparkContext({cluster.master!r}, "paths")
+        lines = sc.textFile({str(data)!r})  # listed by the driver, which sees it
+        os.remove({str(data)!r})  # as a member without the driver's disk would not see it
+        try:
+            lines.count()
+            outcome = "no error"
+        except Exception as e:
+            outcome = str(e)
+        report({{"outcome": outcome, "after": sc.parallelize(range(10), 3).sum()}})
+        sc.stop()
+    """, env=_env(cluster), timeout=120)
+    result = result_of(proc)
+    assert "shared mount" in result["outcome"] and str(data) in result["outcome"], result
+    assert result["after"] == 45

@@ -310,7 +310,11 @@ final class MemberRuntime {
             task.worker = null;
             worker.channel.abort();
             pool.release(worker, false);
-            return failJob(e.kind, e.getMessage());
+            boolean missing = e.getCause() instanceof java.nio.file.NoSuchFileException
+                    || e.getCause() instanceof java.io.FileNotFoundException;
+            // The driver listed the files on its own machine: a path it sees may not exist here.
+            return failJob(e.kind, e.getMessage() + (missing ? " (on a cluster, input and output paths must be "
+                    + "visible at the same place on every node: a shared mount)" : ""));
         } catch (IOException | RuntimeException e) {
             task.worker = null;
             String tail = worker.channel.stderrTail();
