@@ -76,7 +76,8 @@ def top20(counts: list[tuple[str, int]]) -> list[list[Any]]:
 # ---- RDD API: Ember, PySpark, pysparkling ---------------------------------------------------------------------------
 
 def rdd_context(system: str, params: dict) -> Any:
-    """A context on local[2] (pysparkling: its in-process Context), with the workload's settings."""
+    """A context on local[2] (or ``params["master"]``; pysparkling: its in-process Context), with the workload's
+    settings."""
     settings = dict(params.get("conf", {}))
     if system == "pysparkling":
         from pysparkling import Context
@@ -88,7 +89,7 @@ def rdd_context(system: str, params: dict) -> Any:
         settings.setdefault("spark.ui.showConsoleProgress", "false")
     else:
         from ember import SparkConf, SparkContext
-    conf = SparkConf().setMaster("local[2]").setAppName(f"bench-{params['workload']}")
+    conf = SparkConf().setMaster(params.get("master", "local[2]")).setAppName(f"bench-{params['workload']}")
     for key, value in settings.items():
         conf.set(key, value)
     sc = SparkContext(conf=conf)
