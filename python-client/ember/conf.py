@@ -20,6 +20,8 @@ class SparkConf:
             self._conf.update(load_defaults())
 
     def set(self, key: str, value: object) -> "SparkConf":
+        if not isinstance(key, str):
+            raise TypeError(f"SparkConf key must be a str, got {key!r}")
         self._conf[key] = str(value)
         return self
 

@@ -596,6 +596,10 @@ class SparkContext:
     def setJobGroup(self, groupId: str, description: str, interruptOnCancel: bool = False) -> None:
         """Jobs started by this thread from now on belong to ``groupId``, for cancelJobGroup. As in Spark, the group
         is a local property (``spark.jobGroup.id``) that tasks see through TaskContext too."""
+        if not isinstance(groupId, str):
+            raise TypeError(f"setJobGroup: groupId must be a str, got {groupId!r}")
+        if description is not None and not isinstance(description, str):
+            raise TypeError(f"setJobGroup: description must be a str, got {description!r}")
         self.setLocalProperty("spark.jobGroup.id", groupId)
         self.setLocalProperty("spark.job.description", description)
         self.setLocalProperty("spark.job.interruptOnCancel", str(interruptOnCancel).lower())
@@ -606,6 +610,11 @@ class SparkContext:
     def setLocalProperty(self, key: str, value: Optional[str]) -> None:
         """Sets (or, with None, removes) a property of the jobs this thread starts; tasks read it with
         ``TaskContext.get().getLocalProperty(key)``."""
+        # Local properties travel with jobs as JSON strings (as in Spark, where they are java.util.Properties).
+        if not isinstance(key, str):
+            raise TypeError(f"local property key must be a str, got {key!r}")
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"local property {key!r} must be a str or None, got {value!r}")
         props = self._local_properties()
         if value is None:
             props.pop(key, None)

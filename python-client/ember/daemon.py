@@ -251,6 +251,11 @@ def _fork_worker(conn: socket.socket, listener: socket.socket, handshakes: _Hand
         os.dup2(output_write, 1)
         os.dup2(output_write, 2)
         os.close(output_write)
+        # The daemon's stdin is the JVM's pipe, silent until it closes: a task reading stdin would block for ever.
+        # It reads /dev/null, as PySpark's forked workers do.
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
         listener.close()
         for other in handshakes.pending:
             other.close()

@@ -218,6 +218,8 @@ class RDD:
     def persist(self, storageLevel: StorageLevel = StorageLevel.MEMORY_ONLY) -> "RDD":
         """Keeps the computed partitions in the engine for later jobs (in memory, spilling to disk past the
         engine's budget, whatever the level); the level of a persisted RDD cannot be changed, as in Spark."""
+        if not isinstance(storageLevel, StorageLevel):
+            raise TypeError(f"storageLevel must be of type ember.StorageLevel, got {storageLevel!r}")
         if self.is_cached and storageLevel != self._storage_level:
             raise ValueError(f"Cannot change storage level of an RDD after it was already assigned a level (it is "
                              f"{self._storage_level!r}); unpersist() it first")
@@ -1007,7 +1009,10 @@ class RDD:
         return self._select(num, key, heapq.nsmallest)
 
     def top(self, num: int, key: Optional[Callable[[Any], Any]] = None) -> list:
-        return self._select(num, key, heapq.nlargest)
+        # As PySpark's: a negative num gives [], and an RDD without partitions has nothing to reduce (ValueError).
+        if self.getNumPartitions() == 0:
+            raise ValueError("Can not reduce() empty RDD")
+        return self._select(max(num, 0), key, heapq.nlargest)
 
     def _select(self, num: int, key: Optional[Callable[[Any], Any]],
                 pick: Callable[..., list]) -> list:

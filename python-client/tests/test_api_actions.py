@@ -125,11 +125,12 @@ def test_top(sc: SparkContext, n: int) -> None:
     assert sc.parallelize([], n).top(3) == []
 
 
-def test_take_ordered_and_top_reject_negative(sc: SparkContext) -> None:
+def test_take_ordered_rejects_negative_and_top_gives_nothing_as_in_pyspark(sc: SparkContext) -> None:
     with pytest.raises(ValueError):
         sc.parallelize([1, 2]).takeOrdered(-1)
-    with pytest.raises(ValueError):
-        sc.parallelize([1, 2]).top(-1)
+    assert sc.parallelize([1, 2]).top(-1) == []  # PySpark's heapq.nlargest(-1, ...)
+    with pytest.raises(ValueError, match="empty RDD"):
+        sc.emptyRDD().top(3)
 
 
 # -- takeSample --------------------------------------------------------------------------------------------------------
