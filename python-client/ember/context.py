@@ -596,7 +596,7 @@ class SparkContext:
     def setJobGroup(self, groupId: str, description: str, interruptOnCancel: bool = False) -> None:
         """Jobs started by this thread from now on belong to ``groupId``, for cancelJobGroup. As in Spark, the group
         is a local property (``spark.jobGroup.id``) that tasks see through TaskContext too."""
-        if not isinstance(groupId, str):
+        if groupId is not None and not isinstance(groupId, str):  # None clears the group, as PySpark's null does
             raise TypeError(f"setJobGroup: groupId must be a str, got {groupId!r}")
         if description is not None and not isinstance(description, str):
             raise TypeError(f"setJobGroup: description must be a str, got {description!r}")

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from api_support import BIG, MIXED, PARTS, UNICODE, by_repr, hadoop_lines, multiset, slices
+from conftest import TEST_MASTER
 from ember import SparkContext
 
 BLOCK_SIZE = 32 * 1024 * 1024  # fs.local.block.size
@@ -294,7 +295,11 @@ def test_add_py_file(sc: SparkContext, tmp_path: Path) -> None:
     assert sc.parallelize(data, 3).map(module.triple).collect() == [module.triple(x) for x in data]
     assert sc.parallelize(data, 3).map(lambda x: module.triple(x) + 1).collect() == [x * 3 + 1 for x in data]
     origins = sc.parallelize(range(4), 2).map(module.origin).collect()
-    assert {path for path, _ in origins} == {os.path.realpath(module_file)}
+    if TEST_MASTER.startswith("local"):
+        assert {path for path, _ in origins} == {os.path.realpath(module_file)}
+    else:  # a cluster's workers import the copy shipped to their member
+        assert {os.path.basename(path) for path, _ in origins} == {module_file.name}
+        assert os.path.realpath(module_file) not in {path for path, _ in origins}
     assert all(pid != os.getpid() for _, pid in origins)  # it really ran, and imported the file, in a worker
 
 

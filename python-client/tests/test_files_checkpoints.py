@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import TEST_MASTER
 from ember import SparkContext, SparkFiles
 
 
@@ -29,7 +30,11 @@ def test_add_file_and_directory_reach_tasks_through_spark_files(sc: SparkContext
 
     results = sc.parallelize([0, 1], 2).map(read).collect()
     root = SparkFiles.getRootDirectory()
-    assert results == [("Hello World!\n", "Sub Hello World!\n", root)] * 2
+    if TEST_MASTER.startswith("local"):
+        assert results == [("Hello World!\n", "Sub Hello World!\n", root)] * 2
+    else:  # a cluster's workers read the copies shipped to their member
+        assert [result[:2] for result in results] == [("Hello World!\n", "Sub Hello World!\n")] * 2
+        assert root not in {result[2] for result in results}
     assert SparkFiles.get("greeting.txt") != str(source / "greeting.txt")  # a copy, as PySpark's
     (source / "greeting.txt").write_text("changed")  # the copy was made when added
     assert sc.parallelize([0], 1).map(read).collect()[0][0] == "Hello World!\n"
