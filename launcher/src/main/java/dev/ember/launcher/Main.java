@@ -419,8 +419,10 @@ public final class Main {
         }
     }
 
-    /** reference: makes Felix use the jar where it is instead of copying it into the cache. */
-    /** How the launcher's own installs are located (FileInstall's, from load/, are plain file: URIs). */
+    /**
+     * How the launcher's own installs are located: reference: makes Felix use the jar where it is instead of copying
+     * it into the cache (FileInstall's, from load/, are plain file: URIs).
+     */
     static final String LAUNCHER_LOCATION = "reference:";
 
     static String location(Path jar) {

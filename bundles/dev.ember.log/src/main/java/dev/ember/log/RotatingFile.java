@@ -7,8 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 
 /**
  * Appends text to a file and rotates it by size: when a write would take {@code ember.log} past the limit, it becomes
@@ -32,17 +33,16 @@ final class RotatingFile implements AutoCloseable {
 
     private void open() throws IOException {
         if (!Files.exists(file)) {
-            Files.createFile(file, OWNER_ONLY);
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
         }
         // The log holds what every client's jobs did (and printed): only the service's user reads it, even when a
         // file made by an older version was open to others.
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        Files.setPosixFilePermissions(file, OWNER_ONLY);
         out = Files.newOutputStream(file, StandardOpenOption.APPEND);
         size = Files.size(file);
     }
 
-    private static final FileAttribute<?> OWNER_ONLY =
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
 
     synchronized void write(String text) throws IOException {
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);

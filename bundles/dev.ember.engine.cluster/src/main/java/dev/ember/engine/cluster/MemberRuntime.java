@@ -295,12 +295,10 @@ final class MemberRuntime {
             JsonObject reply = new JsonObject();
             reply.addProperty("state", "done");
             reply.addProperty("result", "INPUT_LOST");
-            String key = e.key();
-            if (InputLostException.THIS_NODE.equals(e.node())) {
-                // A spill file of this member's own store was damaged: drop that output, and say which it was.
-                key = dropDamaged(session);
-            }
-            reply.addProperty("node", InputLostException.THIS_NODE.equals(e.node()) ? node.localId() : e.node());
+            // A spill file of this member's own store was damaged: that output is dropped, and the reply says which.
+            boolean damagedHere = InputLostException.THIS_NODE.equals(e.node());
+            String key = damagedHere ? dropDamaged(session) : e.key();
+            reply.addProperty("node", damagedHere ? node.localId() : e.node());
             if (key != null) {
                 reply.addProperty("key", key);
             }

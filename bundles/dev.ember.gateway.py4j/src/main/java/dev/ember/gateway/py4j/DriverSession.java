@@ -147,9 +147,13 @@ public final class DriverSession {
         } catch (IllegalStateException e) {
             return error("codec", e.getMessage());
         } catch (IOException | IllegalArgumentException e) {
-            // A plain IOException's message says it all; a subclass's name says what went wrong (AccessDenied...).
-            return error("io", e.getClass() == IOException.class ? e.getMessage() : e.toString());
+            return error("io", describe(e));
         }
+    }
+
+    /** A plain IOException's message says it all; a subclass's name says what went wrong (AccessDenied...). */
+    private static String describe(Exception e) {
+        return e.getClass() == IOException.class ? e.getMessage() : e.toString();
     }
 
     public long skippedRecords(int fileInputId) {
@@ -171,8 +175,7 @@ public final class DriverSession {
         } catch (FileAlreadyExistsException e) {
             return error("exists", e.getFile());
         } catch (IOException | IllegalArgumentException e) {
-            // A plain IOException's message says it all; a subclass's name says what went wrong (AccessDenied...).
-            return error("io", e.getClass() == IOException.class ? e.getMessage() : e.toString());
+            return error("io", describe(e));
         }
     }
 

@@ -6,9 +6,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.IntSupplier;
 import java.util.logging.Logger;
-import java.util.function.Consumer;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
@@ -127,8 +127,8 @@ public final class EntryPoint {
 
     /**
      * What the service is doing, as JSON: the installed engines, the number of open sessions and of objects Py4J
-     * holds for clients ({@code gatewayObjects}), this node's active
-     * transport and workers, and the running jobs of every engine. For tools that watch a running service.
+     * holds for clients ({@code gatewayObjects}), this node's active transport and workers, and the running jobs of
+     * every engine. For tools that watch a running service.
      */
     public String status() {
         JsonObject status = new JsonObject();

@@ -246,7 +246,8 @@ public final class JobRun implements JobHandle {
      * (then its finished tasks are kept and the caller goes through the stages again), true otherwise.
      */
     private boolean runStagesOnce() throws InterruptedException {
-        for (StagePlan stage : plan.stages()) {
+        for (int stageIndex = 0; stageIndex < plan.stages().size(); stageIndex++) {
+            StagePlan stage = plan.stages().get(stageIndex);
             if (isFinished()) {
                 return true;
             }
@@ -258,7 +259,6 @@ public final class JobRun implements JobHandle {
                 case RESULT, FILES -> null;
             };
             int[] tasks = store == null ? pendingResults() : store.missingTasks();
-            int stageIndex = plan.stages().indexOf(stage);
             synchronized (this) {
                 countedTasks.computeIfAbsent(stageIndex, key -> {
                     Set<Integer> counted = new HashSet<>();
@@ -271,11 +271,11 @@ public final class JobRun implements JobHandle {
             if (tasks.length == 0) {
                 continue;
             }
-            currentStage = plan.stages().indexOf(stage);
+            currentStage = stageIndex;
             stageTasksTotal = tasks.length;
             stageTasksDone = 0;
             listener.onStageStart(jobId, stage.id(), tasks.length);
-            StageRun run = new StageRun(stage, tasks, store);
+            StageRun run = new StageRun(stageIndex, stage, tasks, store);
             run.runAndWait();
             listener.onStageEnd(jobId, stage.id(), !isFailed() && !run.inputLost);
             if (run.inputLost && !isFinished()) {
@@ -309,6 +309,8 @@ public final class JobRun implements JobHandle {
 
     /** The tasks of one stage. For the result stage a task index is a position in the requested partitions. */
     private final class StageRun {
+        /** The stage's position in the plan. */
+        private final int stageIndex;
         private final StagePlan stage;
         private final int[] tasks;
         private final StoredOutputs store;
@@ -319,7 +321,8 @@ public final class JobRun implements JobHandle {
         /** Set when a task found input of an earlier stage gone: the stage stops taking tasks. */
         private volatile boolean inputLost;
 
-        StageRun(StagePlan stage, int[] tasks, StoredOutputs store) {
+        StageRun(int stageIndex, StagePlan stage, int[] tasks, StoredOutputs store) {
+            this.stageIndex = stageIndex;
             this.stage = stage;
             this.tasks = tasks;
             this.store = store;
@@ -634,7 +637,6 @@ public final class JobRun implements JobHandle {
                 } else {
                     store.commit(partition, output.stored());
                 }
-                int stageIndex = plan.stages().indexOf(stage);
                 if (output.accumulatorUpdates() != null
                         && countedTasks.getOrDefault(stageIndex, Set.of()).contains(partition)) {
                     accumulatorUpdates.put(((long) stageIndex << 32) | partition, output.accumulatorUpdates());

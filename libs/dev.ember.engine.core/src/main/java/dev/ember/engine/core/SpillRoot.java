@@ -46,19 +46,16 @@ public final class SpillRoot {
 
     public synchronized void deleteSession(String sessionId) {
         if (directory != null) {
-            deleteTree(directory.resolve(sessionId));
+            PrivateDirectories.deleteTree(directory.resolve(sessionId));
         }
     }
 
     public synchronized void delete() {
         if (directory != null) {
-            deleteTree(directory);
+            PrivateDirectories.deleteTree(directory);
             owned.close();
             directory = null;
         }
     }
 
-    private static void deleteTree(Path root) {
-        PrivateDirectories.deleteTree(root);
-    }
 }

@@ -47,6 +47,12 @@ class PartitionedOutputTest {
         return frames;
     }
 
+    private static void readAll(PartitionedOutput output) {
+        for (int b = 0; b < 3; b++) {
+            read(output, b);
+        }
+    }
+
     private List<Path> spillFiles() throws IOException {
         try (Stream<Path> files = Files.list(spills)) {
             return files.sorted().toList();
@@ -76,11 +82,7 @@ class PartitionedOutputTest {
         for (Path file : spillFiles()) {
             Files.delete(file);
         }
-        InputLostException lost = assertThrows(InputLostException.class, () -> {
-            for (int b = 0; b < 3; b++) {
-                read(output, b);
-            }
-        });
+        InputLostException lost = assertThrows(InputLostException.class, () -> readAll(output));
         assertTrue(lost.getMessage().contains("is gone"), lost.getMessage());
         assertEquals(InputLostException.THIS_NODE, lost.node());
         assertTrue(output.isDamaged());
@@ -94,11 +96,7 @@ class PartitionedOutputTest {
                 raf.setLength(raf.length() / 2);
             }
         }
-        InputLostException lost = assertThrows(InputLostException.class, () -> {
-            for (int b = 0; b < 3; b++) {
-                read(output, b);
-            }
-        });
+        InputLostException lost = assertThrows(InputLostException.class, () -> readAll(output));
         assertTrue(lost.getMessage().contains("cut short"), lost.getMessage());
         assertTrue(output.isDamaged());
     }
@@ -116,11 +114,7 @@ class PartitionedOutputTest {
         }
         assertFalse(output.verifySpillFiles(), "reading the files through finds the damage");
         assertTrue(output.isDamaged());
-        assertThrows(InputLostException.class, () -> {
-            for (int b = 0; b < 3; b++) {
-                read(output, b);
-            }
-        });
+        assertThrows(InputLostException.class, () -> readAll(output));
         assertTrue(output.isDamaged());
     }
 
@@ -132,11 +126,7 @@ class PartitionedOutputTest {
                 raf.writeInt(Integer.MAX_VALUE - 8);
             }
         }
-        InputLostException lost = assertThrows(InputLostException.class, () -> {
-            for (int b = 0; b < 3; b++) {
-                read(output, b);
-            }
-        });
+        InputLostException lost = assertThrows(InputLostException.class, () -> readAll(output));
         assertTrue(lost.getMessage().contains("is damaged"), lost.getMessage());
     }
 }
