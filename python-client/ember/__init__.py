@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from ember._version import RUNTIME_VERSION, __version__  # noqa: F401  (written by setup.py)
 # The PySpark release whose RDD API Ember implements (what SparkContext.version reports).
 PYSPARK_API_VERSION = "4.3.0"
 
