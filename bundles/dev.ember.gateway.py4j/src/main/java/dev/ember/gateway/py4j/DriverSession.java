@@ -123,7 +123,7 @@ public final class DriverSession {
     public int submitJob(String planJson, boolean withEvents, boolean withOutput) {
         JobPlan plan = PlanParser.parse(planJson, blobs::remove);
         // Events cost a little per task; a driver that does not show or track progress goes without them.
-        ProgressEvents events = withEvents || withOutput ? new ProgressEvents(plan.resultStage().id(), withOutput)
+        ProgressEvents events = withEvents || withOutput ? new ProgressEvents(plan.resultStage().id(), withEvents, withOutput)
                 : null;
         JobHandle job = live().submit(plan, events == null ? JobListener.NONE : events);
         jobs.put(job.jobId(), new SubmittedJob(job, events, plan.partitions()));

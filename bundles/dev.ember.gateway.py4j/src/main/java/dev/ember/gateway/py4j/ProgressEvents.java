@@ -18,12 +18,19 @@ final class ProgressEvents implements JobListener {
     private final BlockingQueue<JsonObject> events = new LinkedBlockingQueue<>();
     private final Set<Integer> finishedPartitions = ConcurrentHashMap.newKeySet();
     private final int resultStageId;
+    /** Whether the driver shows or tracks progress: without, only what the stream needs is queued. */
+    private final boolean withProgress;
     private final boolean withOutput;
     private volatile boolean ended;
 
-    /** @param withOutput whether what tasks print comes to the driver too (as {@code output} events) */
-    ProgressEvents(int resultStageId, boolean withOutput) {
+    /**
+     * @param withProgress whether every stage and task start and end is an event; without, only the result stage's
+     *        task ends (which wake the stream) and the job's start and end are
+     * @param withOutput whether what tasks print comes to the driver too (as {@code output} events)
+     */
+    ProgressEvents(int resultStageId, boolean withProgress, boolean withOutput) {
         this.resultStageId = resultStageId;
+        this.withProgress = withProgress;
         this.withOutput = withOutput;
     }
 
@@ -47,16 +54,25 @@ final class ProgressEvents implements JobListener {
 
     @Override
     public void onStageStart(int jobId, int stageId, int taskCount) {
+        if (!withProgress) {
+            return;
+        }
         events.add(event("stageStart", jobId, stageId).apply(e -> e.addProperty("tasks", taskCount)));
     }
 
     @Override
     public void onTaskStart(int jobId, int stageId, int partition, int attempt) {
+        if (!withProgress) {
+            return;
+        }
         events.add(event("taskStart", jobId, stageId).apply(e -> e.addProperty("partition", partition)));
     }
 
     @Override
     public void onTaskEnd(int jobId, int stageId, int partition, boolean succeeded) {
+        if (!withProgress && stageId != resultStageId) {
+            return;
+        }
         // The event is queued before the partition counts as finished, so whoever sees it finished finds its event.
         events.add(event("taskEnd", jobId, stageId).apply(e -> {
             e.addProperty("partition", partition);
@@ -69,6 +85,9 @@ final class ProgressEvents implements JobListener {
 
     @Override
     public void onStageEnd(int jobId, int stageId, boolean succeeded) {
+        if (!withProgress) {
+            return;
+        }
         events.add(event("stageEnd", jobId, stageId).apply(e -> e.addProperty("succeeded", succeeded)));
     }
 
