@@ -246,16 +246,16 @@ class SparkContext:
             # A service's workers print into its log unless asked: then the lines come with each job's results.
             self._output_with_results = self._conf.get("spark.ember.workerOutput", "log").lower() == "driver"
         else:
-            self._output_with_results = False
+            # What tasks print comes back with each job's results (output frames), and is written to the driver's
+            # stderr before the action returns: in a notebook, under the cell that ran the job.
+            # spark.ember.workerOutput=log leaves it in the JVM's log instead.
+            self._output_with_results = self._conf.get("spark.ember.workerOutput", "driver").lower() == "driver"
             home = find_home(self._conf.get("spark.ember.home"))
             timeout = float(self._conf.get("spark.ember.startTimeout", "60"))
             cluster = self.master.startswith("ember-cluster://")
             # On a cluster the workers run on the members: none to start here.
             self._launched = Launched(home, timeout, None if cluster else (self._python_exec(), self._worker_env()),
                                       self._conf.get("spark.driver.extraJavaOptions"), cluster=cluster)
-            # Worker prints go to the driver's stderr on a local master unless spark.ember.workerOutput=log.
-            if self._conf.get("spark.ember.workerOutput", "driver").lower() == "driver":
-                self._launched.forward_worker_output(sys.stderr)
 
     def _connect(self) -> None:
         """Waits for the gateway, connects, and opens this driver's session and its side channel."""
@@ -891,6 +891,8 @@ class SparkContext:
             if event["event"] == "output":
                 sys.stderr.write(event["line"] + "\n")
                 return
+            if not self._track_jobs:
+                return  # Events for the output only: the few others just wake the stream; there is no progress.
             self._tracker.on_event(event)
             if bar is not None:
                 bar.update(job_id, force=event["event"] == "stageStart")
