@@ -77,11 +77,14 @@ def load_defaults(path: Optional[str] = None) -> dict[str, str]:
     that cannot be found, or has no such file, gives none."""
     if path is None:
         from ember.errors import EmberStartError
-        from ember.launch import find_home
+        from ember.launch import find_base, find_home
         try:
-            path = os.path.join(find_home(), "conf", DEFAULTS_FILE)
+            home = find_home()
         except EmberStartError:
             return {}
+        path = os.path.join(find_base(home), "conf", DEFAULTS_FILE)
+        if not os.path.exists(path):  # A base whose conf/ bin/ember has not made yet.
+            path = os.path.join(home, "conf", DEFAULTS_FILE)
     try:
         with open(path, encoding="utf-8") as f:
             lines = f.read().splitlines()

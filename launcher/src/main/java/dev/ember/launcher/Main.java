@@ -82,9 +82,11 @@ public final class Main {
         }
         trace("main");
         Path home = distributionHome();
+        Path base = stateBase(home);
         // A JVM a driver launched serves that driver first: FileInstall and Gogo start a moment after the gateway,
         // off the path to its first result.
-        Launch launch = new Launch(home, interactive, exitOnStdinEof && !exitAfterBoot, withCluster, clusterConfig);
+        Launch launch = new Launch(home, base, interactive, exitOnStdinEof && !exitAfterBoot, withCluster,
+                clusterConfig);
         // Registered before the framework starts: a SIGTERM that arrives during the boot (say, right after the
         // gateway published run/gateway.json) must still stop the framework cleanly.
         Runtime.getRuntime().addShutdownHook(new Thread(launch::stop, "ember-shutdown"));
@@ -121,6 +123,17 @@ public final class Main {
         return path;
     }
 
+    /**
+     * Where this distribution keeps what changes while it runs: {@code load/} and {@code conf/} (and, through
+     * bin/ember, {@code run/} and {@code logs/}). The install itself by default; a separate directory when
+     * bin/ember says so ({@code EMBER_BASE}, or a per-user one for a runtime installed with the Python wheel, whose
+     * install directory is site-packages), as Karaf's {@code karaf.base} separates state from {@code karaf.home}.
+     */
+    private static Path stateBase(Path home) {
+        String base = System.getProperty("ember.base");
+        return base == null || base.isBlank() ? home : Path.of(base).toAbsolutePath().normalize();
+    }
+
     private static void watchStdin(Launch launch) {
         Thread watcher = new Thread(() -> {
             try {
@@ -144,6 +157,8 @@ public final class Main {
     /** One framework instance with its bundle cache (a slot kept for later boots, or one of its own). */
     static final class Launch {
         private final Path home;
+        /** Where load/ and conf/ are (see {@link #stateBase}). */
+        private final Path base;
         private final boolean interactive;
         private BundleCache cache;
         private List<Path> deferred = List.of();
@@ -156,8 +171,10 @@ public final class Main {
         /** A member's cluster configuration, loaded as the cluster bundle's; null for a driver or a plain node. */
         private final Path clusterConfig;
 
-        Launch(Path home, boolean interactive, boolean deferTools, boolean withCluster, Path clusterConfig) {
+        Launch(Path home, Path base, boolean interactive, boolean deferTools, boolean withCluster,
+               Path clusterConfig) {
             this.home = home;
+            this.base = base;
             this.interactive = interactive;
             this.deferTools = deferTools;
             this.withCluster = withCluster;
@@ -165,7 +182,7 @@ public final class Main {
         }
 
         void start() throws IOException, BundleException {
-            Files.createDirectories(home.resolve("load"));
+            Files.createDirectories(base.resolve("load"));
             Path parent = BundleCache.defaultParent();
             String stamp = BundleCache.stamp(home);
             cache = BundleCache.forBoot(parent, stamp);
@@ -202,7 +219,7 @@ public final class Main {
             config.put("ember.home", home.toString());
             // SCR keeps the component descriptions it parsed in the cache, for the next boot that reuses it.
             config.put("ds.cache.metadata", "true");
-            config.put("felix.fileinstall.dir", home.resolve("load") + "," + home.resolve("conf"));
+            config.put("felix.fileinstall.dir", base.resolve("load") + "," + base.resolve("conf"));
             config.put("felix.fileinstall.noInitialDelay", "true");
             // Inside the bundle cache, which the next boot reuses or clears: FileInstall's default is a new
             // /tmp/fileinstall-<random> per boot, removed only at a clean exit (a killed JVM left one each time).
@@ -277,7 +294,7 @@ public final class Main {
                 if (!configured && startOrder(bundle) >= ENGINE_AND_TRANSPORTS) {
                     // Ember's components must see conf/ at their first activation (the gateway binds its address
                     // once); FileInstall, which watches the files afterwards, would deliver them a moment late.
-                    Configs.load(context, home.resolve("conf"));
+                    Configs.load(context, base.resolve("conf"));
                     if (clusterConfig != null) {
                         Configs.loadAs(context, clusterConfig, CLUSTER_PID);
                     }
@@ -308,7 +325,7 @@ public final class Main {
         /** A bundle FileInstall installed from a file of load/ that is not there any more. */
         private boolean removedFromLoad(Bundle bundle) {
             Path file = fileOf(bundle.getLocation());
-            return file != null && file.startsWith(home.resolve("load").toAbsolutePath().normalize())
+            return file != null && file.startsWith(base.resolve("load").toAbsolutePath().normalize())
                     && !Files.exists(file);
         }
 
