@@ -6,6 +6,8 @@ PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
+# setuptools as the client's build pins it: scripts/build_wheel.py builds the wheel with it, without isolation.
+.venv/bin/python -m pip install -q --disable-pip-version-check 'setuptools==75.6.0'
 .venv/bin/python -m pip install -q --disable-pip-version-check -e 'python-client[test]'
 # pip byte-compiles what it installs, but not an editable install's sources; compile them here, so neither drivers
 # nor workers compile Ember's modules at every start (nothing else would where PYTHONDONTWRITEBYTECODE is set).

@@ -8,6 +8,18 @@ from typing import Optional
 
 DEFAULTS_FILE = "spark-defaults.conf"
 
+# Set by ember-submit and ember-shell (see ember.cli): the properties file to start from instead of the
+# distribution's spark-defaults.conf, and the settings of their options, which every SparkConf() of the program
+# starts from (spark-submit hands its own to the program through the JVM's system properties).
+_submit_properties_file: Optional[str] = None
+_submit_settings: dict[str, str] = {}
+
+
+def use_submit_settings(properties_file: Optional[str], settings: dict[str, str]) -> None:
+    global _submit_properties_file, _submit_settings
+    _submit_properties_file = properties_file
+    _submit_settings = dict(settings)
+
 
 class SparkConf:
     """Configuration for a SparkContext. Setters return ``self`` so calls chain. With ``loadDefaults`` (the
@@ -17,7 +29,8 @@ class SparkConf:
     def __init__(self, loadDefaults: bool = True, _jvm: object = None, _jconf: object = None) -> None:
         self._conf: dict[str, str] = {}
         if loadDefaults:
-            self._conf.update(load_defaults())
+            self._conf.update(load_defaults(_submit_properties_file))
+            self._conf.update(_submit_settings)
 
     def set(self, key: str, value: object) -> "SparkConf":
         if not isinstance(key, str):
