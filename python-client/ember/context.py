@@ -231,6 +231,11 @@ class SparkContext:
         try:
             for path in [*(pyFiles or []), *filter(None, self._conf.get("spark.submit.pyFiles", "").split(","))]:
                 self.addPyFile(path)
+            # What spark-submit's --files and --archives (ember-submit's too) name, as Spark adds them.
+            for path in filter(None, self._conf.get("spark.files", "").split(",")):
+                self.addFile(path)
+            for path in filter(None, self._conf.get("spark.archives", "").split(",")):
+                self.addArchive(path)
         except BaseException:
             self.stop()
             raise
