@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from ember import serializers as ser
     from ember.java_gateway import ConnectionLost, SideChannel, connect
     from ember.plan import PlanBuilder, stage_partitions
-    from ember.progress import ConsoleProgressBar, JobTracker, StatusTracker
+    from ember.progress import JobTracker, StatusTracker, make_progress_bar
     from ember.rdd import RDD
     from ember.shared import (COMPLEX_ACCUMULATOR_PARAM, FLOAT_ACCUMULATOR_PARAM, INT_ACCUMULATOR_PARAM,
                               Accumulator, AccumulatorParam, Broadcast)
@@ -126,7 +126,7 @@ def _import_driver_modules() -> None:
     instead of preceding it; ``from ember import SparkContext`` alone imports only the standard library and the
     modules above. The names are this module's globals, as if imported at its top."""
     global Py4JError, Py4JJavaError, files, ser, ConnectionLost, SideChannel, connect, PlanBuilder, stage_partitions
-    global ConsoleProgressBar, JobTracker
+    global make_progress_bar, JobTracker
     global StatusTracker, RDD, COMPLEX_ACCUMULATOR_PARAM, FLOAT_ACCUMULATOR_PARAM, INT_ACCUMULATOR_PARAM
     global Accumulator, AccumulatorParam, Broadcast
     # socket.getaddrinfo() encodes a str host with the IDNA codec, whose first use imports it (~6 ms); Py4J's first
@@ -138,7 +138,7 @@ def _import_driver_modules() -> None:
     from ember import serializers as ser
     from ember.java_gateway import ConnectionLost, SideChannel, connect
     from ember.plan import PlanBuilder, stage_partitions
-    from ember.progress import ConsoleProgressBar, JobTracker, StatusTracker
+    from ember.progress import JobTracker, StatusTracker, make_progress_bar
     from ember.rdd import RDD
     from ember.shared import (COMPLEX_ACCUMULATOR_PARAM, FLOAT_ACCUMULATOR_PARAM, INT_ACCUMULATOR_PARAM,
                               Accumulator, AccumulatorParam, Broadcast)
@@ -219,7 +219,7 @@ class SparkContext:
             try:
                 _import_driver_modules()  # While the JVM boots.
                 self._tracker = JobTracker()
-                self._progress_bar = ConsoleProgressBar(self._tracker) if self._show_progress() else None
+                self._progress_bar = make_progress_bar(self._tracker, self._conf.get("spark.ui.showConsoleProgress"))
                 # Events cost a little per task, so they flow only while someone watches.
                 self._track_jobs = self._progress_bar is not None
             except BaseException:
@@ -294,13 +294,6 @@ class SparkContext:
         except BaseException:
             self._launched.close()
             raise
-
-    def _show_progress(self) -> bool:
-        """spark.ui.showConsoleProgress decides; unset, the bar shows when stderr is a terminal."""
-        setting = self._conf.get("spark.ui.showConsoleProgress")
-        if setting is not None:
-            return setting.strip().lower() == "true"
-        return sys.stderr.isatty()
 
     def statusTracker(self) -> StatusTracker:
         """PySpark's status API. Every job of this context is known from its plan; live task counts of running
@@ -404,6 +397,21 @@ class SparkContext:
         prefix = ("ember" if self.master.startswith("ember://")
                   else "cluster" if self.master.startswith("ember-cluster://") else "local")
         return f"{prefix}-{self._session.id()}"
+
+    def _repr_html_(self) -> str:
+        """What a notebook shows for the context: its master, app name and versions, and a link to the web UI when
+        there is one."""
+        from html import escape
+
+        import ember
+        url = self.uiWebUrl
+        ui = f'<p><a href="{escape(url)}">Web UI</a></p>' if url else ""
+        rows = [("Master", self.master), ("App name", self.appName), ("Ember", ember.__version__),
+                ("PySpark API", self.version), ("Parallelism", str(self.defaultParallelism))]
+        if self._stopped:
+            rows.append(("State", "stopped"))
+        cells = "".join(f"<dt>{name}</dt><dd><code>{escape(value)}</code></dd>" for name, value in rows)
+        return f'<div class="ember-context"><p><b>SparkContext (Ember)</b></p>{ui}<dl>{cells}</dl></div>'
 
     @property
     def uiWebUrl(self) -> Optional[str]:

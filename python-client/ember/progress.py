@@ -7,7 +7,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import IO, Optional
+from typing import IO, Any, Optional
 
 
 @dataclass
@@ -200,3 +200,62 @@ class ConsoleProgressBar:
             self.stream.write("\r" + " " * self.WIDTH + "\r")
             self.stream.flush()
             self._drawn = False
+
+
+class NotebookProgressBar:
+    """The same progress under a notebook's IPython kernel, whose stderr is no terminal: an HTML bar in the output of
+    the cell that runs the job, redrawn in place at most every 100 ms. The bar of a finished job stays, showing where
+    it ended."""
+
+    def __init__(self, tracker: JobTracker) -> None:
+        from IPython.display import HTML, display  # Only ever made under IPython (see make_progress_bar).
+        self.tracker = tracker
+        self._html = HTML
+        self._display = display
+        self._handle: Any = None
+        self._last_draw = 0.0
+
+    def update(self, job_id: int, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_draw < 0.1:
+            return
+        stage = self.tracker.active_stage(job_id)
+        if stage is None:
+            return
+        self._last_draw = now
+        content = self._html(self.render(job_id, stage))
+        if self._handle is None:
+            self._handle = self._display(content, display_id=True)
+        else:
+            self._handle.update(content)
+
+    @staticmethod
+    def render(job_id: int, stage: "_Stage") -> str:
+        share = 100 * stage.done // max(stage.tasks, 1)
+        return (f'<div class="ember-progress"><code>Job {job_id}, stage {stage.stage_id}: {stage.done} + '
+                f'{stage.running} / {stage.tasks} tasks</code> <progress value="{stage.done}" max="{stage.tasks}" '
+                f'style="width: 40em">{share}%</progress></div>')
+
+    def clear(self) -> None:
+        self._handle = None  # The next job draws a bar of its own.
+
+
+def in_notebook() -> bool:
+    """Whether this runs in a notebook's IPython kernel (Jupyter, VS Code), not a terminal IPython."""
+    ipython_module = sys.modules.get("IPython")
+    if ipython_module is None:
+        return False
+    shell = ipython_module.get_ipython()
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+
+
+def make_progress_bar(tracker: JobTracker, setting: Optional[str]) -> Optional[Any]:
+    """The progress display spark.ui.showConsoleProgress asks for: unset, a console bar when stderr is a terminal and
+    an HTML bar in a notebook; "true", whichever fits; "false", none."""
+    if setting is not None and setting.strip().lower() != "true":
+        return None
+    if in_notebook():
+        return NotebookProgressBar(tracker)
+    if setting is not None or sys.stderr.isatty():
+        return ConsoleProgressBar(tracker)
+    return None
