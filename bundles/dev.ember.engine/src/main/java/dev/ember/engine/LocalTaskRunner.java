@@ -162,7 +162,9 @@ final class LocalTaskRunner implements TaskRunner {
                 : "worker (pid " + worker.channel.pid() + ", transport " + worker.transport.name() + ") was lost: " + e
                         + causeIn(tail, worker.channel.pid()) + (tail.isEmpty() ? "" : "\nits last output:\n" + tail);
         if (call.barrier() == null) {
-            LOG.log(System.Logger.Level.WARNING, "job {0} stage {1} partition {2} attempt {3}: {4}",
+            // A task of a job that already failed or was cancelled loses its worker on purpose: no warning then.
+            LOG.log(call.job().isFailed() ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING,
+                    "job {0} stage {1} partition {2} attempt {3}: {4}",
                     call.job().jobId(), call.stage().id(), partition, call.attempt(), failure);
         }
         return Attempt.failed(Result.WORKER_LOST, partition, failure);

@@ -727,7 +727,8 @@ public final class JobRun implements JobHandle {
         return finished;
     }
 
-    private synchronized boolean isFailed() {
+    /** Whether the job failed or was cancelled: its other tasks' workers are then stopped on purpose. */
+    public synchronized boolean isFailed() {
         return failure != null;
     }
 
