@@ -42,6 +42,28 @@ def _options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--version", action="version", version=_version_text())
 
 
+_VALUED_OPTIONS = {"--master", "--name", "--py-files", "--files", "--archives", "--conf", "--properties-file",
+                   "--driver-java-options"}
+
+
+def _attach_values(argv: Sequence[str]) -> list[str]:
+    """``--opt VALUE`` as ``--opt=VALUE`` for the options that take one, up to the script: a value that starts with a
+    dash (``--driver-java-options -Xmx2g``) is then the option's, as spark-submit reads it, not another option."""
+    result: list[str] = []
+    rest = list(argv)
+    while rest:
+        arg = rest.pop(0)
+        if arg in _VALUED_OPTIONS and rest:
+            result.append(f"{arg}={rest.pop(0)}")
+        elif arg.startswith("-"):
+            result.append(arg)
+        else:  # The script (or -c's command): what follows is the program's own.
+            result.append(arg)
+            result.extend(rest)
+            break
+    return result
+
+
 def _version_text() -> str:
     import ember
     return f"Ember {ember.__version__} (the RDD API of PySpark {ember.PYSPARK_API_VERSION})"
@@ -87,7 +109,7 @@ def submit(argv: Optional[Sequence[str]] = None) -> int:
     _options(parser)
     parser.add_argument("script", help="the Python program to run")
     parser.add_argument("arguments", nargs=argparse.REMAINDER, help="the program's own arguments")
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_attach_values(sys.argv[1:] if argv is None else argv))
     if not os.path.isfile(args.script):
         parser.error(f"{args.script}: no such file")
     _apply(parser, args)
@@ -129,7 +151,7 @@ def shell(argv: Optional[Sequence[str]] = None) -> int:
         prog="ember-shell", description="A Python shell with an Ember SparkContext ready as 'sc'.")
     _options(parser)
     parser.add_argument("-c", dest="command", metavar="COMMAND", help="run COMMAND with sc ready, then exit")
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_attach_values(sys.argv[1:] if argv is None else argv))
     _apply(parser, args)
     import ember
     from ember import SparkConf, SparkContext
