@@ -273,6 +273,8 @@ def _open_driver_log() -> tuple[Path, IO[bytes]]:
     """A new log file for a driver's JVM, owner-only (it holds what tasks print): ``driver-<time>-<pid>.log``."""
     directory = driver_log_dir()
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if directory.stat().st_mode & 0o077:
+        directory.chmod(0o700)  # Made earlier by someone else's mkdir: the logs hold what tasks print.
     now = time.time()
     path = directory / f"driver-{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}.{int(now * 1000) % 1000:03d}" \
                        f"-{os.getpid()}.log"
