@@ -214,15 +214,22 @@ class NotebookProgressBar:
         self._display = display
         self._handle: Any = None
         self._last_draw = 0.0
+        self._drawn: Optional[tuple[int, _Stage]] = None
+        self._latest: Optional[tuple[int, _Stage]] = None  # The newest state, drawn or not (see clear).
 
     def update(self, job_id: int, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self._last_draw < 0.1:
-            return
         stage = self.tracker.active_stage(job_id)
         if stage is None:
             return
+        self._latest = (job_id, stage)
+        now = time.monotonic()
+        if not force and now - self._last_draw < 0.1:
+            return
         self._last_draw = now
+        self._draw(job_id, stage)
+
+    def _draw(self, job_id: int, stage: "_Stage") -> None:
+        self._drawn = (job_id, stage)
         content = self._html(self.render(job_id, stage))
         if self._handle is None:
             self._handle = self._display(content, display_id=True)
@@ -237,7 +244,11 @@ class NotebookProgressBar:
                 f'style="width: 40em">{share}%</progress></div>')
 
     def clear(self) -> None:
+        # The last tasks often end within 100 ms of the previous redraw: the bar that stays must show the end.
+        if self._handle is not None and self._latest is not None and self._latest != self._drawn:
+            self._draw(*self._latest)
         self._handle = None  # The next job draws a bar of its own.
+        self._drawn = self._latest = None
 
 
 def in_notebook() -> bool:
