@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from ember import files
     from ember import serializers as ser
-    from ember.java_gateway import ConnectionLost, SideChannel, connect
+    from ember.java_gateway import ConnectionLost, SideChannel, check_runtime_version, connect
     from ember.plan import PlanBuilder, stage_partitions
     from ember.progress import JobTracker, StatusTracker, make_progress_bar
     from ember.rdd import RDD
@@ -126,7 +126,7 @@ def _import_driver_modules() -> None:
     instead of preceding it; ``from ember import SparkContext`` alone imports only the standard library and the
     modules above. The names are this module's globals, as if imported at its top."""
     global Py4JError, Py4JJavaError, files, ser, ConnectionLost, SideChannel, connect, PlanBuilder, stage_partitions
-    global make_progress_bar, JobTracker
+    global make_progress_bar, JobTracker, check_runtime_version
     global StatusTracker, RDD, COMPLEX_ACCUMULATOR_PARAM, FLOAT_ACCUMULATOR_PARAM, INT_ACCUMULATOR_PARAM
     global Accumulator, AccumulatorParam, Broadcast
     # socket.getaddrinfo() encodes a str host with the IDNA codec, whose first use imports it (~6 ms); Py4J's first
@@ -136,7 +136,7 @@ def _import_driver_modules() -> None:
 
     from ember import files
     from ember import serializers as ser
-    from ember.java_gateway import ConnectionLost, SideChannel, connect
+    from ember.java_gateway import ConnectionLost, SideChannel, check_runtime_version, connect
     from ember.plan import PlanBuilder, stage_partitions
     from ember.progress import JobTracker, StatusTracker, make_progress_bar
     from ember.rdd import RDD
@@ -248,8 +248,9 @@ class SparkContext:
             if not host or not port.isdigit():
                 raise ValueError(f"Could not parse Master URL: '{self.master}' (expected ember://host:port)")
             self._launched = Remote(host, int(port), find_secret(self._conf.get("spark.ember.secret"), int(port)))
-            # A service's workers print into its log unless asked: then the lines come with each job's results.
-            self._output_with_results = self._conf.get("spark.ember.workerOutput", "log").lower() == "driver"
+            # As for a local master, the lines tasks print come with each job's results, to this driver alone;
+            # spark.ember.workerOutput=log leaves them in the service's logs/ember.out.
+            self._output_with_results = self._conf.get("spark.ember.workerOutput", "driver").lower() == "driver"
         else:
             # What tasks print comes back with each job's results (output frames), and is written to the driver's
             # stderr before the action returns: in a notebook, under the cell that ran the job.
@@ -279,6 +280,7 @@ class SparkContext:
                 "settings": {**{key: value for key, value in self._conf.getAll()
                                 if key.startswith("spark.ember.") and key != "spark.ember.secret"},
                              "ember.python.version": f"{sys.version_info[0]}.{sys.version_info[1]}"},
+            check_runtime_version(self._entry, f"{self._launched.host}:{self._launched.port}")
             }
             if self._conf.get("spark.ember.engine"):
                 session_conf["engine"] = self._conf.get("spark.ember.engine")

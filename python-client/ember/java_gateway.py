@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import socket
 from contextlib import contextmanager
 from typing import IO, Any, Callable, Iterator, Optional
 
 from py4j.java_gateway import GatewayParameters, JavaGateway
-from py4j.protocol import Py4JAuthenticationError, Py4JNetworkError
+from py4j.protocol import Py4JAuthenticationError, Py4JError, Py4JNetworkError
 
 from ember import serializers as ser
-from ember.errors import EmberAuthError, EmberError, MalformedInputError, PythonException, SparkJobError, user_exception
+from ember.errors import (EmberAuthError, EmberError, EmberStartError, MalformedInputError, PythonException,
+                          SparkJobError, user_exception)
 
 
 def connect(port: int, secret: str, host: str = "127.0.0.1") -> tuple[JavaGateway, Any]:
@@ -35,6 +37,32 @@ def connect(port: int, secret: str, host: str = "127.0.0.1") -> tuple[JavaGatewa
         gateway.close()
         raise EmberAuthError(f"Could not talk to the Ember gateway on port {port}: {e}") from e
     return gateway, entry
+
+
+def check_runtime_version(entry: Any, where: str) -> None:
+    """Refuses a gateway whose runtime is of another release than this client (major.minor differ): the plans,
+    frames and calls between them change between releases. A different micro version is only logged."""
+    from ember import RUNTIME_VERSION, __version__
+    ours = RUNTIME_VERSION.split(".")[:3]
+    try:
+        gateway_version = str(entry.version())
+    except Py4JError:
+        gateway_version = None
+    if gateway_version == "unknown":
+        return
+    theirs = gateway_version.split(".")[:3] if gateway_version else []
+    if ours[:2] != theirs[:2]:
+        runs = (f"runs {gateway_version}" if gateway_version
+                else "runs an older release (its gateway does not report a version)")
+        install = f"pip install 'ember=={'.'.join(theirs[:2])}.*'" if theirs else "pip install the ember of its release"
+        raise EmberStartError(
+            f"This ember client is {__version__} (runtime {'.'.join(ours)}) but the Ember gateway at {where} {runs}: "
+            f"client and runtime must be of the same release (major.minor). Install the client that matches the "
+            f"runtime ({install}), or use a runtime that matches this client (EMBER_HOME, or another service's "
+            f"master URL).")
+    if ours != theirs:
+        logging.getLogger("ember").warning("the Ember gateway at %s runs %s, this client %s", where,
+                                           gateway_version, RUNTIME_VERSION)
 
 
 class ConnectionLost(EmberError):

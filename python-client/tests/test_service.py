@@ -315,14 +315,15 @@ def test_a_service_configured_at_warn_leaves_info_out_of_its_log(tmp_path: Path)
             proc.wait()
 
 
-def test_a_driver_of_the_service_gets_its_workers_output_when_it_asks(service: tuple[Path, dict], run_driver) -> None:
+def test_a_driver_of_the_service_gets_its_workers_output_unless_it_asks_for_the_log(service: tuple[Path, dict],
+                                                                                     run_driver) -> None:
     home, info = service
     code = """
         import sys
         from ember import SparkConf, SparkContext
         conf = SparkConf().setAppName("printing")
-        if FORWARD:
-            conf.set("spark.ember.workerOutput", "driver")
+        if not FORWARD:
+            conf.set("spark.ember.workerOutput", "log")
         sc = SparkContext(conf=conf)
         def noisy(split, it):
             for x in it:
@@ -338,7 +339,7 @@ def test_a_driver_of_the_service_gets_its_workers_output_when_it_asks(service: t
     assert driver_result(asked) == [x * 10 for x in range(6)]
     for x in range(6):
         assert f"[stage 0 partition {x // 2}] saw {x} in asked" in asked.stderr, asked.stderr
-    # By default a service keeps its workers' output in its own log.
+    # Asked, the service keeps its workers' output in its own log.
     quiet = run_driver(code.replace("FORWARD", "False").replace("TAG", "quiet"), env=env)
     assert driver_result(quiet) == [x * 10 for x in range(6)]
     assert "saw" not in quiet.stderr
