@@ -48,6 +48,7 @@ import dev.ember.api.engine.JobInfo;
 import dev.ember.api.worker.WorkerInfo;
 import dev.ember.api.engine.EngineSession;
 import dev.ember.api.engine.SessionConfig;
+import dev.ember.api.engine.SessionInfo;
 import dev.ember.api.worker.WorkerPoolStatus;
 import dev.ember.api.worker.WorkerSpec;
 import dev.ember.api.worker.WorkerTransport;
@@ -265,6 +266,25 @@ public final class LocalEngine implements Engine, WorkerPoolStatus, SchedulerCon
         }
         jobs.sort(Comparator.comparingInt(JobInfo::jobId));
         return jobs;
+    }
+
+    @Override
+    public List<SessionInfo> sessions() {
+        List<SessionInfo> open = new ArrayList<>();
+        for (SchedulerSession session : sessions) {
+            open.add(session.info());
+        }
+        open.sort(Comparator.comparing(SessionInfo::openedAt));
+        return open;
+    }
+
+    @Override
+    public boolean cancelJob(int jobId, String reason) {
+        boolean found = false;
+        for (SchedulerSession session : sessions) {
+            found |= session.cancelRunningJob(jobId, reason);
+        }
+        return found;
     }
 
     @Override

@@ -20,4 +20,15 @@ public interface Engine {
 
     /** The jobs running now, in all of this engine's sessions. */
     List<JobInfo> jobs();
+
+    /** The sessions open now, for operators' listings. */
+    List<SessionInfo> sessions();
+
+    /**
+     * Cancels a running job of any of this engine's sessions (an operator's request); its driver sees it fail with
+     * the reason.
+     *
+     * @return whether a job with this id was running
+     */
+    boolean cancelJob(int jobId, String reason);
 }

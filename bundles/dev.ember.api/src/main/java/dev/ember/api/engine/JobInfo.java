@@ -10,7 +10,14 @@ package dev.ember.api.engine;
  * @param stageCount how many stages the plan has
  * @param tasksDone  tasks of the running stage that finished
  * @param tasksTotal tasks of the running stage
+ * @param callSite   where the driver's program asked for it ({@link JobPlan#callSite()}), or null
  */
 public record JobInfo(int jobId, String sessionId, String jobGroup, int stage, int stageCount, int tasksDone,
-        int tasksTotal) {
+        int tasksTotal, String callSite) {
+
+    /** A job whose call site is not known. */
+    public JobInfo(int jobId, String sessionId, String jobGroup, int stage, int stageCount, int tasksDone,
+            int tasksTotal) {
+        this(jobId, sessionId, jobGroup, stage, stageCount, tasksDone, tasksTotal, null);
+    }
 }

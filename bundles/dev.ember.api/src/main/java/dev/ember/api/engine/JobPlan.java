@@ -11,8 +11,15 @@ import java.util.Objects;
  * @param stages     the stages; a stage's input may only refer to stages before it
  * @param partitions the result stage's partitions to compute, in the order results are returned
  * @param jobGroup   an optional group name for cancellation, or {@code null}
+ * @param callSite   where the driver's program asked for the job, as Spark shows it ({@code collect at
+ *                   wordcount.py:12}), for logs and listings; or {@code null}
  */
-public record JobPlan(List<StagePlan> stages, int[] partitions, String jobGroup) {
+public record JobPlan(List<StagePlan> stages, int[] partitions, String jobGroup, String callSite) {
+
+    /** A plan without a call site. */
+    public JobPlan(List<StagePlan> stages, int[] partitions, String jobGroup) {
+        this(stages, partitions, jobGroup, null);
+    }
 
     public JobPlan {
         stages = List.copyOf(Objects.requireNonNull(stages, "stages"));

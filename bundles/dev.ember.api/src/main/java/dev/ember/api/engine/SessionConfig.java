@@ -19,9 +19,10 @@ import java.util.Objects;
  *                    "" when unknown; an engine that reaches other machines finds them through it
  * @param settings    the driver's settings meant for the engine: its {@code spark.ember.*} configuration and
  *                    {@code ember.python.version} (the driver interpreter's {@code major.minor})
+ * @param driverPid   the driver's process id as it reports it (for logs and listings), or 0 when unknown
  */
 public record SessionConfig(String appName, int parallelism, String pythonExec, Map<String, String> workerEnv,
-        int maxTaskFailures, long workerMemoryLimit, String master, Map<String, String> settings) {
+        int maxTaskFailures, long workerMemoryLimit, String master, Map<String, String> settings, long driverPid) {
 
     /** A session without a worker memory limit, master or settings. */
     public SessionConfig(String appName, int parallelism, String pythonExec, Map<String, String> workerEnv,
@@ -29,10 +30,16 @@ public record SessionConfig(String appName, int parallelism, String pythonExec, 
         this(appName, parallelism, pythonExec, workerEnv, maxTaskFailures, 0, "", Map.of());
     }
 
+    /** A session whose driver's process id is not known. */
+    public SessionConfig(String appName, int parallelism, String pythonExec, Map<String, String> workerEnv,
+            int maxTaskFailures, long workerMemoryLimit, String master, Map<String, String> settings) {
+        this(appName, parallelism, pythonExec, workerEnv, maxTaskFailures, workerMemoryLimit, master, settings, 0);
+    }
+
     /** The same session settings with another parallelism (an engine that knows its slots better says so). */
     public SessionConfig withParallelism(int slots) {
         return new SessionConfig(appName, slots, pythonExec, workerEnv, maxTaskFailures, workerMemoryLimit, master,
-                settings);
+                settings, driverPid);
     }
 
     public SessionConfig {
@@ -49,6 +56,9 @@ public record SessionConfig(String appName, int parallelism, String pythonExec, 
         }
         if (workerMemoryLimit < 0) {
             throw new IllegalArgumentException("workerMemoryLimit must not be negative, got " + workerMemoryLimit);
+        }
+        if (driverPid < 0) {
+            throw new IllegalArgumentException("driverPid must not be negative, got " + driverPid);
         }
     }
 }

@@ -39,6 +39,7 @@ import dev.ember.api.engine.Engine;
 import dev.ember.api.engine.EngineSession;
 import dev.ember.api.engine.JobInfo;
 import dev.ember.api.engine.SessionConfig;
+import dev.ember.api.engine.SessionInfo;
 import dev.ember.engine.core.BarrierCoordinator;
 import dev.ember.engine.core.CodecRegistry;
 import dev.ember.engine.core.JobRun;
@@ -242,6 +243,25 @@ public final class ClusterEngine implements Engine, SchedulerContext, ClusterVie
         }
         jobs.sort(Comparator.comparingInt(JobInfo::jobId));
         return jobs;
+    }
+
+    @Override
+    public List<SessionInfo> sessions() {
+        List<SessionInfo> open = new ArrayList<>();
+        for (SchedulerSession session : sessions) {
+            open.add(session.info());
+        }
+        open.sort(Comparator.comparing(SessionInfo::openedAt));
+        return open;
+    }
+
+    @Override
+    public boolean cancelJob(int jobId, String reason) {
+        boolean found = false;
+        for (SchedulerSession session : sessions) {
+            found |= session.cancelRunningJob(jobId, reason);
+        }
+        return found;
     }
 
     @Override

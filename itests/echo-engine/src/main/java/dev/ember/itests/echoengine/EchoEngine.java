@@ -15,6 +15,7 @@ import dev.ember.api.engine.Engine;
 import dev.ember.api.engine.EngineSession;
 import dev.ember.api.engine.JobInfo;
 import dev.ember.api.engine.SessionConfig;
+import dev.ember.api.engine.SessionInfo;
 
 /** The echo scheduler: see the README. */
 @Component(immediate = true)
@@ -44,6 +45,20 @@ public final class EchoEngine implements Engine {
         List<JobInfo> jobs = new ArrayList<>();
         sessions.forEach(session -> jobs.addAll(session.running()));
         return jobs;
+    }
+
+    @Override
+    public List<SessionInfo> sessions() {
+        return sessions.stream().map(EchoSession::info).toList();
+    }
+
+    @Override
+    public boolean cancelJob(int jobId, String reason) {
+        boolean found = false;
+        for (EchoSession session : sessions) {
+            found |= session.cancelRunning(jobId, reason);
+        }
+        return found;
     }
 
     @Deactivate

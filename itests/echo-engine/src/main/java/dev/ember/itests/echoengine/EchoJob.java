@@ -62,7 +62,7 @@ final class EchoJob implements JobHandle {
     }
 
     JobInfo info() {
-        return new JobInfo(jobId, sessionId, plan.jobGroup(), 0, 1, 0, plan.partitions().length);
+        return new JobInfo(jobId, sessionId, plan.jobGroup(), 0, 1, 0, plan.partitions().length, plan.callSite());
     }
 
     @Override

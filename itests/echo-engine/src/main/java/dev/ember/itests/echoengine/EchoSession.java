@@ -1,5 +1,6 @@
 package dev.ember.itests.echoengine;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +17,7 @@ import dev.ember.api.engine.JobInfo;
 import dev.ember.api.engine.JobListener;
 import dev.ember.api.engine.JobPlan;
 import dev.ember.api.engine.SessionConfig;
+import dev.ember.api.engine.SessionInfo;
 import dev.ember.api.engine.StageOutput;
 import dev.ember.api.engine.StagePlan;
 
@@ -30,6 +32,7 @@ final class EchoSession implements EngineSession {
     private final AtomicInteger datasetIds = new AtomicInteger();
     private final Map<Integer, EchoJob> jobs = new ConcurrentHashMap<>();
     private volatile String closedBecause;
+    private final Instant openedAt = Instant.now();
 
     EchoSession(String id, SessionConfig config, AtomicInteger jobIds, Consumer<EchoSession> onClose) {
         this.id = id;
@@ -164,6 +167,19 @@ final class EchoSession implements EngineSession {
 
     List<JobInfo> running() {
         return jobs.values().stream().map(EchoJob::info).toList();
+    }
+
+    SessionInfo info() {
+        return new SessionInfo(id, config.appName(), config.driverPid(), config.master(), openedAt, jobs.size());
+    }
+
+    /** Cancels this session's job of this id; whether it held one. */
+    boolean cancelRunning(int jobId, String reason) {
+        EchoJob job = jobs.get(jobId);
+        if (job != null) {
+            job.cancel(reason);
+        }
+        return job != null;
     }
 
     void closeBecause(String reason) {

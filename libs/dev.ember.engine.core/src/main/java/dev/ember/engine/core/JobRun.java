@@ -68,6 +68,8 @@ public final class JobRun implements JobHandle {
     private boolean outputSettled;
     private JobFailedException failure;
     private boolean finished;
+    /** When the job was submitted, for the duration its end line in the log shows. */
+    private final long submittedNanos = System.nanoTime();
 
     JobRun(SchedulerContext engine, SchedulerSession session, int jobId, JobPlan plan, JobListener listener) {
         this.engine = engine;
@@ -99,7 +101,7 @@ public final class JobRun implements JobHandle {
 
     public JobInfo info() {
         return new JobInfo(jobId, session.id(), plan.jobGroup(), currentStage, plan.stages().size(), stageTasksDone,
-                stageTasksTotal);
+                stageTasksTotal, plan.callSite());
     }
 
     void start() {
@@ -675,6 +677,10 @@ public final class JobRun implements JobHandle {
         }
         session.jobFinished(this);
         LOG.log(System.Logger.Level.DEBUG, "job {0} of session {1} succeeded", jobId, session.id());
+        if (LOG.isLoggable(System.Logger.Level.INFO)) {
+            LOG.log(System.Logger.Level.INFO, ServiceLog.succeeded(jobId, plan.callSite(),
+                    System.nanoTime() - submittedNanos));
+        }
         listener.onJobEnd(jobId, true);
     }
 
@@ -707,6 +713,9 @@ public final class JobRun implements JobHandle {
         }
         session.jobFinished(this);
         LOG.log(System.Logger.Level.DEBUG, "job {0} of session {1} failed ({2})", jobId, session.id(), cause.kind());
+        if (LOG.isLoggable(System.Logger.Level.INFO)) {
+            LOG.log(System.Logger.Level.INFO, ServiceLog.failed(jobId, plan.callSite(), cause.getMessage()));
+        }
         listener.onJobEnd(jobId, false);
     }
 

@@ -17,6 +17,7 @@ import dev.ember.api.engine.JobHandle;
 import dev.ember.api.engine.JobListener;
 import dev.ember.api.engine.JobPlan;
 import dev.ember.api.engine.SessionConfig;
+import dev.ember.api.engine.SessionInfo;
 import dev.ember.api.worker.WorkerSpec;
 
 /**
@@ -43,6 +44,8 @@ public final class SchedulerSession implements EngineSession {
     private final AtomicInteger stageIds = new AtomicInteger();
     private final java.util.concurrent.atomic.AtomicLong taskAttemptIds = new java.util.concurrent.atomic.AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final java.time.Instant openedAt = java.time.Instant.now();
+    private static final System.Logger LOG = System.getLogger(SchedulerSession.class.getName());
 
     /** @param runner runs this session's task attempts */
     public SchedulerSession(SchedulerContext engine, String id, SessionConfig config, TaskRunner runner) {
@@ -51,6 +54,28 @@ public final class SchedulerSession implements EngineSession {
         this.id = id;
         this.config = config;
         this.workerSpec = new WorkerSpec(config.pythonExec(), config.workerEnv());
+        LOG.log(System.Logger.Level.INFO, ServiceLog.session(id, "opened", config));
+    }
+
+    /** What the shell shows of this session. */
+    public SessionInfo info() {
+        return new SessionInfo(id, config.appName(), config.driverPid(), config.master(), openedAt, jobs.size());
+    }
+
+    /**
+     * Cancels this session's running job of this id, if there is one (an operator's request).
+     *
+     * @return whether there was one
+     */
+    public boolean cancelRunningJob(int jobId, String reason) {
+        boolean found = false;
+        for (JobRun job : List.copyOf(jobs)) {
+            if (job.jobId() == jobId) {
+                job.cancel(reason);
+                found = true;
+            }
+        }
+        return found;
     }
 
     @Override
@@ -282,6 +307,7 @@ public final class SchedulerSession implements EngineSession {
         outputs.values().forEach(OutputDirectory::abortJob);
         outputs.clear();
         engine.sessionClosed(this);
+        LOG.log(System.Logger.Level.INFO, ServiceLog.session(id, "closed", config));
     }
 
     private void ensureOpen() {
