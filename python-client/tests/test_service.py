@@ -23,9 +23,21 @@ def ember(home: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(home / "bin" / "ember"), *args], capture_output=True, text=True, timeout=60)
 
 
-def run_service(home: Path, env: Optional[dict] = None) -> Iterator[tuple[Path, dict]]:
+def use_free_service_port(home: Path, port: int = 0) -> None:
+    """Sets servicePort in the copy's conf/dev.ember.gateway.py4j.cfg (0: a free port), so the services tests start
+    never collide with each other or with a service on this machine (which listens on 7787 by default)."""
+    cfg = home / "conf" / "dev.ember.gateway.py4j.cfg"
+    text = cfg.read_text()
+    assert "\nservicePort = 7787\n" in text, text
+    cfg.write_text(text.replace("\nservicePort = 7787\n", f"\nservicePort = {port}\n"))
+
+
+def run_service(home: Path, env: Optional[dict] = None, free_port: bool = True) -> Iterator[tuple[Path, dict]]:
     """Starts ``bin/ember start`` of the distribution at ``home`` (with ``env`` added to the environment), yields it
-    with its run/gateway.json, and stops it."""
+    with its run/gateway.json, and stops it. With ``free_port``, the service listens on a free port rather than on
+    the one its conf/ names."""
+    if free_port:
+        use_free_service_port(home)
     proc = subprocess.Popen([str(home / "bin" / "ember"), "start"], stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})})
     info_file = home / "run" / "gateway.json"
@@ -155,6 +167,7 @@ def test_restarting_the_gateway_bundle_drops_clients_clearly_and_takes_new_ones(
     shutil.copytree(EMBER_DIST, home, symlinks=True)
     info_file = home / "run" / "gateway.json"
     ready, restarted = tmp_path / "ready", tmp_path / "restarted"
+    use_free_service_port(home)
     os.environ["EMBER_GATEWAY_FILE"] = str(info_file)  # what 'bin/ember start' sets; here with a shell to drive
     try:
         shell = ShellSession(home)
@@ -299,6 +312,7 @@ def test_a_service_configured_at_warn_leaves_info_out_of_its_log(tmp_path: Path)
     cfg = home / "conf" / "dev.ember.log.cfg"
     cfg.write_text(cfg.read_text().replace("level=INFO", "level=WARN"))
     proc = subprocess.Popen([str(home / "bin" / "ember"), "start"], stdin=subprocess.DEVNULL,
+    use_free_service_port(home)
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30

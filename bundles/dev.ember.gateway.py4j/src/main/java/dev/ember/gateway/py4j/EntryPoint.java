@@ -76,6 +76,15 @@ public final class EntryPoint {
         return sessions;
     }
 
+    /**
+     * The gateway bundle's version (its {@code Bundle-Version}, for example {@code 0.1.0.202612051221} for a
+     * snapshot build), so a driver can tell which distribution it talks to; "unknown" outside a framework.
+     */
+    public String version() {
+        org.osgi.framework.Bundle bundle = org.osgi.framework.FrameworkUtil.getBundle(EntryPoint.class);
+        return bundle == null ? "unknown" : bundle.getVersion().toString();
+    }
+
     /** The port of the side socket for bulk data; it takes the same secret as the gateway. */
     public int sidePort() {
         return sidePort;
@@ -85,15 +94,16 @@ public final class EntryPoint {
      * Opens a session. {@code confJson} holds {@code appName}, {@code parallelism}, {@code pythonExec},
      * {@code workerEnv} (an object of strings) and optionally {@code maxTaskFailures} (default 4),
      * {@code workerMemoryLimit} (bytes, default 0: none), {@code master} (the driver's master URL, which selects
-     * the engine, see {@link Engines#nameFor}), {@code engine} (an engine name that overrides the master's) and
-     * {@code settings} (an object of strings for the engine, see {@link SessionConfig#settings()}).
+     * the engine, see {@link Engines#nameFor}), {@code engine} (an engine name that overrides the master's),
+     * {@code settings} (an object of strings for the engine, see {@link SessionConfig#settings()}) and
+     * {@code driverPid} (the driver's process id, for the log and the shell).
      *
      * @throws IllegalStateException when the engine the session asks for is not installed, naming its bundle
      */
     public DriverSession openSession(String confJson) {
         JsonObject conf = Json.parseObject(confJson, "session configuration");
         Json.rejectUnknown(conf, "session configuration", List.of("appName", "parallelism", "pythonExec",
-                "workerEnv", "maxTaskFailures", "workerMemoryLimit", "master", "engine", "settings"));
+                "workerEnv", "maxTaskFailures", "workerMemoryLimit", "master", "engine", "settings", "driverPid"));
         String master = conf.has("master") ? Json.string(conf, "master", "session configuration") : null;
         String engineName = Engines.nameFor(master,
                 conf.has("engine") ? Json.string(conf, "engine", "session configuration") : null);
@@ -110,7 +120,8 @@ public final class EntryPoint {
                 conf.has("workerMemoryLimit") ? Json.longInteger(conf, "workerMemoryLimit", "session configuration")
                         : 0,
                 master == null ? "" : master,
-                conf.has("settings") ? Json.stringMap(conf, "settings", "session configuration") : Map.of());
+                conf.has("settings") ? Json.stringMap(conf, "settings", "session configuration") : Map.of(),
+                conf.has("driverPid") ? Json.longInteger(conf, "driverPid", "session configuration") : 0);
         DriverSession session = new DriverSession(engine, engineName, engine.openSession(config), sessions::remove,
                 logLevel);
         sessions.put(session.token(), session);

@@ -22,18 +22,20 @@ import dev.ember.api.engine.StagePlan;
  *              "output": {"kind": "result"} | {"kind": "shuffle", "id": 1, "numReducers": 4} | {"kind": "cache", "id": 7},
  *              "broadcasts": [2],
  *              "inputCodec": "pickle", "outputCodec": "pickle", "barrier": false, "aligned": false}],
- *  "partitions": [0, 1], "jobGroup": null}
+ *  "partitions": [0, 1], "jobGroup": null, "callSite": "collect at wordcount.py:12"}
  * </pre>
  *
  * Input kinds are {@code empty} (no id), {@code dataset}, {@code shuffle}, {@code cache} and {@code files} (an
  * input opened with {@code openFiles}); output kinds {@code result}, {@code shuffle}, {@code cache} and
  * {@code files} (an output made with {@code createOutput}, last stage only). A large command is
  * uploaded through the side socket instead and named by {@code "commandBlob": id} in place of {@code "command"}, so
- * no bulk data travels through Py4J.
+ * no bulk data travels through Py4J. {@code callSite} (optional) says where the driver's program asked for the job,
+ * for the log and the shell; it is cut to {@value #MAX_CALL_SITE} characters, control characters shown as '?'.
  */
 final class PlanParser {
 
-    private static final List<String> PLAN_FIELDS = List.of("stages", "partitions", "jobGroup");
+    private static final List<String> PLAN_FIELDS = List.of("stages", "partitions", "jobGroup", "callSite");
+    static final int MAX_CALL_SITE = 200;
     private static final List<String> STAGE_FIELDS = List.of("id", "commandId", "command", "commandBlob", "input",
             "output", "broadcasts", "inputCodec", "outputCodec", "barrier", "aligned");
     private static final List<String> SEGMENT_FIELDS = List.of("kind", "id", "count");
@@ -62,7 +64,20 @@ final class PlanParser {
         }
         JsonElement group = plan.get("jobGroup");
         String jobGroup = group == null || group.isJsonNull() ? null : Json.string(plan, "jobGroup", "job plan");
-        return new JobPlan(stages, partitions, jobGroup);
+        JsonElement site = plan.get("callSite");
+        String callSite = site == null || site.isJsonNull() ? null
+                : printable(Json.string(plan, "callSite", "job plan"));
+        return new JobPlan(stages, partitions, jobGroup, callSite);
+    }
+
+    /** A driver's text as the log and the shell may show it: one line, at most {@value #MAX_CALL_SITE} chars. */
+    static String printable(String text) {
+        StringBuilder out = new StringBuilder(Math.min(text.length(), MAX_CALL_SITE));
+        for (int i = 0; i < text.length() && i < MAX_CALL_SITE; i++) {
+            char c = text.charAt(i);
+            out.append(Character.isISOControl(c) ? '?' : c);
+        }
+        return out.toString();
     }
 
     private static StagePlan parseStage(JsonElement element, String what, Blobs blobs) {

@@ -2,6 +2,7 @@ package dev.ember.gateway.py4j;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -17,6 +18,7 @@ import java.util.logging.Logger;
 
 import javax.net.ServerSocketFactory;
 
+import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -38,6 +40,7 @@ import dev.ember.api.log.LogLevels;
 import dev.ember.api.worker.WorkerPoolStatus;
 import dev.ember.security.Secrets;
 import py4j.GatewayServer;
+import py4j.Py4JNetworkException;
 import py4j.reflection.ClassLoadingStrategy;
 import py4j.reflection.ReflectionUtil;
 
@@ -56,20 +59,33 @@ public final class Py4jGateway implements Gateway {
         @AttributeDefinition(description = "Address the gateway listens on; loopback unless set")
         String bindAddress() default "127.0.0.1";
 
-        @AttributeDefinition(description = "Py4J port; 0 picks a free one")
+        @AttributeDefinition(description = "Py4J port of a JVM a driver launched (and of bin/ember run); 0 picks a "
+                + "free one")
         int port() default 0;
+
+        @AttributeDefinition(description = "Py4J port of a service (bin/ember start), fixed so clients can be "
+                + "pointed at it once; 0 picks a free one")
+        int servicePort() default DEFAULT_SERVICE_PORT;
 
         @AttributeDefinition(description = "Seconds a session may stay unattached (no driver holding its lease on "
                 + "the side socket) before it is closed")
         int sessionAttachTimeoutSeconds() default 30;
     }
 
+    /** Where a service listens unless {@code servicePort} says otherwise. */
+    static final int DEFAULT_SERVICE_PORT = 7787;
+    /**
+     * A framework (or system) property that overrides {@code servicePort}: for tests that run a service-like
+     * framework beside others (itests set it to 0).
+     */
+    static final String SERVICE_PORT_PROPERTY = "ember.gateway.servicePort";
     static final String CONN_INFO_ENV = "EMBER_CONN_INFO_PATH";
     /** Set by {@code bin/ember start}: where a service publishes how to reach it (owner-only, JSON). */
     static final String GATEWAY_FILE_ENV = "EMBER_GATEWAY_FILE";
     private static final Logger LOG = Logger.getLogger(Py4jGateway.class.getName());
 
     private final InetAddress bindAddress;
+    /** The Py4J server; null when its port was taken (the log says so, and nothing is served). */
     private final GatewayServer server;
     private final SideChannel sideChannel;
     private volatile EntryPoint entryPoint;
@@ -99,7 +115,7 @@ public final class Py4jGateway implements Gateway {
     void unbindEngine(Engine engine) {
         Engines.Bound gone = engines.remove(engine);
         EntryPoint current = entryPoint;
-        if (gone != null && current != null) {
+        if (gone != null && current != null && server != null) {
             current.engineRemoved(engine, Engines.gone(gone));
             LOG.info("scheduler '" + gone.name() + "' (bundle " + gone.bundle() + ") went away; its driver sessions "
                     + "fail from now on, the others carry on");
@@ -107,8 +123,15 @@ public final class Py4jGateway implements Gateway {
     }
 
     @Activate
-    public Py4jGateway(Config config) throws IOException {
+    public Py4jGateway(Config config, BundleContext context) throws IOException {
         String connInfoPath = System.getenv(CONN_INFO_ENV);
+        String gatewayFile = System.getenv(GATEWAY_FILE_ENV);
+        serviceFile = gatewayFile == null || gatewayFile.isEmpty() ? null : Path.of(gatewayFile);
+        // A service (bin/ember start publishes run/gateway.json) listens where its clients were told to connect; a
+        // JVM a driver launched takes any free port, which it tells that driver alone.
+        boolean service = serviceFile != null;
+        int port = service ? servicePort(config, context.getProperty(SERVICE_PORT_PROPERTY)) : config.port();
+        String portKey = service ? "servicePort" : "port";
         try {
             // Py4J logs every connection at INFO; only problems matter here.
             Logger.getLogger("py4j").setLevel(Level.WARNING);
@@ -123,14 +146,31 @@ public final class Py4jGateway implements Gateway {
             ReflectionUtil.setClassLoadingStrategy(new BundleClassLoading(Py4jGateway.class.getClassLoader()));
             LockedGateway gateway = new LockedGateway(entryPoint);
             entryPoint.setObjectCount(gateway::objectCount);
-            server = new LockedGatewayServer(gateway, bindAddress, config.port(), secret,
+            GatewayServer started = new LockedGatewayServer(gateway, bindAddress, port, secret,
                     new NoDelayServerSocketFactory());
-            server.start(true);
-            if (connInfoPath != null && !connInfoPath.isEmpty()) {
-                writeConnInfo(Path.of(connInfoPath), server.getListeningPort(), secret);
+            String taken = null;
+            try {
+                started.start(true);
+            } catch (Py4JNetworkException e) {
+                if (!(e.getCause() instanceof BindException)) {
+                    throw e;
+                }
+                // One line that says what to change, instead of a stack trace; nothing is served.
+                taken = portInUse(bindAddress.getHostAddress(), port, portKey);
+                started = null;
+                sideChannel.close();
+                ReflectionUtil.setClassLoadingStrategy(previousStrategy);
+                LOG.severe(taken);
             }
-            String gatewayFile = System.getenv(GATEWAY_FILE_ENV);
-            serviceFile = gatewayFile == null || gatewayFile.isEmpty() ? null : Path.of(gatewayFile);
+            server = started;
+            if (connInfoPath != null && !connInfoPath.isEmpty()) {
+                writeConnInfo(Path.of(connInfoPath), server == null ? -1 : server.getListeningPort(),
+                        server == null ? taken : secret);
+            }
+            if (server == null) {
+                // A service stops: bin/ember's launcher finds no run/gateway.json of its own and exits with an error.
+                return;
+            }
             if (serviceFile != null) {
                 writeServiceFile(serviceFile, bindAddress.getHostAddress(), server.getListeningPort(), secret);
             }
@@ -141,7 +181,28 @@ public final class Py4jGateway implements Gateway {
             }
             throw e;
         }
-        LOG.info("Ember gateway listening on " + bindAddress.getHostAddress() + ":" + server.getListeningPort());
+        LOG.info("Ember gateway listening on " + bindAddress.getHostAddress() + ":" + server.getListeningPort()
+                + (service ? " (servicePort in conf/dev.ember.gateway.py4j.cfg)" : ""));
+    }
+
+    /** The port a service listens on: the override property if set (an integer), else {@code servicePort}. */
+    static int servicePort(Config config, String override) {
+        if (override != null && !override.isBlank()) {
+            try {
+                return Integer.parseInt(override.strip());
+            } catch (NumberFormatException e) {
+                LOG.warning(SERVICE_PORT_PROPERTY + " = \"" + override + "\" is not an integer; using servicePort "
+                        + config.servicePort() + " from conf/dev.ember.gateway.py4j.cfg");
+            }
+        }
+        return config.servicePort();
+    }
+
+    /** What a gateway whose port is taken says, in one line. */
+    static String portInUse(String address, int port, String key) {
+        return "the gateway cannot listen on " + address + ":" + port + ": the port is in use (another Ember "
+                + "service, or another program); set " + key + " in conf/dev.ember.gateway.py4j.cfg to a free port "
+                + "(0 picks one)";
     }
 
     /** Address and port are bound once; a changed configuration takes effect when the bundle restarts. */
@@ -162,6 +223,10 @@ public final class Py4jGateway implements Gateway {
 
     @Deactivate
     void deactivate() {
+        if (server == null) {
+            entryPoint.closeAll();
+            return;
+        }
         if (serviceFile != null) {
             try {
                 Files.deleteIfExists(serviceFile);
@@ -182,7 +247,7 @@ public final class Py4jGateway implements Gateway {
 
     @Override
     public int port() {
-        return server.getListeningPort();
+        return server == null ? -1 : server.getListeningPort();
     }
 
     @Override

@@ -52,6 +52,23 @@ class PlanParserTest {
     }
 
     @Test
+    void carriesTheCallSiteInOneLineOfBoundedLength() {
+        String stage = stage(EMPTY_1, inlineCommand("fn"));
+        assertNull(PlanParser.parse(plan(stage, "[0]"), NO_BLOBS).callSite());
+        assertEquals("collect at wordcount.py:12", PlanParser.parse("{\"stages\":[" + stage
+                + "],\"partitions\":[0],\"callSite\":\"collect at wordcount.py:12\"}", NO_BLOBS).callSite());
+        assertNull(PlanParser.parse("{\"stages\":[" + stage + "],\"partitions\":[0],\"callSite\":null}", NO_BLOBS)
+                .callSite());
+        String forged = PlanParser.parse("{\"stages\":[" + stage + "],\"partitions\":[0],\"callSite\":\"count at a.py:1"
+                + "\\n2026-01-01 ERROR forged " + "x".repeat(400) + "\"}", NO_BLOBS).callSite();
+        assertTrue(forged.startsWith("count at a.py:1?2026-01-01 ERROR forged x"), forged);
+        assertEquals(PlanParser.MAX_CALL_SITE, forged.length());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PlanParser.parse(
+                "{\"stages\":[" + stage + "],\"partitions\":[0],\"callSite\":12}", NO_BLOBS));
+        assertTrue(e.getMessage().contains("'callSite' must be a string"), e.getMessage());
+    }
+
+    @Test
     void parsesAStageThatReadsFilesAndWritesFiles() {
         String stage = "{\"id\":0,\"commandId\":\"abc\"," + inlineCommand("fn")
                 + ",\"input\":[{\"kind\":\"files\",\"id\":5,\"count\":2}],\"output\":{\"kind\":\"files\",\"id\":6},"
