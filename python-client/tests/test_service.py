@@ -251,8 +251,9 @@ def test_shell_runs_commands_in_the_running_service_and_refuses_a_wrong_secret(
     assert "connected to the service's Gogo shell" in proc.stdout
     assert "dev.ember.engine" in proc.stdout and "Active" in proc.stdout
     import re
-    # ember:jobs: the job of the local engine, its session, no group, stage 1 of 1, no task done of 4.
-    assert re.search(r"^local\s+\d+\s+\S+\s+-\s+1/1\s+0/4$", proc.stdout, re.MULTILINE), proc.stdout
+    # ember:jobs: the job of the local engine, its session, no group, stage 1 of 1, no task done of 4, its call site.
+    assert re.search(r"^local\s+\d+\s+\S+\s+-\s+1/1\s+0/4\s+collect at \S+\.py:\d+$", proc.stdout, re.MULTILINE), \
+        proc.stdout
     # ember:engines names the installed scheduler and its bundle; ember:workers (from the engine bundle) shows
     # the busy workers of the watched job: one per slot (a service has a slot per core), as 4 tasks are waiting.
     assert re.search(r"^local\s+0\s+dev\.ember\.engine \S+$", proc.stdout, re.MULTILINE), proc.stdout
@@ -311,8 +312,8 @@ def test_a_service_configured_at_warn_leaves_info_out_of_its_log(tmp_path: Path)
     shutil.copytree(EMBER_DIST, home, symlinks=True)
     cfg = home / "conf" / "dev.ember.log.cfg"
     cfg.write_text(cfg.read_text().replace("level=INFO", "level=WARN"))
-    proc = subprocess.Popen([str(home / "bin" / "ember"), "start"], stdin=subprocess.DEVNULL,
     use_free_service_port(home)
+    proc = subprocess.Popen([str(home / "bin" / "ember"), "start"], stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30

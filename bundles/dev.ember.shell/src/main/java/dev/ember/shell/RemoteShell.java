@@ -90,7 +90,8 @@ public final class RemoteShell {
         Thread acceptor = new Thread(this::accept, "ember-remote-shell");
         acceptor.setDaemon(true);
         acceptor.start();
-        LOG.log(System.Logger.Level.INFO, "remote shell on 127.0.0.1:{0} (bin/ember shell)", server.getLocalPort());
+        LOG.log(System.Logger.Level.INFO, "remote shell on 127.0.0.1:{0} (bin/ember shell)",
+                String.valueOf(server.getLocalPort()));
     }
 
     /** Writes the file owner-only, under a temporary name renamed into place. */
