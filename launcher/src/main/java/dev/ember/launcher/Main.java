@@ -102,6 +102,12 @@ public final class Main {
             launch.stop();
             System.exit(0);
         }
+        if (!launch.serviceGatewayUp()) {
+            // A service nobody can reach (its port taken, say): the gateway logged why, in one line.
+            System.err.println("ember: the service's gateway did not start (logs/ember.log says why); stopping");
+            launch.stop();
+            System.exit(1);
+        }
         if (exitOnStdinEof) {
             watchStdin(launch);
         }
@@ -210,6 +216,36 @@ public final class Main {
             Thread cleaner = new Thread(() -> removeLeftoversLater(parent), "ember-cache-cleaner");
             cleaner.setDaemon(true);
             cleaner.start();
+            new LoadCheck(base.resolve("load"), Main::report).watch(deferTools ? TOOLS_DELAY_MS : 0);
+        }
+
+        /**
+         * In a service ({@code bin/ember start} sets {@code EMBER_GATEWAY_FILE}) whose gateway bundle is installed,
+         * whether the gateway came up: it publishes that file, naming this JVM, as it activates during the boot.
+         * True for every other kind of JVM.
+         */
+        boolean serviceGatewayUp() throws InterruptedException {
+            String file = System.getenv("EMBER_GATEWAY_FILE");
+            boolean gatewayInstalled = false;
+            for (Bundle bundle : framework.getBundleContext().getBundles()) {
+                gatewayInstalled |= "dev.ember.gateway.py4j".equals(bundle.getSymbolicName());
+            }
+            if (file == null || file.isEmpty() || !gatewayInstalled) {
+                return true;
+            }
+            String pid = "\"pid\":" + ProcessHandle.current().pid() + ",";
+            long deadline = System.nanoTime() + 2_000_000_000L;
+            do {
+                try {
+                    if (Files.readString(Path.of(file)).contains(pid)) {
+                        return true;
+                    }
+                } catch (IOException e) {
+                    // Not (yet) there.
+                }
+                Thread.sleep(50);
+            } while (System.nanoTime() < deadline);
+            return false;
         }
 
         /** Creates, initialises and starts the framework in {@link #cache}, and starts the bundles in order. */
@@ -294,6 +330,9 @@ public final class Main {
                 if (!configured && startOrder(bundle) >= ENGINE_AND_TRANSPORTS) {
                     // Ember's components must see conf/ at their first activation (the gateway binds its address
                     // once); FileInstall, which watches the files afterwards, would deliver them a moment late.
+                    // Every configuration, then and later, is checked against the components' metatype on its way.
+                    ConfigGuard.register(context, base, Main::report);
+                    trace("configuration check registered");
                     Configs.load(context, base.resolve("conf"));
                     if (clusterConfig != null) {
                         Configs.loadAs(context, clusterConfig, CLUSTER_PID);
@@ -444,6 +483,21 @@ public final class Main {
 
     static String location(Path jar) {
         return LAUNCHER_LOCATION + jar.toUri();
+    }
+
+    /**
+     * Tells the operator about a problem with what they put in conf/ or load/, in one line: through the
+     * distribution's log once Ember's log bundle took over java.util.logging (logs/ember.log in a service), else on
+     * standard error.
+     */
+    static void report(String line) {
+        for (java.util.logging.Handler handler : java.util.logging.Logger.getLogger("").getHandlers()) {
+            if (handler.getClass().getName().startsWith("dev.ember.log.")) {
+                System.getLogger("dev.ember.launcher").log(System.Logger.Level.WARNING, line);
+                return;
+            }
+        }
+        System.err.println("ember: " + line);
     }
 
     private static final boolean TRACE = System.getenv("EMBER_TRACE_START") != null;
