@@ -276,6 +276,7 @@ class SparkContext:
                 "maxTaskFailures": self._max_task_failures,
                 "workerMemoryLimit": self._worker_memory_limit(),
                 "master": self.master,
+                "driverPid": os.getpid(),  # for the service's log and ember:sessions
                 # What the engine may need of the driver's settings (a cluster's name and secret, say).
                 "settings": {**{key: value for key, value in self._conf.getAll()
                                 if key.startswith("spark.ember.") and key != "spark.ember.secret"},

@@ -745,8 +745,15 @@ class RDD:
         from concurrent.futures import ThreadPoolExecutor
 
         from ember.util import inheritable_thread_target
-        # The jobs run on the prefetching thread with this thread's local properties (job group, tags).
-        fetch = inheritable_thread_target(lambda split: list(self.ctx._run(self, [split])))
+        # The jobs run on the prefetching thread with this thread's local properties (job group, tags) and, as that
+        # thread's stack does not reach the caller, with the caller's call site.
+        from ember.plan import CALL_SITE_PROPERTY, call_site
+        site = self.ctx.getLocalProperty(CALL_SITE_PROPERTY)
+        self.ctx.setLocalProperty(CALL_SITE_PROPERTY, site or call_site())
+        try:
+            fetch = inheritable_thread_target(lambda split: list(self.ctx._run(self, [split])))
+        finally:
+            self.ctx.setLocalProperty(CALL_SITE_PROPERTY, site)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ember-prefetch") as prefetcher:
             upcoming = prefetcher.submit(fetch, 0) if total else None
             for split in range(total):
