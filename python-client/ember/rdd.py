@@ -23,7 +23,8 @@ import warnings
 from collections import defaultdict
 from functools import reduce as _reduce
 from itertools import chain, islice
-from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable, Iterator, Optional, Sequence, Union
+from typing import (TYPE_CHECKING, Any, Callable, Generic, Hashable, Iterable, Iterator, Optional, Sequence, TypeVar,
+                    Union)
 
 from ember.errors import stop_iteration_error as _stop_iteration
 from ember.merge import ExternalMerger, append_to_group, extend_group, start_group
@@ -31,9 +32,21 @@ from ember.statcounter import StatCounter
 from ember.storagelevel import StorageLevel
 
 if TYPE_CHECKING:
+    from types import FrameType
+
     from ember.context import SparkContext
 
 PartitionFunction = Callable[[int, Iterator[Any]], Iterable[Any]]
+
+# The type parameters of RDD's signatures (for type checkers only): T the records of an RDD, U those of a new one;
+# in a pair RDD, RDD[tuple[K, V]], K the keys (hashable, as a shuffle needs) and V the values.
+T = TypeVar("T")
+U = TypeVar("U")
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+# mypy 1.13 binds a self-typed method (keys(), groupByKey(), ...) wrongly when RDD's own code calls it on an RDD whose
+# type mentions T; those few internal calls carry a "type: ignore" that says "self-typed call". Callers outside the
+# class are checked correctly.
 
 
 _hash_seed_checked = False
@@ -85,15 +98,22 @@ class Partitioner:
         return self.partitionFunc(k) % self.numPartitions
 
 
-class ResultIterable:
-    """The values of one key after groupByKey or cogroup: iterable, sized, and re-iterable."""
+class ResultIterable(Generic[T]):
+    """The values of one key after groupByKey or cogroup: iterable, sized, and re-iterable.
 
-    def __init__(self, data: list) -> None:
+    Examples
+    --------
+    >>> values = sc.parallelize([("a", 1), ("a", 2)]).groupByKey().collect()[0][1]
+    >>> len(values), sorted(values), sorted(values)
+    (2, [1, 2], [1, 2])
+    """
+
+    def __init__(self, data: list[T]) -> None:
         self.data = data
         self.index = 0
         self.maxindex = len(data)
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[T]:
         return iter(self.data)
 
     def __len__(self) -> int:
@@ -108,14 +128,25 @@ class ResultIterable:
         return f"ResultIterable({self.data!r})"
 
 
-class RDD:
-    """A partitioned collection. Create RDDs with ``SparkContext.parallelize``, ``range`` or ``textFile``."""
+class RDD(Generic[T]):
+    """A partitioned collection of records (of type ``T`` for a type checker). Create RDDs with
+    ``SparkContext.parallelize``, ``range`` or ``textFile``; transformations (``map``, ``filter``, ``reduceByKey``,
+    ...) describe new RDDs without computing anything, and actions (``collect``, ``count``, ``saveAsTextFile``, ...)
+    run jobs.
+
+    Examples
+    --------
+    >>> words = sc.parallelize(["to", "be", "or", "not", "to", "be"])
+    >>> counts = words.map(lambda w: (w, 1)).reduceByKey(lambda a, b: a + b)
+    >>> sorted(counts.collect())
+    [('be', 2), ('not', 1), ('or', 1), ('to', 2)]
+    """
 
     # Kinds of lineage node.
     SOURCE, NARROW, UNION, SHUFFLE = "source", "narrow", "union", "shuffle"
 
     def __init__(self, ctx: "SparkContext", kind: str, num_partitions: int, *, segment: Optional[dict] = None,
-                 func: Optional[PartitionFunction] = None, parents: Sequence["RDD"] = (),
+                 func: Optional[PartitionFunction] = None, parents: Sequence["RDD[Any]"] = (),
                  partitioner: Optional[Partitioner] = None, source: Optional[str] = None) -> None:
         """``source`` names what a source node reads, Spark's way (``ParallelCollectionRDD``, ``EmptyRDD``, ...),
         for repr and toDebugString."""
@@ -149,11 +180,25 @@ class RDD:
 
     @property
     def context(self) -> "SparkContext":
+        """The SparkContext this RDD belongs to.
+
+        Examples
+        --------
+        >>> sc.parallelize([1, 2, 3]).context is sc
+        True
+        """
         return self.ctx
 
     def id(self) -> int:
         """A number unique among this context's RDDs. As in PySpark, it is given when first asked for (so an RDD
-        fused into a pipeline gets none), and ids grow in that order."""
+        fused into a pipeline gets none), and ids grow in that order.
+
+        Examples
+        --------
+        >>> first, second = sc.parallelize([1]), sc.parallelize([2])
+        >>> first.id() < second.id(), first.id() == first.id()
+        (True, True)
+        """
         return self._id
 
     @property
@@ -185,18 +230,55 @@ class RDD:
     # -- naming, structure, persistence --------------------------------------------------------------------------
 
     def getNumPartitions(self) -> int:
+        """The number of partitions of this RDD.
+
+        Examples
+        --------
+        >>> sc.parallelize([1, 2, 3, 4], 3).getNumPartitions()
+        3
+        >>> sc.parallelize([1, 2, 3, 4], 3).coalesce(1).getNumPartitions()
+        1
+        """
         return self._num_partitions
 
     def name(self) -> Optional[str]:
+        """The name given with ``setName``, or None.
+
+        Examples
+        --------
+        >>> rdd = sc.parallelize([1, 2])
+        >>> rdd.name() is None
+        True
+        >>> rdd.setName("numbers").name()
+        'numbers'
+        """
         return self._name
 
-    def setName(self, name: str) -> "RDD":
+    def setName(self, name: str) -> "RDD[T]":
+        """Names this RDD (``repr`` and ``toDebugString`` show the name) and returns it.
+
+        Examples
+        --------
+        >>> rdd = sc.parallelize([1, 2]).setName("numbers")
+        >>> repr(rdd)  # doctest: +ELLIPSIS
+        'numbers ParallelCollectionRDD[...] at parallelize at ...'
+        """
         self._name = name
         return self
 
     def toDebugString(self) -> bytes:
         """The lineage, as Spark prints it: one line per RDD, `` |  `` within a stage, `` +-(n) `` where the map
-        side of a shuffle starts another; a persisted RDD shows its storage level."""
+        side of a shuffle starts another; a persisted RDD shows its storage level.
+
+        Examples
+        --------
+        >>> pairs = sc.parallelize([("a", 1), ("b", 2), ("a", 3)], 2)
+        >>> print(pairs.reduceByKey(lambda a, b: a + b).toDebugString().decode())  # doctest: +ELLIPSIS
+        (2) PythonRDD[...] at reduceByKey at ... []
+         |  ShuffledRDD[...] at reduceByKey at ... []
+         +-(2) PythonRDD[...] at reduceByKey at ... []
+            |  ParallelCollectionRDD[...] at parallelize at ... []
+        """
         lines: list[str] = []
 
         def walk(rdd: RDD, prefix: str, head: str) -> None:
@@ -211,13 +293,37 @@ class RDD:
         walk(self, "", f"({self._num_partitions}) ")
         return "\n".join(lines).encode("utf-8")
 
-    def cache(self) -> "RDD":
-        """Keeps the computed partitions in the engine (memory first, disk past its budget) for later jobs."""
+    def cache(self) -> "RDD[T]":
+        """Keeps the computed partitions in the engine (memory first, disk past its budget) for later jobs;
+        ``persist`` with ``StorageLevel.MEMORY_ONLY``. Returns this RDD.
+
+        Examples
+        --------
+        >>> squares = sc.parallelize(range(5)).map(lambda x: x * x).cache()
+        >>> squares.is_cached, squares.sum(), squares.count()
+        (True, 30, 5)
+        >>> squares = squares.unpersist()
+        """
         return self.persist(StorageLevel.MEMORY_ONLY)
 
-    def persist(self, storageLevel: StorageLevel = StorageLevel.MEMORY_ONLY) -> "RDD":
+    def persist(self, storageLevel: StorageLevel = StorageLevel.MEMORY_ONLY) -> "RDD[T]":
         """Keeps the computed partitions in the engine for later jobs (in memory, spilling to disk past the
-        engine's budget, whatever the level); the level of a persisted RDD cannot be changed, as in Spark."""
+        engine's budget, whatever the level); the level of a persisted RDD cannot be changed, as in Spark.
+        Returns this RDD.
+
+        Examples
+        --------
+        >>> rdd = sc.parallelize(range(10)).persist(StorageLevel.MEMORY_AND_DISK)
+        >>> print(rdd.getStorageLevel())
+        Disk Memory Serialized 1x Replicated
+        >>> rdd.count()
+        10
+        >>> rdd.persist(StorageLevel.DISK_ONLY)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        ValueError: Cannot change storage level of an RDD after it was already assigned a level ...
+        >>> rdd = rdd.unpersist()
+        """
         if not isinstance(storageLevel, StorageLevel):
             raise TypeError(f"storageLevel must be of type ember.StorageLevel, got {storageLevel!r}")
         if self.is_cached and storageLevel != self._storage_level:
@@ -227,7 +333,18 @@ class RDD:
         self._storage_level = storageLevel
         return self
 
-    def unpersist(self, blocking: bool = False) -> "RDD":
+    def unpersist(self, blocking: bool = False) -> "RDD[T]":
+        """Drops this RDD's persisted partitions from the engine and marks it as not persisted; later jobs compute
+        it again. Returns this RDD.
+
+        Examples
+        --------
+        >>> rdd = sc.parallelize([1, 2]).cache()
+        >>> rdd.unpersist().is_cached
+        False
+        >>> print(rdd.getStorageLevel())
+        Serialized 1x Replicated
+        """
         if self.is_cached:
             self.is_cached = False
             self._storage_level = StorageLevel(False, False, False, False, 1)
@@ -235,12 +352,40 @@ class RDD:
         return self
 
     def getStorageLevel(self) -> StorageLevel:
+        """How this RDD is persisted: ``StorageLevel(False, False, False, False, 1)`` when it is not.
+
+        Examples
+        --------
+        >>> rdd = sc.parallelize([1, 2])
+        >>> rdd.getStorageLevel()
+        StorageLevel(False, False, False, False, 1)
+        >>> rdd.cache().getStorageLevel() == StorageLevel.MEMORY_ONLY
+        True
+        >>> rdd = rdd.unpersist()
+        """
         return self._storage_level
 
     def checkpoint(self) -> None:
         """Marks this RDD for a reliable checkpoint: after the next job that computes it, its partitions are written
         under ``sc.setCheckpointDir``'s directory and its lineage is cut, so later jobs read those files (and no
-        longer need the shuffles it came from). Cache it first to spare the second computation."""
+        longer need the shuffles it came from). Cache it first to spare the second computation.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     sc.setCheckpointDir(d)
+        ...     rdd = sc.parallelize(range(6), 2).map(lambda x: x * 10)
+        ...     rdd.checkpoint()
+        ...     marked = rdd.isCheckpointed()
+        ...     total = rdd.sum()
+        ...     written = rdd.isCheckpointed()
+        ...     again = rdd.collect()
+        >>> marked, total, written
+        (False, 150, True)
+        >>> again
+        [0, 10, 20, 30, 40, 50]
+        """
         if self.ctx._checkpoint_dir is None:
             raise RuntimeError("Checkpoint directory has not been set in the SparkContext: call "
                                "sc.setCheckpointDir(path) first")
@@ -250,7 +395,19 @@ class RDD:
 
     def localCheckpoint(self) -> None:
         """Marks this RDD for a local checkpoint: it is kept in the engine (memory, then disk) from the next job that
-        computes it on, as Spark keeps it in the executors' block stores; faster, but lost with the context."""
+        computes it on, as Spark keeps it in the executors' block stores; faster, but lost with the context.
+
+        Examples
+        --------
+        >>> rdd = sc.parallelize(range(4), 2).map(lambda x: x + 1)
+        >>> rdd.localCheckpoint()
+        >>> rdd.isLocallyCheckpointed(), rdd.isCheckpointed()
+        (True, False)
+        >>> rdd.collect()
+        [1, 2, 3, 4]
+        >>> rdd.isCheckpointed(), rdd.getStorageLevel() == StorageLevel.MEMORY_AND_DISK
+        (True, True)
+        """
         if not self.is_cached:
             self.persist(StorageLevel.MEMORY_AND_DISK)
         self._locally_checkpointed = True
@@ -258,15 +415,51 @@ class RDD:
             self._checkpoint_wanted = "local"
 
     def isCheckpointed(self) -> bool:
-        """Whether a job has checkpointed this RDD (reliably or locally) since it was marked."""
+        """Whether a job has checkpointed this RDD (reliably or locally) since it was marked.
+
+        Examples
+        --------
+        >>> rdd = sc.parallelize([1, 2, 3])
+        >>> rdd.isCheckpointed()
+        False
+        >>> rdd.localCheckpoint()
+        >>> rdd.count()
+        3
+        >>> rdd.isCheckpointed()
+        True
+        """
         return self._checkpoint_done
 
     def isLocallyCheckpointed(self) -> bool:
-        """Whether this RDD is marked for a local checkpoint."""
+        """Whether this RDD is marked for a local checkpoint.
+
+        Examples
+        --------
+        >>> rdd = sc.parallelize([1, 2, 3])
+        >>> rdd.isLocallyCheckpointed()
+        False
+        >>> rdd.localCheckpoint()
+        >>> rdd.isLocallyCheckpointed()
+        True
+        """
         return self._locally_checkpointed
 
     def getCheckpointFile(self) -> Optional[str]:
-        """The ``file:`` URI of a reliable checkpoint's directory, or None."""
+        """The ``file:`` URI of a reliable checkpoint's directory, or None.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     sc.setCheckpointDir(d)
+        ...     rdd = sc.parallelize([1, 2, 3])
+        ...     rdd.checkpoint()
+        ...     before = rdd.getCheckpointFile()
+        ...     _ = rdd.count()
+        ...     inside = rdd.getCheckpointFile().startswith("file:" + os.path.abspath(d) + os.sep)
+        >>> before is None, inside
+        (True, True)
+        """
         return None if self._checkpoint_file is None else "file:" + self._checkpoint_file
 
     def _checkpoint_after_job(self) -> None:
@@ -276,7 +469,7 @@ class RDD:
             self._checkpoint_done = True
             return
         from ember import files
-        directory = os.path.join(self.ctx._checkpoint_dir, f"rdd-{self._id}")
+        directory = os.path.join(self.ctx._checkpoint_dir, f"rdd-{self._id}")  # type: ignore[arg-type]  # is set
         files.write_checkpoint(self, directory)
         self._kind, self._parents, self._segment = RDD.SOURCE, [], {"kind": "empty"}
         self._func = files.checkpoint_reader(directory, self._num_partitions)
@@ -285,9 +478,18 @@ class RDD:
 
     # -- narrow transformations --------------------------------------------------------------------------------
 
-    def barrier(self) -> "RDDBarrier":
+    def barrier(self) -> "RDDBarrier[T]":
         """Marks the stage of the next mapPartitions as a barrier stage: its tasks all start together (or the job
-        fails at once when they outnumber the context's slots) and may sync with ``BarrierTaskContext``."""
+        fails at once when they outnumber the context's slots) and may sync with ``BarrierTaskContext``.
+
+        Examples
+        --------
+        >>> from ember import BarrierTaskContext
+        >>> def partition_sums(iterator):
+        ...     return BarrierTaskContext.get().allGather(str(sum(iterator)))
+        >>> sc.parallelize([1, 2, 3, 4], 2).barrier().mapPartitions(partition_sums).collect()
+        ['3', '7', '3', '7']
+        """
         return RDDBarrier(self)
 
     def _is_barrier(self) -> bool:
@@ -299,22 +501,65 @@ class RDD:
             rdd = rdd._parents[0] if rdd._kind == RDD.NARROW and not rdd._parents[0].is_cached else None
         return False
 
-    def mapPartitionsWithIndex(self, f: PartitionFunction, preservesPartitioning: bool = False) -> "RDD":
-        """Returns a new RDD by applying ``f(index, iterator)`` to each partition."""
+    def mapPartitionsWithIndex(self, f: Callable[[int, Iterator[T]], Iterable[U]],
+                               preservesPartitioning: bool = False) -> "RDD[U]":
+        """Returns a new RDD by applying ``f(index, iterator)`` to each partition. ``preservesPartitioning`` says
+        that ``f`` keeps each pair's key, so the partitioner is kept (a later join or reduceByKey needs no shuffle).
+
+        Examples
+        --------
+        >>> rdd = sc.parallelize([1, 2, 3, 4], 2)
+        >>> rdd.mapPartitionsWithIndex(lambda index, iterator: [(index, sum(iterator))]).collect()
+        [(0, 3), (1, 7)]
+        """
         return RDD(self.ctx, RDD.NARROW, self._num_partitions, func=f, parents=[self],
                    partitioner=self.partitioner if preservesPartitioning else None)
 
-    def mapPartitions(self, f: Callable[[Iterator[Any]], Iterable[Any]],
-                      preservesPartitioning: bool = False) -> "RDD":
+    def mapPartitions(self, f: Callable[[Iterator[T]], Iterable[U]],
+                      preservesPartitioning: bool = False) -> "RDD[U]":
+        """Returns a new RDD by applying ``f`` to the iterator of each partition's records.
+
+        Examples
+        --------
+        >>> sc.parallelize([1, 2, 3, 4], 2).mapPartitions(lambda iterator: [sum(iterator)]).collect()
+        [3, 7]
+        >>> def running_total(iterator):
+        ...     total = 0
+        ...     for x in iterator:
+        ...         total += x
+        ...         yield total
+        >>> sc.parallelize([1, 2, 3, 4], 2).mapPartitions(running_total).collect()
+        [1, 3, 3, 7]
+        """
         return self.mapPartitionsWithIndex(lambda _split, iterator: f(iterator), preservesPartitioning)
 
-    def mapPartitionsWithSplit(self, f: PartitionFunction, preservesPartitioning: bool = False) -> "RDD":
-        """Deprecated: use mapPartitionsWithIndex."""
+    def mapPartitionsWithSplit(self, f: Callable[[int, Iterator[T]], Iterable[U]],
+                               preservesPartitioning: bool = False) -> "RDD[U]":
+        """Deprecated: use mapPartitionsWithIndex (this warns with a FutureWarning, then calls it).
+
+        Examples
+        --------
+        >>> import warnings
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     rdd = sc.parallelize([1, 2, 3, 4], 2).mapPartitionsWithSplit(lambda split, iterator: [split])
+        >>> rdd.collect(), [w.category.__name__ for w in caught]
+        ([0, 1], ['FutureWarning'])
+        """
         warnings.warn("mapPartitionsWithSplit is deprecated; use mapPartitionsWithIndex instead", FutureWarning,
                       stacklevel=2)
         return self.mapPartitionsWithIndex(f, preservesPartitioning)
 
-    def map(self, f: Callable[[Any], Any], preservesPartitioning: bool = False) -> "RDD":
+    def map(self, f: Callable[[T], U], preservesPartitioning: bool = False) -> "RDD[U]":
+        """Returns a new RDD of ``f(record)`` for each record.
+
+        Examples
+        --------
+        >>> sc.parallelize([1, 2, 3]).map(lambda x: x * 2).collect()
+        [2, 4, 6]
+        >>> sc.parallelize(["a", "bb"]).map(len).collect()
+        [1, 2]
+        """
         def map_partition(_split: int, iterator: Iterator[Any]) -> Iterator[Any]:
             try:  # Around the loop, not in it: only f can raise StopIteration inside.
                 for item in iterator:
@@ -323,7 +568,16 @@ class RDD:
                 raise _stop_iteration(e) from None
         return self.mapPartitionsWithIndex(map_partition, preservesPartitioning)
 
-    def flatMap(self, f: Callable[[Any], Iterable[Any]], preservesPartitioning: bool = False) -> "RDD":
+    def flatMap(self, f: Callable[[T], Iterable[U]], preservesPartitioning: bool = False) -> "RDD[U]":
+        """Returns a new RDD of all the records of the iterables ``f`` returns, one after another.
+
+        Examples
+        --------
+        >>> sc.parallelize([1, 2, 3]).flatMap(lambda x: range(x)).collect()
+        [0, 0, 1, 0, 1, 2]
+        >>> sc.parallelize(["a b", "c"]).flatMap(str.split).collect()
+        ['a', 'b', 'c']
+        """
         def flat_map_partition(_split: int, iterator: Iterator[Any]) -> Iterator[Any]:
             try:
                 for item in iterator:
@@ -332,7 +586,14 @@ class RDD:
                 raise _stop_iteration(e) from None
         return self.mapPartitionsWithIndex(flat_map_partition, preservesPartitioning)
 
-    def filter(self, f: Callable[[Any], bool]) -> "RDD":
+    def filter(self, f: Callable[[T], object]) -> "RDD[T]":
+        """Returns a new RDD of the records for which ``f`` is true; the partitioning is kept.
+
+        Examples
+        --------
+        >>> sc.parallelize(range(10)).filter(lambda x: x % 3 == 0).collect()
+        [0, 3, 6, 9]
+        """
         def filter_partition(_split: int, iterator: Iterator[Any]) -> Iterator[Any]:
             try:
                 for item in iterator:
@@ -342,26 +603,79 @@ class RDD:
                 raise _stop_iteration(e) from None
         return self.mapPartitionsWithIndex(filter_partition, True)
 
-    def glom(self) -> "RDD":
+    def glom(self) -> "RDD[list[T]]":
+        """Returns an RDD with one record per partition: the list of its records.
+
+        Examples
+        --------
+        >>> sc.parallelize([1, 2, 3, 4, 5], 2).glom().collect()
+        [[1, 2], [3, 4, 5]]
+        """
         return self.mapPartitionsWithIndex(lambda _split, iterator: [list(iterator)])
 
-    def keyBy(self, f: Callable[[Any], Any]) -> "RDD":
+    def keyBy(self, f: Callable[[T], K]) -> "RDD[tuple[K, T]]":
+        """Returns an RDD of ``(f(record), record)`` pairs.
+
+        Examples
+        --------
+        >>> sc.parallelize(["apple", "fig"]).keyBy(len).collect()
+        [(5, 'apple'), (3, 'fig')]
+        """
         return self.map(lambda x: (f(x), x))
 
-    def keys(self) -> "RDD":
+    def keys(self: "RDD[tuple[K, V]]") -> "RDD[K]":
+        """Returns the keys of a pair RDD.
+
+        Examples
+        --------
+        >>> sc.parallelize([("a", 1), ("b", 2)]).keys().collect()
+        ['a', 'b']
+        """
         return self.map(lambda kv: kv[0])
 
-    def values(self) -> "RDD":
+    def values(self: "RDD[tuple[K, V]]") -> "RDD[V]":
+        """Returns the values of a pair RDD.
+
+        Examples
+        --------
+        >>> sc.parallelize([("a", 1), ("b", 2)]).values().collect()
+        [1, 2]
+        """
         return self.map(lambda kv: kv[1])
 
-    def mapValues(self, f: Callable[[Any], Any]) -> "RDD":
+    def mapValues(self: "RDD[tuple[K, V]]", f: Callable[[V], U]) -> "RDD[tuple[K, U]]":
+        """Applies ``f`` to the value of each pair, keeping its key (and the RDD's partitioner).
+
+        Examples
+        --------
+        >>> sc.parallelize([("a", [1, 2]), ("b", [3])]).mapValues(len).collect()
+        [('a', 2), ('b', 1)]
+        """
         return self.map(lambda kv: (kv[0], f(kv[1])), preservesPartitioning=True)
 
-    def flatMapValues(self, f: Callable[[Any], Iterable[Any]]) -> "RDD":
+    def flatMapValues(self: "RDD[tuple[K, V]]", f: Callable[[V], Iterable[U]]) -> "RDD[tuple[K, U]]":
+        """Pairs each key with every item of ``f(value)``, keeping the RDD's partitioner.
+
+        Examples
+        --------
+        >>> sc.parallelize([("a", "xy"), ("b", "z")]).flatMapValues(list).collect()
+        [('a', 'x'), ('a', 'y'), ('b', 'z')]
+        """
         return self.flatMap(lambda kv: ((kv[0], v) for v in f(kv[1])), preservesPartitioning=True)
 
-    def sample(self, withReplacement: bool, fraction: float, seed: Optional[int] = None) -> "RDD":
-        """Samples each record with probability ``fraction`` (or, with replacement, a Poisson number of times)."""
+    def sample(self, withReplacement: bool, fraction: float, seed: Optional[int] = None) -> "RDD[T]":
+        """Samples each record with probability ``fraction`` (or, with replacement, a Poisson number of times).
+        The same seed gives the same sample of the same partitions.
+
+        Examples
+        --------
+        >>> rdd = sc.parallelize(range(100), 4)
+        >>> picked = rdd.sample(False, 0.2, seed=7).collect()
+        >>> picked == rdd.sample(False, 0.2, seed=7).collect()
+        True
+        >>> set(picked) <= set(range(100)), 5 < len(picked) < 40
+        (True, True)
+        """
         if fraction < 0.0:
             raise ValueError(f"Fraction must be nonnegative, got {fraction}")
         base = seed if seed is not None else random.randrange(sys.maxsize)
@@ -379,8 +693,17 @@ class RDD:
 
         return self.mapPartitionsWithIndex(sample_partition, True)
 
-    def randomSplit(self, weights: Sequence[float], seed: Optional[int] = None) -> list["RDD"]:
-        """Splits into RDDs whose sizes follow ``weights``; every record lands in exactly one of them."""
+    def randomSplit(self, weights: Sequence[float], seed: Optional[int] = None) -> list["RDD[T]"]:
+        """Splits into RDDs whose sizes follow ``weights``; every record lands in exactly one of them.
+
+        Examples
+        --------
+        >>> train, test = sc.parallelize(range(20), 2).randomSplit([3, 1], seed=11)
+        >>> sorted(train.collect() + test.collect()) == list(range(20))
+        True
+        >>> set(train.collect()) & set(test.collect())
+        set()
+        """
         if any(w < 0 for w in weights):
             raise ValueError("Weights must be nonnegative")
         total = float(sum(weights))
@@ -403,8 +726,17 @@ class RDD:
         return [self.mapPartitionsWithIndex(split_range(bounds[i], bounds[i + 1]), True)
                 for i in range(len(weights))]
 
-    def sampleByKey(self, withReplacement: bool, fractions: dict[Any, float], seed: Optional[int] = None) -> "RDD":
-        """Samples each (key, value) record with the fraction of its key (every key must have one)."""
+    def sampleByKey(self: "RDD[tuple[K, V]]", withReplacement: bool, fractions: dict[K, float],
+                    seed: Optional[int] = None) -> "RDD[tuple[K, V]]":
+        """Samples each (key, value) record with the fraction of its key (every key must have one).
+
+        Examples
+        --------
+        >>> pairs = sc.parallelize([(k, i) for k in "ab" for i in range(10)], 2)
+        >>> picked = pairs.sampleByKey(False, {"a": 1.0, "b": 0.0}, seed=5).collect()
+        >>> len(picked), sorted({k for k, _ in picked})
+        (10, ['a'])
+        """
         for key, fraction in fractions.items():
             if fraction < 0.0:
                 raise ValueError(f"Negative fraction value: {fraction} (key {key!r})")
@@ -422,10 +754,18 @@ class RDD:
 
         return self.mapPartitionsWithIndex(sample_partition, True)
 
-    def pipe(self, command: str, env: Optional[dict[str, str]] = None, checkCode: bool = False) -> "RDD":
+    def pipe(self, command: str, env: Optional[dict[str, str]] = None, checkCode: bool = False) -> "RDD[str]":
         """Feeds each partition's records (``str(record)``, one per line) to a command and returns its output lines.
         As in PySpark, the command runs with ``env`` as its whole environment (empty when not given); with
-        ``checkCode``, a non-zero exit fails the task."""
+        ``checkCode``, a non-zero exit fails the task.
+
+        Examples
+        --------
+        >>> sc.parallelize(["hello", "world"], 1).pipe("tr a-z A-Z").collect()
+        ['HELLO', 'WORLD']
+        >>> sc.parallelize([3, 1, 2], 1).pipe("sort").collect()
+        ['1', '2', '3']
+        """
         environment = dict(env or {})
 
         def run(iterator: Iterator[Any]) -> Iterator[str]:
@@ -435,18 +775,18 @@ class RDD:
             def feed() -> None:
                 try:
                     for item in iterator:
-                        proc.stdin.write((str(item).rstrip("\n") + "\n").encode("utf-8"))
+                        proc.stdin.write((str(item).rstrip("\n") + "\n").encode("utf-8"))  # type: ignore[union-attr]
                 except BrokenPipeError:
                     pass  # The command stopped reading; its exit code tells the rest.
                 finally:
                     try:
-                        proc.stdin.close()
+                        proc.stdin.close()  # type: ignore[union-attr]  # a pipe
                     except BrokenPipeError:
                         pass
 
             writer = threading.Thread(target=feed, daemon=True)
             writer.start()
-            for line in proc.stdout:
+            for line in proc.stdout:  # type: ignore[union-attr]  # a pipe
                 yield line.rstrip(b"\n").decode("utf-8")
             writer.join()
             code = proc.wait()
@@ -457,21 +797,41 @@ class RDD:
 
     # -- unions and shuffles -----------------------------------------------------------------------------------
 
-    def union(self, other: "RDD") -> "RDD":
-        return self.ctx.union([self, other])
+    def union(self, other: "RDD[U]") -> "RDD[Union[T, U]]":
+        """The records of this RDD, then those of ``other`` (duplicates are kept); see ``SparkContext.union``.
 
-    def __add__(self, other: "RDD") -> "RDD":
+        Examples
+        --------
+        >>> first, second = sc.parallelize([1, 2], 1), sc.parallelize([2, 3], 1)
+        >>> first.union(second).collect()
+        [1, 2, 2, 3]
+        >>> (first + second).getNumPartitions()
+        2
+        """
+        return self.ctx.union([self, other])  # type: ignore[list-item]  # a union of two record types
+
+    def __add__(self, other: "RDD[U]") -> "RDD[Union[T, U]]":
         if not isinstance(other, RDD):
             raise TypeError
-        return self.union(other)
+        return self.union(other)  # type: ignore[arg-type]  # self-typed call
 
     def _defaultReducePartitions(self) -> int:
         configured = self.ctx._conf.get("spark.default.parallelism")
         return int(configured) if configured else self.getNumPartitions()
 
-    def partitionBy(self, numPartitions: Optional[int], partitionFunc: Callable[[Any], int] = portable_hash) -> "RDD":
+    def partitionBy(self: "RDD[tuple[K, V]]", numPartitions: Optional[int],
+                    partitionFunc: Callable[[K], int] = portable_hash) -> "RDD[tuple[K, V]]":
         """Shuffles (key, value) records so each key lands in partition ``partitionFunc(key) % numPartitions``.
-        Records keep their order within each map partition; map partitions follow one another in order."""
+        Records keep their order within each map partition; map partitions follow one another in order.
+
+        Examples
+        --------
+        >>> pairs = sc.parallelize([(1, "a"), (2, "b"), (3, "c"), (4, "d")], 2)
+        >>> pairs.partitionBy(2).glom().collect()
+        [[(2, 'b'), (4, 'd')], [(1, 'a'), (3, 'c')]]
+        >>> pairs.partitionBy(2, lambda key: 0 if key < 4 else 1).glom().collect()
+        [[(1, 'a'), (2, 'b'), (3, 'c')], [(4, 'd')]]
+        """
         if numPartitions is None:
             numPartitions = self._defaultReducePartitions()
         if numPartitions < 0 or (numPartitions == 0 and self.getNumPartitions() > 0):
@@ -481,10 +841,22 @@ class RDD:
             return self
         return RDD(self.ctx, RDD.SHUFFLE, numPartitions, parents=[self], partitioner=partitioner)
 
-    def combineByKey(self, createCombiner: Callable[[Any], Any], mergeValue: Callable[[Any, Any], Any],
-                     mergeCombiners: Callable[[Any, Any], Any], numPartitions: Optional[int] = None,
-                     partitionFunc: Callable[[Any], int] = portable_hash) -> "RDD":
-        """Combines the values of each key: locally in each map task first, then across tasks after a shuffle."""
+    def combineByKey(self: "RDD[tuple[K, V]]", createCombiner: Callable[[V], U], mergeValue: Callable[[U, V], U],
+                     mergeCombiners: Callable[[U, U], U], numPartitions: Optional[int] = None,
+                     partitionFunc: Callable[[K], int] = portable_hash) -> "RDD[tuple[K, U]]":
+        """Combines the values of each key: locally in each map task first, then across tasks after a shuffle.
+        ``createCombiner`` makes a combiner of a key's first value, ``mergeValue`` adds another value to it and
+        ``mergeCombiners`` joins the combiners of two tasks.
+
+        Examples
+        --------
+        >>> pairs = sc.parallelize([("a", 1), ("b", 2), ("a", 3)], 2)
+        >>> sums_and_counts = pairs.combineByKey(lambda v: (v, 1),
+        ...                                      lambda c, v: (c[0] + v, c[1] + 1),
+        ...                                      lambda c1, c2: (c1[0] + c2[0], c1[1] + c2[1]))
+        >>> sorted(sums_and_counts.collect())
+        [('a', (4, 2)), ('b', (2, 1))]
+        """
         if numPartitions is None:
             numPartitions = self._defaultReducePartitions()
 
@@ -502,11 +874,31 @@ class RDD:
         locally = self.mapPartitions(combine_locally, preservesPartitioning=True)
         return locally.partitionBy(numPartitions, partitionFunc).mapPartitions(merge_combiners, True)
 
-    def reduceByKey(self, func: Callable[[Any, Any], Any], numPartitions: Optional[int] = None,
-                    partitionFunc: Callable[[Any], int] = portable_hash) -> "RDD":
+    def reduceByKey(self: "RDD[tuple[K, V]]", func: Callable[[V, V], V], numPartitions: Optional[int] = None,
+                    partitionFunc: Callable[[K], int] = portable_hash) -> "RDD[tuple[K, V]]":
+        """Merges the values of each key with an associative and commutative function, in each map task first.
+
+        Examples
+        --------
+        >>> from operator import add
+        >>> pairs = sc.parallelize([("a", 1), ("b", 1), ("a", 1)])
+        >>> sorted(pairs.reduceByKey(add).collect())
+        [('a', 2), ('b', 1)]
+        >>> pairs.reduceByKey(add, 3).getNumPartitions()
+        3
+        """
         return self.combineByKey(lambda x: x, func, func, numPartitions, partitionFunc)
 
-    def reduceByKeyLocally(self, func: Callable[[Any, Any], Any]) -> dict:
+    def reduceByKeyLocally(self: "RDD[tuple[K, V]]", func: Callable[[V, V], V]) -> dict[K, V]:
+        """Merges the values of each key as ``reduceByKey`` does, but returns the result to the driver as a dict.
+
+        Examples
+        --------
+        >>> from operator import add
+        >>> totals = sc.parallelize([("a", 1), ("b", 1), ("a", 1)]).reduceByKeyLocally(add)
+        >>> sorted(totals.items())
+        [('a', 2), ('b', 1)]
+        """
         func = fail_on_stopiteration(func)
 
         def reduce_partition(iterator: Iterator[Any]) -> Iterable[dict]:
@@ -522,66 +914,210 @@ class RDD:
 
         return self.mapPartitions(reduce_partition).reduce(merge_maps)
 
-    def foldByKey(self, zeroValue: Any, func: Callable[[Any, Any], Any], numPartitions: Optional[int] = None,
-                  partitionFunc: Callable[[Any], int] = portable_hash) -> "RDD":
+    def foldByKey(self: "RDD[tuple[K, V]]", zeroValue: V, func: Callable[[V, V], V],
+                  numPartitions: Optional[int] = None,
+                  partitionFunc: Callable[[K], int] = portable_hash) -> "RDD[tuple[K, V]]":
+        """Merges the values of each key with ``func``, starting from (a copy of) ``zeroValue`` in each map task;
+        the zero value should not change the result (0 for addition, 1 for multiplication, ...).
+
+        Examples
+        --------
+        >>> from operator import add, mul
+        >>> pairs = sc.parallelize([("a", 2), ("b", 5), ("a", 3)], 2)
+        >>> sorted(pairs.foldByKey(0, add).collect())
+        [('a', 5), ('b', 5)]
+        >>> sorted(pairs.foldByKey(1, mul).collect())
+        [('a', 6), ('b', 5)]
+        """
         return self.combineByKey(lambda v: func(copy.deepcopy(zeroValue), v), func, func, numPartitions,
                                  partitionFunc)
 
-    def aggregateByKey(self, zeroValue: Any, seqFunc: Callable[[Any, Any], Any], combFunc: Callable[[Any, Any], Any],
-                       numPartitions: Optional[int] = None,
-                       partitionFunc: Callable[[Any], int] = portable_hash) -> "RDD":
+    def aggregateByKey(self: "RDD[tuple[K, V]]", zeroValue: U, seqFunc: Callable[[U, V], U],
+                       combFunc: Callable[[U, U], U], numPartitions: Optional[int] = None,
+                       partitionFunc: Callable[[K], int] = portable_hash) -> "RDD[tuple[K, U]]":
+        """Aggregates the values of each key into a result of another type: ``seqFunc`` adds a value to an
+        accumulator that starts as (a copy of) ``zeroValue`` in each map task, ``combFunc`` merges two of them.
+
+        Examples
+        --------
+        >>> pairs = sc.parallelize([("a", 1), ("a", 5), ("b", 2)], 2)
+        >>> sums_and_counts = pairs.aggregateByKey((0, 0), lambda acc, v: (acc[0] + v, acc[1] + 1),
+        ...                                        lambda a, b: (a[0] + b[0], a[1] + b[1]))
+        >>> sorted(sums_and_counts.collect())
+        [('a', (6, 2)), ('b', (2, 1))]
+        """
         return self.combineByKey(lambda v: seqFunc(copy.deepcopy(zeroValue), v), seqFunc, combFunc,
                                  numPartitions, partitionFunc)
 
-    def groupByKey(self, numPartitions: Optional[int] = None,
-                   partitionFunc: Callable[[Any], int] = portable_hash) -> "RDD":
+    def groupByKey(self: "RDD[tuple[K, V]]", numPartitions: Optional[int] = None,
+                   partitionFunc: Callable[[K], int] = portable_hash) -> "RDD[tuple[K, ResultIterable[V]]]":
+        """Groups the values of each key into one ResultIterable. To aggregate them (a sum, say), reduceByKey or
+        aggregateByKey do it without holding every value of a key at once.
+
+        Examples
+        --------
+        >>> pairs = sc.parallelize([("a", 1), ("b", 2), ("a", 3)], 2)
+        >>> sorted(pairs.groupByKey().mapValues(sorted).collect())
+        [('a', [1, 3]), ('b', [2])]
+        """
         # The merger runs these combiners inline: no Python call per record.
         return self.combineByKey(start_group, append_to_group, extend_group, numPartitions,
                                  partitionFunc).mapValues(ResultIterable)
 
-    def groupBy(self, f: Callable[[Any], Any], numPartitions: Optional[int] = None,
-                partitionFunc: Callable[[Any], int] = portable_hash) -> "RDD":
-        return self.map(lambda x: (f(x), x)).groupByKey(numPartitions, partitionFunc)
+    def groupBy(self, f: Callable[[T], K], numPartitions: Optional[int] = None,
+                partitionFunc: Callable[[K], int] = portable_hash) -> "RDD[tuple[K, ResultIterable[T]]]":
+        """Groups the records by ``f(record)``: one (key, ResultIterable of records) pair per key.
 
-    def distinct(self, numPartitions: Optional[int] = None) -> "RDD":
-        return self.map(lambda x: (x, None)).reduceByKey(lambda x, _: x, numPartitions).map(lambda kv: kv[0])
+        Examples
+        --------
+        >>> odd_even = sc.parallelize([1, 2, 3, 4, 5]).groupBy(lambda x: x % 2)
+        >>> sorted(odd_even.mapValues(sorted).collect())
+        [(0, [2, 4]), (1, [1, 3, 5])]
+        """
+        return self.map(lambda x: (f(x), x)).groupByKey(numPartitions, partitionFunc)  # type: ignore[return-value]
 
-    def cogroup(self, other: "RDD", numPartitions: Optional[int] = None) -> "RDD":
+    def distinct(self, numPartitions: Optional[int] = None) -> "RDD[T]":
+        """The distinct records (they must be hashable); runs a shuffle.
+
+        Examples
+        --------
+        >>> sorted(sc.parallelize([3, 1, 3, 2, 1]).distinct().collect())
+        [1, 2, 3]
+        """
+        return self.map(lambda x: (x, None)).reduceByKey(
+            lambda x, _: x, numPartitions).map(lambda kv: kv[0])  # type: ignore  # self-typed call
+
+    def cogroup(self: "RDD[tuple[K, V]]", other: "RDD[tuple[K, U]]", numPartitions: Optional[int] = None
+                ) -> "RDD[tuple[K, tuple[ResultIterable[V], ResultIterable[U]]]]":
+        """For each key of either RDD: the key and a tuple of its values in this RDD and in ``other``.
+
+        Examples
+        --------
+        >>> left = sc.parallelize([("a", 1), ("b", 4)])
+        >>> right = sc.parallelize([("a", 2)])
+        >>> sorted((k, (list(v), list(w))) for k, (v, w) in left.cogroup(right).collect())
+        [('a', ([1], [2])), ('b', ([4], []))]
+        """
         return _cogroup([self, other], numPartitions)
 
-    def groupWith(self, other: "RDD", *others: "RDD") -> "RDD":
+    def groupWith(self: "RDD[tuple[K, V]]", other: "RDD[tuple[K, Any]]", *others: "RDD[tuple[K, Any]]"
+                  ) -> "RDD[tuple[K, tuple[ResultIterable[Any], ...]]]":
+        """``cogroup`` of this RDD with any number of others: each key with a tuple of its values in each.
+
+        Examples
+        --------
+        >>> first = sc.parallelize([("a", 1), ("b", 4)])
+        >>> second = sc.parallelize([("a", 2)])
+        >>> third = sc.parallelize([("b", 42)])
+        >>> sorted((k, tuple(map(list, groups))) for k, groups in first.groupWith(second, third).collect())
+        [('a', ([1], [2], [])), ('b', ([4], [], [42]))]
+        """
         return _cogroup([self, other, *others], None)
 
-    def join(self, other: "RDD", numPartitions: Optional[int] = None) -> "RDD":
+    def join(self: "RDD[tuple[K, V]]", other: "RDD[tuple[K, U]]", numPartitions: Optional[int] = None
+             ) -> "RDD[tuple[K, tuple[V, U]]]":
+        """Inner join by key: a (key, (v, w)) pair for each value v of a key here and each w of it in ``other``.
+
+        Examples
+        --------
+        >>> left = sc.parallelize([("a", 1), ("b", 4)])
+        >>> right = sc.parallelize([("a", 2), ("a", 3), ("c", 9)])
+        >>> sorted(left.join(right).collect())
+        [('a', (1, 2)), ('a', (1, 3))]
+        """
         return _join(self, other, numPartitions, keep_left=False, keep_right=False)
 
-    def leftOuterJoin(self, other: "RDD", numPartitions: Optional[int] = None) -> "RDD":
+    def leftOuterJoin(self: "RDD[tuple[K, V]]", other: "RDD[tuple[K, U]]", numPartitions: Optional[int] = None
+                      ) -> "RDD[tuple[K, tuple[V, Optional[U]]]]":
+        """Join by key that keeps every pair of this RDD: a key missing from ``other`` gets None as its value.
+
+        Examples
+        --------
+        >>> left = sc.parallelize([("a", 1), ("b", 4)])
+        >>> right = sc.parallelize([("a", 2)])
+        >>> sorted(left.leftOuterJoin(right).collect())
+        [('a', (1, 2)), ('b', (4, None))]
+        """
         return _join(self, other, numPartitions, keep_left=True, keep_right=False)
 
-    def rightOuterJoin(self, other: "RDD", numPartitions: Optional[int] = None) -> "RDD":
+    def rightOuterJoin(self: "RDD[tuple[K, V]]", other: "RDD[tuple[K, U]]", numPartitions: Optional[int] = None
+                       ) -> "RDD[tuple[K, tuple[Optional[V], U]]]":
+        """Join by key that keeps every pair of ``other``: a key missing from this RDD gets None as its value.
+
+        Examples
+        --------
+        >>> left = sc.parallelize([("a", 1)])
+        >>> right = sc.parallelize([("a", 2), ("b", 4)])
+        >>> sorted(left.rightOuterJoin(right).collect())
+        [('a', (1, 2)), ('b', (None, 4))]
+        """
         return _join(self, other, numPartitions, keep_left=False, keep_right=True)
 
-    def fullOuterJoin(self, other: "RDD", numPartitions: Optional[int] = None) -> "RDD":
+    def fullOuterJoin(self: "RDD[tuple[K, V]]", other: "RDD[tuple[K, U]]", numPartitions: Optional[int] = None
+                      ) -> "RDD[tuple[K, tuple[Optional[V], Optional[U]]]]":
+        """Join by key that keeps the pairs of both RDDs, with None for the side a key is missing from.
+
+        Examples
+        --------
+        >>> left = sc.parallelize([("a", 1), ("b", 4)])
+        >>> right = sc.parallelize([("a", 2), ("c", 8)])
+        >>> sorted(left.fullOuterJoin(right).collect())
+        [('a', (1, 2)), ('b', (4, None)), ('c', (None, 8))]
+        """
         return _join(self, other, numPartitions, keep_left=True, keep_right=True)
 
-    def subtractByKey(self, other: "RDD", numPartitions: Optional[int] = None) -> "RDD":
+    def subtractByKey(self: "RDD[tuple[K, V]]", other: "RDD[tuple[K, Any]]", numPartitions: Optional[int] = None
+                      ) -> "RDD[tuple[K, V]]":
+        """The pairs of this RDD whose key is not in ``other``.
+
+        Examples
+        --------
+        >>> left = sc.parallelize([("a", 1), ("b", 4), ("b", 5)])
+        >>> right = sc.parallelize([("a", 3), ("c", 0)])
+        >>> sorted(left.subtractByKey(right).collect())
+        [('b', 4), ('b', 5)]
+        """
         def only_left(pair: tuple) -> bool:
             _key, (left, right) = pair
             return bool(left) and not right
 
         return self.cogroup(other, numPartitions).filter(only_left).flatMapValues(lambda groups: groups[0])
 
-    def subtract(self, other: "RDD", numPartitions: Optional[int] = None) -> "RDD":
-        keyed_other = other.map(lambda x: (x, True))
-        return self.map(lambda x: (x, True)).subtractByKey(keyed_other, numPartitions).keys()
+    def subtract(self, other: "RDD[Any]", numPartitions: Optional[int] = None) -> "RDD[T]":
+        """The records of this RDD that are not in ``other`` (each copy of them, when a record repeats).
 
-    def intersection(self, other: "RDD") -> "RDD":
-        return (self.map(lambda v: (v, None)).cogroup(other.map(lambda v: (v, None)))
+        Examples
+        --------
+        >>> sorted(sc.parallelize([1, 1, 2, 3, 4]).subtract(sc.parallelize([2, 4, 6])).collect())
+        [1, 1, 3]
+        """
+        keyed_other = other.map(lambda x: (x, True))
+        return self.map(lambda x: (x, True)).subtractByKey(keyed_other, numPartitions).keys()  # type: ignore
+
+    def intersection(self, other: "RDD[Any]") -> "RDD[T]":
+        """The distinct records that are in both RDDs.
+
+        Examples
+        --------
+        >>> sorted(sc.parallelize([1, 2, 3, 3]).intersection(sc.parallelize([3, 3, 4, 1])).collect())
+        [1, 3]
+        """
+        return (self.map(lambda v: (v, None)).cogroup(other.map(lambda v: (v, None)))  # type: ignore[return-value]
                 .filter(lambda kv: all(kv[1])).keys())
 
-    def sortByKey(self, ascending: bool = True, numPartitions: Optional[int] = None,
-                  keyfunc: Callable[[Any], Any] = lambda x: x) -> "RDD":
-        """Sorts by key across partitions: range-partitions by sampled bounds, then sorts each partition."""
+    def sortByKey(self: "RDD[tuple[K, V]]", ascending: bool = True, numPartitions: Optional[int] = None,
+                  keyfunc: Callable[[K], Any] = lambda x: x) -> "RDD[tuple[K, V]]":
+        """Sorts by key across partitions: range-partitions by sampled bounds, then sorts each partition, so
+        ``collect`` gives the pairs in order. ``keyfunc`` maps each key to what is compared.
+
+        Examples
+        --------
+        >>> pairs = sc.parallelize([("b", 2), ("C", 3), ("a", 1)], 2)
+        >>> pairs.sortByKey().collect()
+        [('C', 3), ('a', 1), ('b', 2)]
+        >>> pairs.sortByKey(ascending=False, keyfunc=str.lower).collect()
+        [('C', 3), ('b', 2), ('a', 1)]
+        """
         if numPartitions is None:
             numPartitions = self._defaultReducePartitions()
 
@@ -605,15 +1141,31 @@ class RDD:
 
         return self.partitionBy(numPartitions, range_partition).mapPartitions(sort_partition, True)
 
-    def sortBy(self, keyfunc: Callable[[Any], Any], ascending: bool = True,
-               numPartitions: Optional[int] = None) -> "RDD":
-        return self.keyBy(keyfunc).sortByKey(ascending, numPartitions).values()
+    def sortBy(self, keyfunc: Callable[[T], Any], ascending: bool = True,
+               numPartitions: Optional[int] = None) -> "RDD[T]":
+        """Sorts the records by ``keyfunc(record)`` across partitions (see ``sortByKey``).
 
-    def repartitionAndSortWithinPartitions(self, numPartitions: Optional[int] = None,
-                                           partitionFunc: Callable[[Any], int] = portable_hash,
+        Examples
+        --------
+        >>> sc.parallelize(["bb", "a", "ccc"]).sortBy(len).collect()
+        ['a', 'bb', 'ccc']
+        >>> sc.parallelize([("x", 3), ("y", 1), ("z", 2)]).sortBy(lambda kv: kv[1], ascending=False).collect()
+        [('x', 3), ('z', 2), ('y', 1)]
+        """
+        return self.keyBy(keyfunc).sortByKey(ascending, numPartitions).values()  # type: ignore[return-value]
+
+    def repartitionAndSortWithinPartitions(self: "RDD[tuple[K, V]]", numPartitions: Optional[int] = None,
+                                           partitionFunc: Callable[[K], int] = portable_hash,
                                            ascending: bool = True,
-                                           keyfunc: Callable[[Any], Any] = lambda x: x) -> "RDD":
-        """Repartitions (key, value) records by ``partitionFunc`` and sorts each new partition by key."""
+                                           keyfunc: Callable[[K], Any] = lambda x: x) -> "RDD[tuple[K, V]]":
+        """Repartitions (key, value) records by ``partitionFunc`` and sorts each new partition by key.
+
+        Examples
+        --------
+        >>> pairs = sc.parallelize([(3, "c"), (1, "a"), (4, "d"), (2, "b")], 2)
+        >>> pairs.repartitionAndSortWithinPartitions(2, lambda key: key % 2).glom().collect()
+        [[(2, 'b'), (4, 'd')], [(1, 'a'), (3, 'c')]]
+        """
         if numPartitions is None:
             numPartitions = self._defaultReducePartitions()
 
@@ -622,12 +1174,29 @@ class RDD:
 
         return self.partitionBy(numPartitions, partitionFunc).mapPartitions(sort_partition, True)
 
-    def repartition(self, numPartitions: int) -> "RDD":
+    def repartition(self, numPartitions: int) -> "RDD[T]":
+        """Exactly ``numPartitions`` partitions, the records dealt round-robin by a shuffle (``coalesce`` with
+        ``shuffle=True``).
+
+        Examples
+        --------
+        >>> rdd = sc.parallelize(range(10), 2).repartition(4)
+        >>> rdd.getNumPartitions(), sorted(rdd.collect()) == list(range(10))
+        (4, True)
+        """
         return self.coalesce(numPartitions, shuffle=True)
 
-    def coalesce(self, numPartitions: int, shuffle: bool = False) -> "RDD":
+    def coalesce(self, numPartitions: int, shuffle: bool = False) -> "RDD[T]":
         """Fewer (or, with shuffle, any number of) partitions. Without shuffle, neighbouring partitions are merged
-        in order; with shuffle, records are dealt round-robin."""
+        in order; with shuffle, records are dealt round-robin.
+
+        Examples
+        --------
+        >>> sc.parallelize([1, 2, 3, 4, 5, 6], 3).coalesce(2).glom().collect()
+        [[1, 2], [3, 4, 5, 6]]
+        >>> sc.parallelize([1, 2, 3], 3).coalesce(5).getNumPartitions()
+        3
+        """
         if numPartitions < 1:
             raise ValueError(f"Number of partitions must be positive, got {numPartitions}")
         parts = self.getNumPartitions()
@@ -648,8 +1217,14 @@ class RDD:
         return (self.mapPartitionsWithIndex(group_of).partitionBy(numPartitions, _identity)
                 .map(lambda kv: kv[1]))
 
-    def cartesian(self, other: "RDD") -> "RDD":
-        """Every pair (a, b); partition i * m + j pairs partition i of this RDD with partition j of ``other``."""
+    def cartesian(self, other: "RDD[U]") -> "RDD[tuple[T, U]]":
+        """Every pair (a, b); partition i * m + j pairs partition i of this RDD with partition j of ``other``.
+
+        Examples
+        --------
+        >>> sorted(sc.parallelize([1, 2]).cartesian(sc.parallelize(["x", "y"])).collect())
+        [(1, 'x'), (1, 'y'), (2, 'x'), (2, 'y')]
+        """
         n, m = self.getNumPartitions(), other.getNumPartitions()
 
         def left(i: int, iterator: Iterator[Any]) -> Iterator[Any]:
@@ -665,7 +1240,8 @@ class RDD:
                     yield i * m + j, (1, item)
 
         def pair_up(iterator: Iterator[Any]) -> Iterator[Any]:
-            lefts, rights = [], []
+            lefts: list[Any] = []
+            rights: list[Any] = []
             for _, (side, item) in iterator:
                 (lefts if side == 0 else rights).append(item)
             return ((a, b) for a in lefts for b in rights)
@@ -673,27 +1249,42 @@ class RDD:
         tagged = self.ctx.union([self.mapPartitionsWithIndex(left), other.mapPartitionsWithIndex(right)])
         return tagged.partitionBy(n * m, _identity).mapPartitions(pair_up)
 
-    def zip(self, other: "RDD") -> "RDD":
-        """Pairs the i-th record of each partition with the i-th of the same partition of ``other``."""
+    def zip(self, other: "RDD[U]") -> "RDD[tuple[T, U]]":
+        """Pairs the i-th record of each partition with the i-th of the same partition of ``other``; both must have
+        as many partitions, and as many records in each.
+
+        Examples
+        --------
+        >>> numbers = sc.parallelize(range(4), 2)
+        >>> numbers.zip(numbers.map(lambda x: x * x)).collect()
+        [(0, 0), (1, 1), (2, 4), (3, 9)]
+        """
         if self.getNumPartitions() != other.getNumPartitions():
             raise ValueError("Can only zip with RDD which has the same number of partitions")
         n = self.getNumPartitions()
 
         def pair_up(iterator: Iterator[Any]) -> Iterator[Any]:
-            lefts, rights = [], []
+            lefts: list[Any] = []
+            rights: list[Any] = []
             for _, (side, item) in iterator:
                 (lefts if side == 0 else rights).append(item)
             if len(lefts) != len(rights):
                 raise ValueError("Can only zip RDDs with same number of elements in each partition")
             return zip(lefts, rights)
 
-        tagged = self.ctx.union([
+        tagged: RDD[Any] = self.ctx.union([
             self.mapPartitionsWithIndex(lambda i, it: ((i, (0, x)) for x in it)),
             other.mapPartitionsWithIndex(lambda i, it: ((i, (1, x)) for x in it))])
         return tagged.partitionBy(n, _identity).mapPartitions(pair_up)
 
-    def zipWithIndex(self) -> "RDD":
-        """Pairs each record with its position in the RDD (partition by partition); runs a job to count."""
+    def zipWithIndex(self) -> "RDD[tuple[T, int]]":
+        """Pairs each record with its position in the RDD (partition by partition); runs a job to count.
+
+        Examples
+        --------
+        >>> sc.parallelize(["a", "b", "c", "d"], 3).zipWithIndex().collect()
+        [('a', 0), ('b', 1), ('c', 2), ('d', 3)]
+        """
         starts = [0]
         if self.getNumPartitions() > 1:
             counts = self.mapPartitions(lambda it: [sum(1 for _ in it)]).collect()
@@ -706,7 +1297,15 @@ class RDD:
 
         return self.mapPartitionsWithIndex(number)
 
-    def zipWithUniqueId(self) -> "RDD":
+    def zipWithUniqueId(self) -> "RDD[tuple[T, int]]":
+        """Pairs each record with an id no other record has: the k-th record of partition p of n gets k * n + p.
+        Unlike ``zipWithIndex``, it runs no job.
+
+        Examples
+        --------
+        >>> sc.parallelize(["w", "x", "y", "z"], 2).zipWithUniqueId().collect()
+        [('w', 0), ('x', 2), ('y', 1), ('z', 3)]
+        """
         n = self.getNumPartitions()
 
         def number(split: int, iterator: Iterator[Any]) -> Iterator[Any]:
@@ -717,12 +1316,31 @@ class RDD:
 
     # -- actions -----------------------------------------------------------------------------------------------
 
-    def collect(self) -> list:
-        """Returns all records, in partition order."""
+    def collect(self) -> list[T]:
+        """Returns all records, in partition order. They must fit in the driver's memory (and within
+        ``spark.driver.maxResultSize``); ``take`` or ``toLocalIterator`` bring less at a time.
+
+        Examples
+        --------
+        >>> sc.parallelize([3, 1, 2], 2).collect()
+        [3, 1, 2]
+        """
         return list(self.ctx._run(self))
 
-    def collectWithJobGroup(self, groupId: str, description: str, interruptOnCancel: bool = False) -> list:
-        """Deprecated: collect() in a job group (use setJobGroup, or job tags, then collect)."""
+    def collectWithJobGroup(self, groupId: str, description: str, interruptOnCancel: bool = False) -> list[T]:
+        """Deprecated: collect() in a job group (use setJobGroup, or job tags, then collect). The thread's job group
+        is what it was before afterwards.
+
+        Examples
+        --------
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore", FutureWarning)
+        ...     sc.parallelize([1, 2]).collectWithJobGroup("report", "collects the report")
+        [1, 2]
+        >>> sc.getLocalProperty("spark.jobGroup.id") is None
+        True
+        """
         warnings.warn("Deprecated in 3.1, Use pyspark.InheritableThread with the pinned thread mode enabled.",
                       FutureWarning, stacklevel=2)
         previous = {key: self.ctx.getLocalProperty(key) for key in
@@ -734,9 +1352,18 @@ class RDD:
             for key, value in previous.items():
                 self.ctx.setLocalProperty(key, value)
 
-    def toLocalIterator(self, prefetchPartitions: bool = False) -> Iterator[Any]:
+    def toLocalIterator(self, prefetchPartitions: bool = False) -> Iterator[T]:
         """The records, one partition's job at a time, so the driver holds one partition at most; with
-        ``prefetchPartitions``, the next partition's job runs while this one's records are consumed."""
+        ``prefetchPartitions``, the next partition's job runs while this one's records are consumed.
+
+        Examples
+        --------
+        >>> rdd = sc.parallelize(range(6), 3)
+        >>> [x * 10 for x in rdd.toLocalIterator()]
+        [0, 10, 20, 30, 40, 50]
+        >>> list(rdd.toLocalIterator(prefetchPartitions=True))
+        [0, 1, 2, 3, 4, 5]
+        """
         total = self.getNumPartitions()
         if not prefetchPartitions:
             for split in range(total):
@@ -757,33 +1384,76 @@ class RDD:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ember-prefetch") as prefetcher:
             upcoming = prefetcher.submit(fetch, 0) if total else None
             for split in range(total):
-                records = upcoming.result()
+                records = upcoming.result()  # type: ignore[union-attr]  # set while split < total
                 upcoming = prefetcher.submit(fetch, split + 1) if split + 1 < total else None
                 yield from records
 
-    def collectAsMap(self) -> dict:
+    def collectAsMap(self: "RDD[tuple[K, V]]") -> dict[K, V]:
+        """Returns the pairs as a dict; for a key that repeats, its last pair wins.
+
+        Examples
+        --------
+        >>> sc.parallelize([("a", 1), ("b", 2), ("a", 3)]).collectAsMap()
+        {'a': 3, 'b': 2}
+        """
         return dict(self.collect())
 
     def count(self) -> int:
+        """The number of records.
+
+        Examples
+        --------
+        >>> sc.parallelize([1, 2, 3]).count()
+        3
+        >>> sc.emptyRDD().count()
+        0
+        """
         return self.mapPartitions(lambda iterator: [sum(1 for _ in iterator)]).sum()
 
     def countApprox(self, timeout: int, confidence: float = 0.95) -> int:
-        """The count; Ember computes it exactly (within any timeout)."""
+        """The count; Ember computes it exactly (within any timeout).
+
+        Examples
+        --------
+        >>> sc.parallelize(range(100), 4).countApprox(timeout=1000)
+        100
+        """
         return self.count()
 
     def sumApprox(self, timeout: int, confidence: float = 0.95) -> "BoundedFloat":
-        """The sum as a BoundedFloat; Ember computes it exactly, so its bounds are the sum itself."""
-        total = float(self.sum())
+        """The sum as a BoundedFloat; Ember computes it exactly, so its bounds are the sum itself.
+
+        Examples
+        --------
+        >>> total = sc.parallelize([1, 2, 3.5]).sumApprox(timeout=1000)
+        >>> total, total.low, total.high, total.confidence
+        (6.5, 6.5, 6.5, 0.95)
+        """
+        total = float(self.sum())  # type: ignore[arg-type]  # numbers
         return BoundedFloat(total, confidence, total, total)
 
     def meanApprox(self, timeout: int, confidence: float = 0.95) -> "BoundedFloat":
-        """The mean as a BoundedFloat; Ember computes it exactly, so its bounds are the mean itself."""
+        """The mean as a BoundedFloat; Ember computes it exactly, so its bounds are the mean itself.
+
+        Examples
+        --------
+        >>> mean = sc.parallelize([1, 2, 3, 4]).meanApprox(timeout=1000, confidence=0.9)
+        >>> mean, mean.low, mean.high, mean.confidence
+        (2.5, 2.5, 2.5, 0.9)
+        """
         mean = float(self.mean())
         return BoundedFloat(mean, confidence, mean, mean)
 
     def countApproxDistinct(self, relativeSD: float = 0.05) -> int:
         """About how many distinct records there are, from a HyperLogLog sketch per partition (as Spark's, with
-        ``relativeSD`` its relative accuracy); no shuffle."""
+        ``relativeSD`` its relative accuracy); no shuffle.
+
+        Examples
+        --------
+        >>> estimate = sc.parallelize([i % 500 for i in range(2000)], 4).countApproxDistinct()
+        >>> 450 <= estimate <= 550
+        True
+        """
         if relativeSD < 0.000017:
             raise ValueError("relativeSD should be greater than 0.000017")
         precision = max(4, min(18, math.ceil(2.0 * math.log2(1.106 / relativeSD))))
@@ -804,7 +1474,14 @@ class RDD:
 
         return _hyperloglog_estimate(self.mapPartitions(sketch).fold(bytearray(1 << precision), merge))
 
-    def countByValue(self) -> dict:
+    def countByValue(self) -> dict[T, int]:
+        """How many times each distinct record occurs, as a dict (a ``defaultdict(int)``) on the driver.
+
+        Examples
+        --------
+        >>> sorted(sc.parallelize(["a", "b", "a", "c", "a"]).countByValue().items())
+        [('a', 3), ('b', 1), ('c', 1)]
+        """
         def count_partition(iterator: Iterator[Any]) -> Iterable[dict]:
             counts: dict = defaultdict(int)
             for item in iterator:
@@ -818,17 +1495,51 @@ class RDD:
 
         return self.mapPartitions(count_partition).fold(defaultdict(int), merge)
 
-    def countByKey(self) -> dict:
+    def countByKey(self: "RDD[tuple[K, V]]") -> dict[K, int]:
+        """How many pairs each key has, as a dict (a ``defaultdict(int)``) on the driver.
+
+        Examples
+        --------
+        >>> sorted(sc.parallelize([("a", 1), ("b", 1), ("a", 2)]).countByKey().items())
+        [('a', 2), ('b', 1)]
+        """
         return self.map(lambda kv: kv[0]).countByValue()
 
-    def lookup(self, key: Any) -> list:
+    def lookup(self: "RDD[tuple[K, V]]", key: K) -> list[V]:
+        """The values of ``key``, in partition order.
+
+        Examples
+        --------
+        >>> pairs = sc.parallelize([("a", 1), ("b", 2), ("a", 3)])
+        >>> pairs.lookup("a"), pairs.lookup("z")
+        ([1, 3], [])
+        """
         return self.filter(lambda kv: kv[0] == key).values().collect()
 
-    def sum(self) -> Any:
-        return self.mapPartitions(lambda iterator: [sum(iterator)]).fold(0, operator.add)
+    def sum(self) -> T:
+        """The sum of the records (0 for an empty RDD).
 
-    def fold(self, zeroValue: Any, op: Callable[[Any, Any], Any]) -> Any:
-        """Folds each partition, then the partition results, each time starting from ``zeroValue``."""
+        Examples
+        --------
+        >>> sc.parallelize([1, 2, 3.5]).sum()
+        6.5
+        >>> sc.parallelize([], 2).sum()
+        0
+        """
+        return self.mapPartitions(lambda iterator: [sum(iterator)]).fold(0, operator.add)  # type: ignore
+
+    def fold(self, zeroValue: T, op: Callable[[T, T], T]) -> T:
+        """Folds each partition, then the partition results, each time starting from ``zeroValue``; so the zero
+        value should not change a result (0 for addition), as it is used once per partition and once more.
+
+        Examples
+        --------
+        >>> from operator import add
+        >>> sc.parallelize([1, 2, 3, 4], 2).fold(0, add)
+        10
+        >>> sc.parallelize([1, 2, 3, 4], 2).fold(1, add)
+        13
+        """
         op = fail_on_stopiteration(op)
 
         def fold_partition(iterator: Iterator[Any]) -> Iterable[Any]:
@@ -838,7 +1549,17 @@ class RDD:
             return [acc]
         return _reduce(op, self.mapPartitions(fold_partition).collect(), zeroValue)
 
-    def aggregate(self, zeroValue: Any, seqOp: Callable[[Any, Any], Any], combOp: Callable[[Any, Any], Any]) -> Any:
+    def aggregate(self, zeroValue: U, seqOp: Callable[[U, T], U], combOp: Callable[[U, U], U]) -> U:
+        """Aggregates the records into a result of another type: ``seqOp`` adds a record to a partition's
+        accumulator, which starts as (a copy of) ``zeroValue``; ``combOp`` merges the partitions' accumulators.
+
+        Examples
+        --------
+        >>> sum_and_count = sc.parallelize([1, 2, 3, 4], 2).aggregate(
+        ...     (0, 0), lambda acc, x: (acc[0] + x, acc[1] + 1), lambda a, b: (a[0] + b[0], a[1] + b[1]))
+        >>> sum_and_count
+        (10, 4)
+        """
         seqOp, combOp = fail_on_stopiteration(seqOp), fail_on_stopiteration(combOp)
 
         def aggregate_partition(iterator: Iterator[Any]) -> Iterable[Any]:
@@ -848,8 +1569,19 @@ class RDD:
             return [acc]
         return _reduce(combOp, self.mapPartitions(aggregate_partition).collect(), zeroValue)
 
-    def treeAggregate(self, zeroValue: Any, seqOp: Callable[[Any, Any], Any], combOp: Callable[[Any, Any], Any],
-                      depth: int = 2) -> Any:
+    def treeAggregate(self, zeroValue: U, seqOp: Callable[[U, T], U], combOp: Callable[[U, U], U],
+                      depth: int = 2) -> U:
+        """``aggregate``, with the partitions' results merged in a tree of about ``depth`` levels on the workers
+        instead of all on the driver (for many partitions with large results).
+
+        Examples
+        --------
+        >>> from operator import add
+        >>> sc.parallelize(range(100), 10).treeAggregate(0, add, add, depth=2)
+        4950
+        >>> sc.parallelize(["a", "bb", "ccc"], 3).treeAggregate(0, lambda n, s: n + len(s), add)
+        6
+        """
         if depth < 1:
             raise ValueError(f"Depth cannot be smaller than 1 but got {depth}.")
         if self.getNumPartitions() == 0:
@@ -859,12 +1591,26 @@ class RDD:
         scale = max(int(math.ceil(math.pow(partials.getNumPartitions(), 1.0 / depth))), 2)
         while partials.getNumPartitions() > scale + int(math.ceil(partials.getNumPartitions() / scale)):
             groups = int(partials.getNumPartitions() / scale)
-            partials = (partials.mapPartitionsWithIndex(lambda i, it, g=groups: ((i % g, x) for x in it))
+            partials = (partials.mapPartitionsWithIndex(
+                lambda i, it, g=groups: ((i % g, x) for x in it))  # type: ignore  # a lambda with a default argument
                         .reduceByKey(combOp, groups).values())
         return _reduce(combOp, partials.collect(), zeroValue)
 
-    def reduce(self, f: Callable[[Any, Any], Any]) -> Any:
-        """Reduces the records with a commutative and associative function; fails on an empty RDD."""
+    def reduce(self, f: Callable[[T, T], T]) -> T:
+        """Reduces the records with a commutative and associative function; fails on an empty RDD.
+
+        Examples
+        --------
+        >>> from operator import add
+        >>> sc.parallelize([1, 2, 3, 4, 5]).reduce(add)
+        15
+        >>> sc.parallelize(["b", "c", "a"]).reduce(min)
+        'a'
+        >>> sc.emptyRDD().reduce(add)
+        Traceback (most recent call last):
+            ...
+        ValueError: Can not reduce() empty RDD
+        """
         f = fail_on_stopiteration(f)
 
         def reduce_partition(iterator: Iterator[Any]) -> Iterable[Any]:
@@ -879,7 +1625,17 @@ class RDD:
             return _reduce(f, values)
         raise ValueError("Can not reduce() empty RDD")
 
-    def treeReduce(self, f: Callable[[Any, Any], Any], depth: int = 2) -> Any:
+    def treeReduce(self, f: Callable[[T, T], T], depth: int = 2) -> T:
+        """``reduce``, with the partitions' results merged in a tree of about ``depth`` levels on the workers.
+
+        Examples
+        --------
+        >>> from operator import add
+        >>> sc.parallelize(range(10), 5).treeReduce(add)
+        45
+        >>> sc.parallelize(range(10), 5).treeReduce(add, depth=3)
+        45
+        """
         if depth < 1:
             raise ValueError(f"Depth cannot be smaller than 1 but got {depth}.")
         marker = _EmptyMarker()
@@ -897,37 +1653,111 @@ class RDD:
             raise ValueError("Cannot reduce empty RDD.")
         return result
 
-    def max(self, key: Optional[Callable[[Any], Any]] = None) -> Any:
-        return self.reduce(max if key is None else lambda a, b: max(a, b, key=key))
+    def max(self, key: Optional[Callable[[T], Any]] = None) -> T:
+        """The largest record (by ``key(record)``, when given); fails on an empty RDD.
 
-    def min(self, key: Optional[Callable[[Any], Any]] = None) -> Any:
-        return self.reduce(min if key is None else lambda a, b: min(a, b, key=key))
+        Examples
+        --------
+        >>> sc.parallelize([3, 10, 7]).max()
+        10
+        >>> sc.parallelize(["bb", "a", "ccc"]).max(key=len)
+        'ccc'
+        """
+        return self.reduce(max if key is None else lambda a, b: max(a, b, key=key))  # type: ignore[arg-type]
+
+    def min(self, key: Optional[Callable[[T], Any]] = None) -> T:
+        """The smallest record (by ``key(record)``, when given); fails on an empty RDD.
+
+        Examples
+        --------
+        >>> sc.parallelize([3, 10, 7]).min()
+        3
+        >>> sc.parallelize([-5, 2, -1]).min(key=abs)
+        -1
+        """
+        return self.reduce(min if key is None else lambda a, b: min(a, b, key=key))  # type: ignore[arg-type]
 
     def stats(self) -> StatCounter:
-        return self.mapPartitions(lambda it: [StatCounter(it)]).reduce(lambda a, b: a.mergeStats(b))
+        """Count, mean, variance, max and min of the records (numbers), in one job; see StatCounter.
+
+        Examples
+        --------
+        >>> stats = sc.parallelize([1, 2, 3, 4], 2).stats()
+        >>> stats.count(), stats.mean(), stats.max(), stats.min()
+        (4, 2.5, 4, 1)
+        """
+        return self.mapPartitions(lambda it: [StatCounter(it)]).reduce(  # type: ignore[arg-type]  # numbers
+            lambda a, b: a.mergeStats(b))
 
     def mean(self) -> float:
+        """The arithmetic mean of the records.
+
+        Examples
+        --------
+        >>> sc.parallelize([1, 2, 3, 4]).mean()
+        2.5
+        """
         return self.stats().mean()
 
     def variance(self) -> float:
+        """The population variance of the records (divided by n).
+
+        Examples
+        --------
+        >>> sc.parallelize([1, 2, 3, 4]).variance()
+        1.25
+        """
         return self.stats().variance()
 
     def stdev(self) -> float:
+        """The population standard deviation of the records (the square root of ``variance``).
+
+        Examples
+        --------
+        >>> sc.parallelize([2, 4, 4, 4, 5, 5, 7, 9], 2).stdev()
+        2.0
+        """
         return self.stats().stdev()
 
     def sampleStdev(self) -> float:
+        """The sample standard deviation of the records (the square root of ``sampleVariance``).
+
+        Examples
+        --------
+        >>> round(sc.parallelize([2, 4, 4, 4, 5, 5, 7, 9], 2).sampleStdev(), 6)
+        2.13809
+        """
         return self.stats().sampleStdev()
 
     def sampleVariance(self) -> float:
+        """The sample variance of the records (divided by n - 1).
+
+        Examples
+        --------
+        >>> sc.parallelize([1, 2, 3, 4]).sampleVariance() == 5 / 3
+        True
+        """
         return self.stats().sampleVariance()
 
-    def histogram(self, buckets: Union[int, Sequence[Any]]) -> tuple[list, list]:
+    def histogram(self, buckets: Union[int, Sequence[Any]]) -> tuple[Sequence[Any], list[int]]:
         """Counts records per bucket. An int asks for that many even buckets between min and max; a sorted list
-        gives the bucket edges (each bucket includes its left edge, the last also its right)."""
+        gives the bucket edges (each bucket includes its left edge, the last also its right). Returns the edges and
+        the counts; None and NaN records are not counted.
+
+        Examples
+        --------
+        >>> numbers = sc.parallelize(range(11), 2)
+        >>> numbers.histogram(2)
+        ([0, 5, 10], [5, 6])
+        >>> numbers.histogram([0, 4, 8, 100])
+        ([0, 4, 8, 100], [4, 4, 3])
+        >>> sc.parallelize(["a", "b", "k", "z"]).histogram(["a", "j", "z"])
+        (['a', 'j', 'z'], [2, 2])
+        """
         if isinstance(buckets, int):
             if buckets < 1:
                 raise ValueError("number of buckets must be >= 1")
-            comparable = self.filter(_comparable)
+            comparable: RDD[Any] = self.filter(_comparable)
             try:
                 low, high = comparable.map(lambda x: (x, x)).reduce(lambda a, b: (min(a[0], b[0]), max(a[1], b[1])))
             except ValueError as e:
@@ -951,7 +1781,7 @@ class RDD:
                 raise ValueError("buckets should be sorted")
             if len(set(buckets)) != len(buckets):
                 raise ValueError("buckets should not contain duplicated values")
-            edges = buckets
+            edges = buckets  # type: ignore[assignment]  # a list or a tuple, returned as given
             low, high = edges[0], edges[-1]
             even, width = False, None
             try:
@@ -978,10 +1808,18 @@ class RDD:
         counts = self.mapPartitions(count_partition).reduce(lambda a, b: [x + y for x, y in zip(a, b)])
         return edges, counts
 
-    def take(self, num: int) -> list:
+    def take(self, num: int) -> list[T]:
         """The first ``num`` records. Scans one partition first, then more at a time, as PySpark does, so a
-        small take does not compute the whole RDD."""
-        items: list = []
+        small take does not compute the whole RDD.
+
+        Examples
+        --------
+        >>> sc.parallelize(range(100), 10).take(3)
+        [0, 1, 2]
+        >>> sc.parallelize([1, 2], 2).take(5)
+        [1, 2]
+        """
+        items: list[T] = []
         total = self.getNumPartitions()
         scanned = 0
         while len(items) < num and scanned < total:
@@ -1003,19 +1841,55 @@ class RDD:
             scanned += to_try
         return items[:num]
 
-    def first(self) -> Any:
+    def first(self) -> T:
+        """The first record; fails on an empty RDD.
+
+        Examples
+        --------
+        >>> sc.parallelize([5, 6, 7], 3).first()
+        5
+        >>> sc.parallelize([]).first()
+        Traceback (most recent call last):
+            ...
+        ValueError: RDD is empty
+        """
         rs = self.take(1)
         if rs:
             return rs[0]
         raise ValueError("RDD is empty")
 
     def isEmpty(self) -> bool:
+        """Whether the RDD has no records (it computes partitions only until it finds one).
+
+        Examples
+        --------
+        >>> sc.emptyRDD().isEmpty(), sc.parallelize([], 3).isEmpty(), sc.parallelize([0]).isEmpty()
+        (True, True, False)
+        """
         return self.getNumPartitions() == 0 or len(self.take(1)) == 0
 
-    def takeOrdered(self, num: int, key: Optional[Callable[[Any], Any]] = None) -> list:
+    def takeOrdered(self, num: int, key: Optional[Callable[[T], Any]] = None) -> list[T]:
+        """The ``num`` smallest records (by ``key(record)``, when given), in ascending order.
+
+        Examples
+        --------
+        >>> sc.parallelize([5, 1, 4, 2, 3], 2).takeOrdered(3)
+        [1, 2, 3]
+        >>> sc.parallelize([5, 1, 4, 2, 3], 2).takeOrdered(3, key=lambda x: -x)
+        [5, 4, 3]
+        """
         return self._select(num, key, heapq.nsmallest)
 
-    def top(self, num: int, key: Optional[Callable[[Any], Any]] = None) -> list:
+    def top(self, num: int, key: Optional[Callable[[T], Any]] = None) -> list[T]:
+        """The ``num`` largest records (by ``key(record)``, when given), in descending order.
+
+        Examples
+        --------
+        >>> sc.parallelize([5, 1, 4, 2, 3], 2).top(2)
+        [5, 4]
+        >>> sc.parallelize(["bb", "a", "ccc"]).top(1, key=len)
+        ['ccc']
+        """
         # As PySpark's: a negative num gives [], and an RDD without partitions has nothing to reduce (ValueError).
         if self.getNumPartitions() == 0:
             raise ValueError("Can not reduce() empty RDD")
@@ -1030,7 +1904,21 @@ class RDD:
             return []
         return self.mapPartitions(lambda it: [pick(num, it, key)]).reduce(lambda a, b: pick(num, a + b, key))
 
-    def takeSample(self, withReplacement: bool, num: int, seed: Optional[int] = None) -> list:
+    def takeSample(self, withReplacement: bool, num: int, seed: Optional[int] = None) -> list[T]:
+        """A random sample of ``num`` records (fewer without replacement when the RDD has fewer), in random order;
+        the same seed gives the same sample.
+
+        Examples
+        --------
+        >>> rdd = sc.parallelize(range(20), 2)
+        >>> sample = rdd.takeSample(False, 5, seed=3)
+        >>> len(sample), len(set(sample)), set(sample) <= set(range(20))
+        (5, 5, True)
+        >>> sample == rdd.takeSample(False, 5, seed=3)
+        True
+        >>> len(rdd.takeSample(True, 30, seed=3)), len(rdd.takeSample(False, 30, seed=3))
+        (30, 20)
+        """
         if num < 0:
             raise ValueError("Sample size cannot be negative.")
         limit = sys.maxsize - int(10 * math.sqrt(sys.maxsize))
@@ -1053,7 +1941,16 @@ class RDD:
         rng.shuffle(samples)
         return samples[:num]
 
-    def foreach(self, f: Callable[[Any], None]) -> None:
+    def foreach(self, f: Callable[[T], object]) -> None:
+        """Calls ``f`` on each record, in the workers (for its effects: an accumulator, a write elsewhere).
+
+        Examples
+        --------
+        >>> total = sc.accumulator(0)
+        >>> sc.parallelize([1, 2, 3]).foreach(lambda x: total.add(x))
+        >>> total.value
+        6
+        """
         f = fail_on_stopiteration(f)
 
         def process(iterator: Iterator[Any]) -> Iterable[Any]:
@@ -1062,7 +1959,16 @@ class RDD:
             return []
         self.mapPartitions(process).count()
 
-    def foreachPartition(self, f: Callable[[Iterator[Any]], None]) -> None:
+    def foreachPartition(self, f: Callable[[Iterator[T]], object]) -> None:
+        """Calls ``f`` on the iterator of each partition's records, in the workers.
+
+        Examples
+        --------
+        >>> partitions = sc.accumulator(0)
+        >>> sc.parallelize(range(10), 4).foreachPartition(lambda iterator: partitions.add(1))
+        >>> partitions.value
+        4
+        """
         def process(iterator: Iterator[Any]) -> Iterable[Any]:
             f(iterator)
             return []
@@ -1073,20 +1979,61 @@ class RDD:
     def saveAsTextFile(self, path: str, compressionCodecClass: Optional[str] = None) -> None:
         """Writes one ``part-NNNNN`` file of lines per partition into the new directory ``path`` (each record as
         its str(), bytes as they are); gzip-compressed with ``org.apache.hadoop.io.compress.GzipCodec``. The files
-        appear, with ``_SUCCESS``, only when every task has succeeded."""
+        appear, with ``_SUCCESS``, only when every task has succeeded.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     path = os.path.join(d, "out")
+        ...     sc.parallelize(["alpha", "beta", 3], 2).saveAsTextFile(path)
+        ...     names = sorted(os.listdir(path))
+        ...     lines = sc.textFile(path).collect()
+        >>> names
+        ['_SUCCESS', 'part-00000', 'part-00001']
+        >>> sorted(lines)
+        ['3', 'alpha', 'beta']
+        """
         from ember import files
         files.save_with_codec(self, path, "text", compressionCodecClass)
 
     def saveAsJsonFile(self, path: str, compressionCodecClass: Optional[str] = None) -> None:
         """Writes each record as one JSON document per line (``json.dumps``: tuples become lists, dict keys
         strings), one ``part-NNNNN`` file per partition, as ``saveAsTextFile`` does. NaN and infinities raise
-        ValueError: they are not JSON. Read the files back with ``SparkContext.jsonFile``."""
+        ValueError: they are not JSON. Read the files back with ``SparkContext.jsonFile``.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     path = os.path.join(d, "out")
+        ...     sc.parallelize([{"id": 1, "tags": ("x", "y")}, {"id": 2, "tags": ()}], 2).saveAsJsonFile(path)
+        ...     records = sc.jsonFile(path).collect()
+        >>> sorted(records, key=lambda r: r["id"])
+        [{'id': 1, 'tags': ['x', 'y']}, {'id': 2, 'tags': []}]
+        """
         from ember import files
         files.save_with_codec(self, path, "json", compressionCodecClass)
 
     def malformedCount(self) -> int:
         """For an RDD from ``jsonFile(..., mode="DROPMALFORMED")``: how many malformed lines its reads skipped
-        (each split counted once, from its latest read). 0 for any other RDD."""
+        (each split counted once, from its latest read). 0 for any other RDD.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     path = os.path.join(d, "records.jsonl")
+        ...     with open(path, "w") as f:
+        ...         _ = f.write('{"a": 1}\\nnot json\\n{"a": 2}\\n')
+        ...     rdd = sc.jsonFile(path, mode="DROPMALFORMED")
+        ...     records = rdd.collect()
+        ...     skipped = rdd.malformedCount()
+        >>> records, skipped
+        ([{'a': 1}, {'a': 2}], 1)
+        >>> sc.parallelize([1]).malformedCount()
+        0
+        """
         file_input = getattr(self, "_file_input_id", None)
         if file_input is None:
             return 0
@@ -1094,7 +2041,18 @@ class RDD:
 
     def saveAsPickleFile(self, path: str, batchSize: int = 10) -> None:
         """Writes the records as batches of pickles, one ``part-NNNNN`` file per partition; read back with
-        ``SparkContext.pickleFile``."""
+        ``SparkContext.pickleFile``.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     path = os.path.join(d, "out")
+        ...     sc.parallelize([(1, "one"), {2: b"two"}, None], 2).saveAsPickleFile(path, batchSize=2)
+        ...     records = sc.pickleFile(path).collect()
+        >>> records
+        [(1, 'one'), {2: b'two'}, None]
+        """
         from ember import files
         files.save_partitions(self, path, files.pickle_writer(batchSize))
 
@@ -1108,7 +2066,7 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 def _creation_site() -> str:
     """Where the program made an RDD, as Spark's call site: the Ember method it called and its file and line."""
-    frame = sys._getframe(2)
+    frame: Optional[FrameType] = sys._getframe(2)
     operation = "RDD"
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         operation = frame.f_code.co_name
@@ -1128,17 +2086,50 @@ def fail_on_stopiteration(f: Callable[..., Any]) -> Callable[..., Any]:
     return guarded
 
 
-class RDDBarrier:
-    """What ``rdd.barrier()`` returns: its mapPartitions functions run in a barrier stage."""
+class RDDBarrier(Generic[T]):
+    """What ``rdd.barrier()`` returns: its mapPartitions functions run in a barrier stage.
 
-    def __init__(self, rdd: RDD) -> None:
+    Examples
+    --------
+    >>> from ember import BarrierTaskContext
+    >>> rdd = sc.parallelize(range(4), 2)
+    >>> rdd.barrier()  # doctest: +ELLIPSIS
+    <ember.rdd.RDDBarrier object at ...>
+    >>> rdd.barrier().mapPartitions(lambda it: [BarrierTaskContext.get().partitionId()]).collect()
+    [0, 1]
+    """
+
+    def __init__(self, rdd: RDD[T]) -> None:
         self.rdd = rdd
 
-    def mapPartitions(self, f: Callable[[Iterator[Any]], Iterable[Any]],
-                      preservesPartitioning: bool = False) -> RDD:
+    def mapPartitions(self, f: Callable[[Iterator[T]], Iterable[U]],
+                      preservesPartitioning: bool = False) -> RDD[U]:
+        """``RDD.mapPartitions`` in a barrier stage: every task starts at once, and ``BarrierTaskContext`` lets
+        them wait for each other.
+
+        Examples
+        --------
+        >>> from ember import BarrierTaskContext
+        >>> def count_after_barrier(iterator):
+        ...     BarrierTaskContext.get().barrier()
+        ...     return [sum(1 for _ in iterator)]
+        >>> sc.parallelize(range(5), 2).barrier().mapPartitions(count_after_barrier).collect()
+        [2, 3]
+        """
         return self.mapPartitionsWithIndex(lambda _split, iterator: f(iterator), preservesPartitioning)
 
-    def mapPartitionsWithIndex(self, f: PartitionFunction, preservesPartitioning: bool = False) -> RDD:
+    def mapPartitionsWithIndex(self, f: Callable[[int, Iterator[T]], Iterable[U]],
+                               preservesPartitioning: bool = False) -> RDD[U]:
+        """``RDD.mapPartitionsWithIndex`` in a barrier stage.
+
+        Examples
+        --------
+        >>> from ember import BarrierTaskContext
+        >>> def tasks_seen(index, iterator):
+        ...     return [(index, len(BarrierTaskContext.get().getTaskInfos()))]
+        >>> sc.parallelize(range(4), 2).barrier().mapPartitionsWithIndex(tasks_seen).collect()
+        [(0, 2), (1, 2)]
+        """
         rdd = self.rdd.mapPartitionsWithIndex(f, preservesPartitioning)
         rdd._barrier = True
         return rdd
@@ -1236,7 +2227,8 @@ def _cogroup(rdds: list[RDD], numPartitions: Optional[int]) -> RDD:
 
 def _join(left: RDD, right: RDD, numPartitions: Optional[int], keep_left: bool, keep_right: bool) -> RDD:
     def pairs(tagged: Iterable[Any]) -> Iterator[tuple]:
-        lefts, rights = [], []
+        lefts: list[Any] = []
+        rights: list[Any] = []
         for side, v in tagged:
             (lefts if side == 0 else rights).append(v)
         if keep_left and not rights:

@@ -5,8 +5,39 @@ the level; the level is recorded and reported."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class StorageLevel:
+    """How an RDD is persisted: on disk, in memory, off the heap, deserialized, and in how many copies. Pass one of
+    the named levels (``MEMORY_ONLY``, ``MEMORY_AND_DISK``, ``DISK_ONLY``, ...) to ``RDD.persist``; Ember records the
+    level and reports it, and keeps the partitions the same way whatever it is.
+
+    Examples
+    --------
+    >>> StorageLevel.MEMORY_AND_DISK
+    StorageLevel(True, True, False, False, 1)
+    >>> print(StorageLevel.MEMORY_ONLY_2)
+    Memory Serialized 2x Replicated
+    >>> StorageLevel(True, True, False, False) == StorageLevel.MEMORY_AND_DISK
+    True
+    >>> rdd = sc.parallelize([1, 2, 3]).persist(StorageLevel.DISK_ONLY)
+    >>> rdd.getStorageLevel().useDisk, rdd.getStorageLevel().useMemory
+    (True, False)
+    >>> rdd = rdd.unpersist()
+    """
+
+    # The named levels, set below the class.
+    DISK_ONLY: ClassVar[StorageLevel]
+    DISK_ONLY_2: ClassVar[StorageLevel]
+    DISK_ONLY_3: ClassVar[StorageLevel]
+    MEMORY_ONLY: ClassVar[StorageLevel]
+    MEMORY_ONLY_2: ClassVar[StorageLevel]
+    MEMORY_AND_DISK: ClassVar[StorageLevel]
+    MEMORY_AND_DISK_2: ClassVar[StorageLevel]
+    OFF_HEAP: ClassVar[StorageLevel]
+    MEMORY_AND_DISK_DESER: ClassVar[StorageLevel]
+
     def __init__(self, useDisk: bool, useMemory: bool, useOffHeap: bool, deserialized: bool,
                  replication: int = 1) -> None:
         self.useDisk = useDisk
