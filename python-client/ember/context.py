@@ -14,7 +14,7 @@ import threading
 import time
 import warnings
 import weakref
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Optional, TypeVar, overload
 
 from ember.conf import SparkConf
 from ember.errors import EmberError, EmberStartError, SparkJobError, java_message
@@ -34,6 +34,9 @@ if TYPE_CHECKING:
                               Accumulator, AccumulatorParam, Broadcast)
 
 DEFAULT_BATCH_SIZE = 1024
+# Type parameters of the signatures (RDD[T], Broadcast[T], ...), for type checkers only.
+T = TypeVar("T")
+U = TypeVar("U")
 LOG_LEVELS = ("ALL", "DEBUG", "ERROR", "FATAL", "INFO", "OFF", "TRACE", "WARN")
 
 
@@ -145,7 +148,16 @@ def _import_driver_modules() -> None:
 
 
 class SparkContext:
-    """Connects to Ember, launching the distribution as a child process, and creates RDDs."""
+    """Connects to Ember, launching the distribution as a child process, and creates RDDs. Only one runs at a time
+    in a process: make it with ``SparkContext("local[2]", "my app")`` (or ``with SparkContext(...) as sc:``, which
+    stops it at the end), and ``stop()`` it before making another.
+
+    Examples
+    --------
+    >>> numbers = sc.parallelize(range(1, 5))
+    >>> numbers.map(lambda x: x * x).sum()
+    30
+    """
 
     _active_spark_context: Optional["SparkContext"] = None
     _lock = threading.RLock()
@@ -301,7 +313,19 @@ class SparkContext:
     def statusTracker(self) -> StatusTracker:
         """PySpark's status API. Every job of this context is known from its plan; live task counts of running
         stages come from the engine's events, which flow from the first time a tracker (or the console bar) asks
-        for them (they cost a little per task)."""
+        for them (they cost a little per task).
+
+        Examples
+        --------
+        >>> tracker = sc.statusTracker()
+        >>> sc.setJobGroup("tracked", "a job to look up")
+        >>> sc.parallelize(range(4), 2).count()
+        4
+        >>> sc.setJobGroup(None, None)
+        >>> [job] = tracker.getJobIdsForGroup("tracked")
+        >>> tracker.getJobInfo(job).status, tracker.getActiveJobsIds()
+        ('SUCCEEDED', [])
+        """
         self._track_jobs = True
         return StatusTracker(self._tracker)
 
@@ -372,31 +396,66 @@ class SparkContext:
 
     @classmethod
     def getOrCreate(cls, conf: Optional[SparkConf] = None) -> "SparkContext":
+        """The running SparkContext, or a new one made from ``conf`` when there is none (only one runs at a time
+        in a process).
+
+        Examples
+        --------
+        >>> SparkContext.getOrCreate() is sc
+        True
+        """
         with cls._lock:
             if cls._active_spark_context is None:
                 cls(conf=conf or SparkConf())
-            return cls._active_spark_context
+            return cls._active_spark_context  # type: ignore[return-value]  # made just above
 
     # -- properties --------------------------------------------------------------------------------------------
 
     @property
     def defaultParallelism(self) -> int:
+        """How many tasks run at once (the worker slots the master gives: N for ``local[N]``, the members' cores on
+        a cluster); the default number of partitions of ``parallelize`` and ``range``.
+
+        Examples
+        --------
+        >>> sc.parallelize([1, 2, 3]).getNumPartitions() == sc.defaultParallelism
+        True
+        """
         return self._parallelism
 
     @property
     def defaultMinPartitions(self) -> int:
+        """The default least number of partitions of the files' RDDs (``textFile``, ...): at most 2.
+
+        Examples
+        --------
+        >>> sc.defaultMinPartitions == min(sc.defaultParallelism, 2)
+        True
+        """
         return min(self.defaultParallelism, 2)
 
     @property
     def version(self) -> str:
-        """The PySpark version whose API Ember implements; Ember's own version is ``ember.__version__``."""
+        """The PySpark version whose API Ember implements; Ember's own version is ``ember.__version__``.
+
+        Examples
+        --------
+        >>> sc.version
+        '4.3.0'
+        """
         from ember import PYSPARK_API_VERSION
         return PYSPARK_API_VERSION
 
     @property
     def applicationId(self) -> str:
         """This context's id: ``local-<session>`` for a local master, ``ember-<session>`` for a service,
-        ``cluster-<session>`` on a cluster."""
+        ``cluster-<session>`` on a cluster.
+
+        Examples
+        --------
+        >>> sc.applicationId.startswith(("local-", "ember-", "cluster-"))
+        True
+        """
         prefix = ("ember" if self.master.startswith("ember://")
                   else "cluster" if self.master.startswith("ember-cluster://") else "local")
         return f"{prefix}-{self._session.id()}"
@@ -418,43 +477,100 @@ class SparkContext:
 
     @property
     def uiWebUrl(self) -> Optional[str]:
-        """The URL of the web UI: None, as Ember has no UI yet."""
+        """The URL of the web UI: None, as Ember has no UI yet.
+
+        Examples
+        --------
+        >>> sc.uiWebUrl is None
+        True
+        """
         return None
 
     def sparkUser(self) -> str:
-        """The user this context runs as (``SPARK_USER`` when set, as in Spark)."""
+        """The user this context runs as (``SPARK_USER`` when set, as in Spark).
+
+        Examples
+        --------
+        >>> import getpass, os
+        >>> sc.sparkUser() == (os.environ.get("SPARK_USER") or getpass.getuser())
+        True
+        """
         import getpass
         return os.environ.get("SPARK_USER") or getpass.getuser()
 
     @property
     def resources(self) -> dict[str, Any]:
-        """Resources (GPUs, ...) of the driver: none on Ember."""
+        """Resources (GPUs, ...) of the driver: none on Ember.
+
+        Examples
+        --------
+        >>> sc.resources
+        {}
+        """
         return {}
 
     @property
     def pythonVer(self) -> str:
+        """The driver's Python version, ``major.minor``; the workers run the same.
+
+        Examples
+        --------
+        >>> import sys
+        >>> sc.pythonVer == "%d.%d" % sys.version_info[:2]
+        True
+        """
         return "%d.%d" % sys.version_info[:2]
 
     @property
     def pythonExec(self) -> str:
+        """The Python the workers run: ``spark.pyspark.python``, else ``PYSPARK_PYTHON``, else the driver's own.
+
+        Examples
+        --------
+        >>> import os, sys
+        >>> sc.pythonExec == (sc.getConf().get("spark.pyspark.python") or os.environ.get("PYSPARK_PYTHON")
+        ...                   or sys.executable)
+        True
+        """
         return self._python_exec()
 
     def getConf(self) -> SparkConf:
+        """A copy of this context's configuration (changing it changes nothing for the context).
+
+        Examples
+        --------
+        >>> conf = sc.getConf()
+        >>> conf.get("spark.app.name") == sc.appName, conf.get("spark.master") == sc.master
+        (True, True)
+        >>> conf.set("spark.app.name", "renamed").get("spark.app.name")
+        'renamed'
+        >>> sc.getConf().get("spark.app.name") == sc.appName
+        True
+        """
         copy = SparkConf(loadDefaults=False)
         copy.setAll(self._conf.getAll())
         return copy
 
     # -- creating RDDs -----------------------------------------------------------------------------------------
 
-    def parallelize(self, c: Iterable[Any], numSlices: Optional[int] = None) -> "RDD":
-        """Distributes a local collection; slices are as even as PySpark makes them."""
+    def parallelize(self, c: Iterable[T], numSlices: Optional[int] = None) -> "RDD[T]":
+        """Distributes a local collection into ``numSlices`` partitions (``defaultParallelism`` by default); slices
+        are as even as PySpark makes them. A ``range`` is not copied: each partition makes its own part of it.
+
+        Examples
+        --------
+        >>> sc.parallelize([1, 2, 3, 4, 5], 2).glom().collect()
+        [[1, 2], [3, 4, 5]]
+        >>> sc.parallelize(range(5), 2).glom().collect()
+        [[0, 1], [2, 3, 4]]
+        """
         from ember.rdd import RDD
         self._check_running()
         num_slices = int(numSlices) if numSlices is not None else self.defaultParallelism
         if num_slices < 1:
             raise ValueError(f"numSlices must be at least 1, got {num_slices}")
         if isinstance(c, range):
-            return self._parallelize_range(c, num_slices)
+            return self._parallelize_range(c, num_slices)  # type: ignore[return-value]  # T is int
         data = c if isinstance(c, list) else list(c)
         # As PySpark does: pickle in batches of min(len // numSlices, batchSize) records, then deal whole batches to
         # the partitions as evenly as possible (so partition boundaries fall on batch boundaries).
@@ -466,12 +582,12 @@ class SparkContext:
             dataset_id = self._side.store(partitions)
         except ConnectionLost as e:
             raise self._connection_lost(e.__cause__) from e.__cause__
-        rdd = RDD(self, RDD.SOURCE, num_slices, segment={"kind": "dataset", "id": dataset_id},
-                  source="ParallelCollectionRDD")
+        rdd: RDD[T] = RDD(self, RDD.SOURCE, num_slices, segment={"kind": "dataset", "id": dataset_id},
+                          source="ParallelCollectionRDD")
         self._on_release(rdd, "dropDataset", dataset_id)
         return rdd
 
-    def _parallelize_range(self, r: range, num_slices: int) -> "RDD":
+    def _parallelize_range(self, r: range, num_slices: int) -> "RDD[int]":
         # No data moves: each partition computes its own slice of the range in the worker.
         from ember.rdd import RDD
         size = len(r)
@@ -484,75 +600,208 @@ class SparkContext:
             return iter(range(start + lo * step, start + hi * step, step))
 
         # As PySpark: empty slices, each made into its part of the range by a Python function.
-        slices = RDD(self, RDD.SOURCE, num_slices, segment={"kind": "empty"}, source="ParallelCollectionRDD")
+        slices: RDD[Any] = RDD(self, RDD.SOURCE, num_slices, segment={"kind": "empty"}, source="ParallelCollectionRDD")
         return slices.mapPartitionsWithIndex(slice_of_range)
 
     def range(self, start: int, end: Optional[int] = None, step: int = 1,
-              numSlices: Optional[int] = None) -> "RDD":
+              numSlices: Optional[int] = None) -> "RDD[int]":
+        """The integers of ``range(start, end, step)`` (``range(start)`` when ``end`` is not given) as an RDD.
+
+        Examples
+        --------
+        >>> sc.range(5).collect()
+        [0, 1, 2, 3, 4]
+        >>> sc.range(2, 10, 3).collect()
+        [2, 5, 8]
+        >>> sc.range(10, numSlices=3).getNumPartitions()
+        3
+        """
         if end is None:
             start, end = 0, start
         return self.parallelize(range(start, end, step), numSlices)
 
-    def emptyRDD(self) -> "RDD":
+    def emptyRDD(self) -> "RDD[Any]":
+        """An RDD with no partitions and no records.
+
+        Examples
+        --------
+        >>> empty = sc.emptyRDD()
+        >>> empty.collect(), empty.getNumPartitions()
+        ([], 0)
+        """
         from ember.rdd import RDD
         return RDD(self, RDD.SOURCE, 0, segment={"kind": "empty"}, source="EmptyRDD")
 
-    def textFile(self, name: str, minPartitions: Optional[int] = None, use_unicode: bool = True) -> "RDD":
+    @overload
+    def textFile(self, name: str, minPartitions: Optional[int] = None,
+                 use_unicode: Literal[True] = True) -> "RDD[str]": ...
+
+    @overload
+    def textFile(self, name: str, minPartitions: Optional[int], use_unicode: Literal[False]) -> "RDD[bytes]": ...
+
+    @overload
+    def textFile(self, name: str, *, use_unicode: Literal[False]) -> "RDD[bytes]": ...
+
+    def textFile(self, name: str, minPartitions: Optional[int] = None, use_unicode: bool = True) -> "RDD[Any]":
         """Lines of a file, a directory of files, a glob or a comma-separated list of them (.gz files too), read
         and split by the JVM. Invalid UTF-8 fails with the file, line and byte offset, unless
-        ``use_unicode=False`` (lines as bytes) or ``spark.ember.text.malformed=replace`` (U+FFFD)."""
+        ``use_unicode=False`` (lines as bytes) or ``spark.ember.text.malformed=replace`` (U+FFFD).
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     path = os.path.join(d, "poem.txt")
+        ...     with open(path, "w", encoding="utf-8") as f:
+        ...         _ = f.write("roses are red\\nviolets are blue\\n")
+        ...     lines = sc.textFile(path).collect()
+        ...     first = sc.textFile(path, use_unicode=False).first()
+        >>> lines, first
+        (['roses are red', 'violets are blue'], b'roses are red')
+        """
         self._check_running()
         return files.text_file(self, name, minPartitions, use_unicode)
 
-    def jsonFile(self, path: str, minPartitions: Optional[int] = None, mode: str = "FAILFAST") -> "RDD":
+    def jsonFile(self, path: str, minPartitions: Optional[int] = None, mode: str = "FAILFAST") -> "RDD[Any]":
         """One record per line of JSON-lines files (dicts, lists or values, as ``json.loads`` gives them), split
         and checked by the JVM. A malformed line fails the job with its file, line number and text; with
-        ``mode="DROPMALFORMED"`` it is skipped and counted (``rdd.malformedCount()``). Blank lines are ignored."""
+        ``mode="DROPMALFORMED"`` it is skipped and counted (``rdd.malformedCount()``). Blank lines are ignored.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     path = os.path.join(d, "people.jsonl")
+        ...     with open(path, "w") as f:
+        ...         _ = f.write('{"name": "Ana", "age": 31}\\n[1, 2]\\n\\n"text"\\n')
+        ...     records = sc.jsonFile(path).collect()
+        >>> records
+        [{'name': 'Ana', 'age': 31}, [1, 2], 'text']
+        """
         self._check_running()
         return files.json_file(self, path, minPartitions, mode)
 
-    def wholeTextFiles(self, path: str, minPartitions: Optional[int] = None, use_unicode: bool = True) -> "RDD":
-        """(path, content) pairs, one per file."""
+    @overload
+    def wholeTextFiles(self, path: str, minPartitions: Optional[int] = None,
+                       use_unicode: Literal[True] = True) -> "RDD[tuple[str, str]]": ...
+
+    @overload
+    def wholeTextFiles(self, path: str, minPartitions: Optional[int],
+                       use_unicode: Literal[False]) -> "RDD[tuple[str, bytes]]": ...
+
+    @overload
+    def wholeTextFiles(self, path: str, *, use_unicode: Literal[False]) -> "RDD[tuple[str, bytes]]": ...
+
+    def wholeTextFiles(self, path: str, minPartitions: Optional[int] = None,
+                       use_unicode: bool = True) -> "RDD[tuple[str, Any]]":
+        """(path, content) pairs, one per file: the path a ``file:`` URI, the content a str (bytes with
+        ``use_unicode=False``).
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     for name, text in [("a.txt", "one\\ntwo\\n"), ("b.txt", "three")]:
+        ...         with open(os.path.join(d, name), "w") as f:
+        ...             _ = f.write(text)
+        ...     pairs = sc.wholeTextFiles(d).collect()
+        >>> sorted((os.path.basename(path), text) for path, text in pairs)
+        [('a.txt', 'one\\ntwo\\n'), ('b.txt', 'three')]
+        >>> pairs[0][0].startswith("file:")
+        True
+        """
         self._check_running()
         return files.whole_text_files(self, path, minPartitions, use_unicode)
 
-    def binaryFiles(self, path: str, minPartitions: Optional[int] = None) -> "RDD":
-        """(path, bytes) pairs, one per file, the bytes as they are in the file."""
+    def binaryFiles(self, path: str, minPartitions: Optional[int] = None) -> "RDD[tuple[str, bytes]]":
+        """(path, bytes) pairs, one per file, the bytes as they are in the file.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     with open(os.path.join(d, "blob.bin"), "wb") as f:
+        ...         _ = f.write(bytes([0, 1, 255]))
+        ...     [(path, data)] = sc.binaryFiles(d).collect()
+        >>> os.path.basename(path), data
+        ('blob.bin', b'\\x00\\x01\\xff')
+        """
         self._check_running()
         return files.binary_files(self, path, minPartitions)
 
-    def binaryRecords(self, path: str, recordLength: int) -> "RDD":
-        """The bytes of the files cut into records of ``recordLength`` bytes each."""
+    def binaryRecords(self, path: str, recordLength: int) -> "RDD[bytes]":
+        """The bytes of the files cut into records of ``recordLength`` bytes each.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     path = os.path.join(d, "records.bin")
+        ...     with open(path, "wb") as f:
+        ...         _ = f.write(b"abcdef")
+        ...     records = sc.binaryRecords(path, 2).collect()
+        >>> records
+        [b'ab', b'cd', b'ef']
+        """
         self._check_running()
         return files.binary_records(self, path, recordLength)
 
-    def pickleFile(self, name: str, minPartitions: Optional[int] = None) -> "RDD":
+    def pickleFile(self, name: str, minPartitions: Optional[int] = None) -> "RDD[Any]":
         """Records written by ``RDD.saveAsPickleFile``, one partition per part file (``minPartitions`` is a hint
-        Ember does not take: it warns once)."""
+        Ember does not take: it warns once).
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     path = os.path.join(d, "saved")
+        ...     sc.parallelize([{"a": 1}, (2, 3)], 2).saveAsPickleFile(path)
+        ...     rdd = sc.pickleFile(path)
+        ...     records, partitions = rdd.collect(), rdd.getNumPartitions()
+        >>> records, partitions
+        ([{'a': 1}, (2, 3)], 2)
+        """
         self._check_running()
         if minPartitions is not None:
             _warn_once("pickleFile.minPartitions", "pickleFile(minPartitions=...) is ignored by Ember: it reads one "
                                                    "partition per part file; repartition() the RDD for more")
         return files.pickle_file(self, name, minPartitions)
 
-    def union(self, rdds: list["RDD"]) -> "RDD":
+    def union(self, rdds: list["RDD[T]"]) -> "RDD[T]":
         """The partitions of all ``rdds``, one after another; when they all share a partitioner (as after the same
         partitionBy or reduceByKey), partition i of the union holds partition i of each, and keeps the
-        partitioner, so a join or groupByKey on it needs no shuffle (Spark's PartitionerAwareUnionRDD)."""
+        partitioner, so a join or groupByKey on it needs no shuffle (Spark's PartitionerAwareUnionRDD).
+
+        Examples
+        --------
+        >>> first, second = sc.parallelize([1, 2], 1), sc.parallelize([3], 1)
+        >>> sc.union([first, second, first]).collect()
+        [1, 2, 3, 1, 2]
+        >>> pairs = sc.parallelize([("a", 1), ("b", 2), ("c", 3)]).partitionBy(2)
+        >>> sc.union([pairs, pairs.mapValues(lambda v: v * 10)]).getNumPartitions()
+        2
+        """
         from ember.rdd import RDD
         if not rdds:
             raise ValueError("union() needs at least one RDD")
         first = rdds[0].partitioner
         if len(rdds) > 1 and first is not None and all(r.partitioner == first for r in rdds):
-            union = RDD(self, RDD.UNION, first.numPartitions, parents=rdds, partitioner=first)
+            union: RDD[T] = RDD(self, RDD.UNION, first.numPartitions, parents=rdds, partitioner=first)
             union._aligned = True
             return union
         return RDD(self, RDD.UNION, sum(r.getNumPartitions() for r in rdds), parents=rdds)
 
     # -- shared variables --------------------------------------------------------------------------------------
 
-    def broadcast(self, value: Any) -> Broadcast:
-        """Ships ``value`` to each worker once, however many tasks use it."""
+    def broadcast(self, value: T) -> "Broadcast[T]":
+        """Ships ``value`` to each worker once, however many tasks use it; tasks read it as ``.value``.
+
+        Examples
+        --------
+        >>> names = sc.broadcast({1: "one", 2: "two"})
+        >>> sc.parallelize([1, 2, 1]).map(lambda k: names.value[k]).collect()
+        ['one', 'two', 'one']
+        """
         return Broadcast(self, value)
 
     def _register_broadcast(self, value: Any) -> int:
@@ -589,8 +838,22 @@ class SparkContext:
         if destroy:
             self._broadcast_values.pop(bid, None)
 
-    def accumulator(self, value: Any, accum_param: Optional[AccumulatorParam] = None) -> Accumulator:
-        """A variable tasks add to; the driver reads the total after each action."""
+    def accumulator(self, value: T, accum_param: Optional["AccumulatorParam[T]"] = None) -> "Accumulator[T]":
+        """A variable tasks add to; the driver reads the total after each action. Numbers (int, float, complex)
+        need no ``accum_param``; other values need an AccumulatorParam that says how to add them.
+
+        Examples
+        --------
+        >>> evens = sc.accumulator(0)
+        >>> def count_even(x):
+        ...     if x % 2 == 0:
+        ...         evens.add(1)
+        >>> sc.parallelize(range(10)).foreach(count_even)
+        >>> evens.value
+        5
+        >>> sc.accumulator(0.5).value, sc.accumulator(1j).value
+        (0.5, 1j)
+        """
         if accum_param is None:
             if isinstance(value, bool) or not isinstance(value, (int, float, complex)):
                 raise TypeError(f"No default accumulator param for type {type(value)}")
@@ -609,9 +872,20 @@ class SparkContext:
 
     # -- jobs, groups, settings --------------------------------------------------------------------------------
 
-    def setJobGroup(self, groupId: str, description: str, interruptOnCancel: bool = False) -> None:
+    def setJobGroup(self, groupId: Optional[str], description: Optional[str], interruptOnCancel: bool = False) -> None:
         """Jobs started by this thread from now on belong to ``groupId``, for cancelJobGroup. As in Spark, the group
-        is a local property (``spark.jobGroup.id``) that tasks see through TaskContext too."""
+        is a local property (``spark.jobGroup.id``) that tasks see through TaskContext too; None leaves the group.
+
+        Examples
+        --------
+        >>> from ember import TaskContext
+        >>> sc.setJobGroup("reports", "the weekly reports")
+        >>> sc.parallelize([0], 1).map(lambda _: TaskContext.get().getLocalProperty("spark.jobGroup.id")).collect()
+        ['reports']
+        >>> sc.setJobGroup(None, None)
+        >>> sc.getLocalProperty("spark.jobGroup.id") is None
+        True
+        """
         if groupId is not None and not isinstance(groupId, str):  # None clears the group, as PySpark's null does
             raise TypeError(f"setJobGroup: groupId must be a str, got {groupId!r}")
         if description is not None and not isinstance(description, str):
@@ -620,12 +894,33 @@ class SparkContext:
         self.setLocalProperty("spark.job.description", description)
         self.setLocalProperty("spark.job.interruptOnCancel", str(interruptOnCancel).lower())
 
-    def setJobDescription(self, value: str) -> None:
+    def setJobDescription(self, value: Optional[str]) -> None:
+        """Describes the jobs this thread starts from now on (the ``spark.job.description`` local property); None
+        removes the description.
+
+        Examples
+        --------
+        >>> sc.setJobDescription("counts the words")
+        >>> sc.getLocalProperty("spark.job.description")
+        'counts the words'
+        >>> sc.setJobDescription(None)
+        """
         self.setLocalProperty("spark.job.description", value)
 
     def setLocalProperty(self, key: str, value: Optional[str]) -> None:
         """Sets (or, with None, removes) a property of the jobs this thread starts; tasks read it with
-        ``TaskContext.get().getLocalProperty(key)``."""
+        ``TaskContext.get().getLocalProperty(key)``.
+
+        Examples
+        --------
+        >>> from ember import TaskContext
+        >>> sc.setLocalProperty("report.owner", "ana")
+        >>> sc.parallelize([0], 1).map(lambda _: TaskContext.get().getLocalProperty("report.owner")).collect()
+        ['ana']
+        >>> sc.setLocalProperty("report.owner", None)
+        >>> sc.getLocalProperty("report.owner") is None
+        True
+        """
         # Local properties travel with jobs as JSON strings (as in Spark, where they are java.util.Properties).
         if not isinstance(key, str):
             raise TypeError(f"local property key must be a str, got {key!r}")
@@ -638,7 +933,20 @@ class SparkContext:
             props[key] = value
 
     def getLocalProperty(self, key: str) -> Optional[str]:
-        """A local property set in this thread, or None."""
+        """A local property set in this thread, or None.
+
+        Examples
+        --------
+        >>> import threading
+        >>> sc.setLocalProperty("report.owner", "ana")
+        >>> seen_by_another_thread = []
+        >>> other = threading.Thread(target=lambda: seen_by_another_thread.append(sc.getLocalProperty("report.owner")))
+        >>> other.start()
+        >>> other.join()
+        >>> sc.getLocalProperty("report.owner"), seen_by_another_thread
+        ('ana', [None])
+        >>> sc.setLocalProperty("report.owner", None)
+        """
         return self._local_properties().get(key)
 
     def _local_properties(self) -> dict[str, str]:
@@ -648,45 +956,167 @@ class SparkContext:
         return props
 
     def setInterruptOnCancel(self, interruptOnCancel: bool) -> None:
-        """Recorded for Spark's sake; cancelling a job always stops its tasks (their workers are replaced)."""
+        """Recorded for Spark's sake (the ``spark.job.interruptOnCancel`` local property); cancelling a job always
+        stops its tasks (their workers are replaced).
+
+        Examples
+        --------
+        >>> sc.setInterruptOnCancel(True)
+        >>> sc.getLocalProperty("spark.job.interruptOnCancel")
+        'true'
+        >>> sc.setLocalProperty("spark.job.interruptOnCancel", None)
+        """
         self.setLocalProperty("spark.job.interruptOnCancel", str(interruptOnCancel).lower())
 
     def addJobTag(self, tag: str) -> None:
-        """Tags the jobs this thread starts from now on, for ``cancelJobsWithTag``."""
+        """Tags the jobs this thread starts from now on, for ``cancelJobsWithTag``. A tag may not be empty or
+        contain a comma.
+
+        Examples
+        --------
+        >>> sc.addJobTag("nightly")
+        >>> sc.addJobTag("reports")
+        >>> sorted(sc.getJobTags())
+        ['nightly', 'reports']
+        >>> sc.clearJobTags()
+        """
         _check_tag(tag)
         self._set_job_tags(self.getJobTags() | {tag})
 
     def removeJobTag(self, tag: str) -> None:
-        """Stops tagging this thread's jobs with ``tag`` (nothing happens if it was not added)."""
+        """Stops tagging this thread's jobs with ``tag`` (nothing happens if it was not added).
+
+        Examples
+        --------
+        >>> sc.addJobTag("nightly")
+        >>> sc.removeJobTag("nightly")
+        >>> sc.removeJobTag("never-added")
+        >>> sc.getJobTags()
+        set()
+        """
         _check_tag(tag)
         self._set_job_tags(self.getJobTags() - {tag})
 
     def getJobTags(self) -> set[str]:
-        """The tags this thread's jobs get."""
+        """The tags this thread's jobs get.
+
+        Examples
+        --------
+        >>> sc.getJobTags()
+        set()
+        >>> sc.addJobTag("reports")
+        >>> sc.getJobTags()
+        {'reports'}
+        >>> sc.clearJobTags()
+        """
         return set(filter(None, (self.getLocalProperty(JOB_TAGS) or "").split(",")))
 
     def clearJobTags(self) -> None:
+        """Removes all the tags of this thread's jobs.
+
+        Examples
+        --------
+        >>> sc.addJobTag("nightly")
+        >>> sc.addJobTag("reports")
+        >>> sc.clearJobTags()
+        >>> sc.getJobTags()
+        set()
+        """
         self._set_job_tags(set())
 
     def _set_job_tags(self, tags: set[str]) -> None:
         self.setLocalProperty(JOB_TAGS, ",".join(sorted(tags)) if tags else None)
 
     def cancelJobsWithTag(self, tag: str) -> None:
-        """Cancels the running jobs (of any thread) that were started with ``tag``."""
+        """Cancels the running jobs (of any thread) that were started with ``tag``: their tasks stop and the
+        actions that started them raise SparkJobError.
+
+        Examples
+        --------
+        >>> import threading, time
+        >>> failures = []
+        >>> def slow_job():
+        ...     sc.addJobTag("slow")
+        ...     try:
+        ...         sc.parallelize(range(2), 2).foreach(lambda _: time.sleep(60))
+        ...     except Exception as e:
+        ...         failures.append(type(e).__name__)
+        >>> runner = threading.Thread(target=slow_job)
+        >>> runner.start()
+        >>> while not sc.statusTracker().getActiveJobsIds():
+        ...     time.sleep(0.01)
+        >>> sc.cancelJobsWithTag("slow")
+        >>> runner.join()
+        >>> failures
+        ['SparkJobError']
+        """
         _check_tag(tag)
         for job_id, tags in list(self._running_jobs.items()):
             if tag in tags:
                 self._session.cancelJob(job_id)
 
     def cancelJobGroup(self, groupId: str) -> None:
+        """Cancels the running jobs of the group ``groupId`` (see ``setJobGroup``): their tasks stop and the actions
+        that started them raise SparkJobError.
+
+        Examples
+        --------
+        >>> import threading, time
+        >>> failures = []
+        >>> def slow_job():
+        ...     sc.setJobGroup("slow", "a job that takes too long")
+        ...     try:
+        ...         sc.parallelize(range(2), 2).foreach(lambda _: time.sleep(60))
+        ...     except Exception as e:
+        ...         failures.append(type(e).__name__)
+        >>> runner = threading.Thread(target=slow_job)
+        >>> runner.start()
+        >>> while not sc.statusTracker().getActiveJobsIds():
+        ...     time.sleep(0.01)
+        >>> sc.cancelJobGroup("slow")
+        >>> runner.join()
+        >>> failures
+        ['SparkJobError']
+        """
         self._session.cancelJobGroup(groupId)
 
     def cancelAllJobs(self) -> None:
+        """Cancels every running job of this context: their tasks stop and the actions that started them raise
+        SparkJobError.
+
+        Examples
+        --------
+        >>> import threading, time
+        >>> failures = []
+        >>> def slow_job():
+        ...     sc.setJobDescription("a job that takes too long")
+        ...     try:
+        ...         sc.parallelize(range(2), 2).foreach(lambda _: time.sleep(60))
+        ...     except Exception as e:
+        ...         failures.append(type(e).__name__)
+        >>> runner = threading.Thread(target=slow_job)
+        >>> runner.start()
+        >>> while not sc.statusTracker().getActiveJobsIds():
+        ...     time.sleep(0.01)
+        >>> sc.cancelAllJobs()
+        >>> runner.join()
+        >>> failures
+        ['SparkJobError']
+        """
         self._session.cancelAllJobs()
 
     def setLogLevel(self, logLevel: str) -> None:
         """Sets the level of the JVM's log (Spark's level names), at once; it applies to the whole distribution, so
-        for a shared service to every driver's jobs, as Spark's applies to its whole JVM."""
+        for a shared service to every driver's jobs, as Spark's applies to its whole JVM.
+
+        Examples
+        --------
+        >>> sc.setLogLevel("WARN")
+        >>> sc.setLogLevel("LOUD")
+        Traceback (most recent call last):
+            ...
+        ValueError: Supplied level LOUD did not match one of: ALL,DEBUG,ERROR,FATAL,INFO,OFF,TRACE,WARN
+        """
         if logLevel.upper() not in LOG_LEVELS:
             raise ValueError(f"Supplied level {logLevel} did not match one of: {','.join(LOG_LEVELS)}")
         self._check_running()
@@ -697,7 +1127,18 @@ class SparkContext:
 
     def setCheckpointDir(self, dirName: str) -> None:
         """Where reliable checkpoints (``rdd.checkpoint()``) go: a new directory of this context under ``dirName``,
-        as Spark makes one per application."""
+        as Spark makes one per application.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     sc.setCheckpointDir(d)
+        ...     directory = sc.getCheckpointDir()[len("file:"):]
+        ...     made_inside = os.path.dirname(directory) == os.path.abspath(d) and os.path.isdir(directory)
+        >>> made_inside
+        True
+        """
         import uuid
         files._refuse_remote_scheme(dirName)
         root = os.path.abspath(files._strip_scheme(dirName))
@@ -706,12 +1147,38 @@ class SparkContext:
         self._checkpoint_dir = directory
 
     def getCheckpointDir(self) -> Optional[str]:
-        """This context's checkpoint directory as a ``file:`` URI, or None before ``setCheckpointDir``."""
+        """This context's checkpoint directory as a ``file:`` URI, or None before ``setCheckpointDir``.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     sc.setCheckpointDir(d)
+        ...     uri = sc.getCheckpointDir()
+        >>> uri.startswith("file:" + os.path.abspath(d) + os.sep)
+        True
+        """
         return None if self._checkpoint_dir is None else "file:" + self._checkpoint_dir
 
     def addPyFile(self, path: str) -> None:
         """Makes a .py, .zip or .egg file importable in the workers of this context's jobs (and, as in PySpark, in
-        the driver); ``SparkFiles.get`` finds it by name, as a file added with ``addFile``."""
+        the driver); ``SparkFiles.get`` finds it by name, as a file added with ``addFile``.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     path = os.path.join(d, "ember_doc_shapes.py")
+        ...     with open(path, "w") as f:
+        ...         _ = f.write("def area(w, h):\\n    return w * h\\n")
+        ...     sc.addPyFile(path)
+        ...     def area(size):
+        ...         import ember_doc_shapes
+        ...         return ember_doc_shapes.area(*size)
+        ...     areas = sc.parallelize([(2, 3), (4, 5)]).map(area).collect()
+        >>> areas
+        [6, 20]
+        """
         path = self._add_file(path, recursive=False)
         if path not in self._py_files:
             self._py_files.append(path)
@@ -722,7 +1189,24 @@ class SparkContext:
     def addFile(self, path: str, recursive: bool = False) -> None:
         """Copies a file (or, with ``recursive=True``, a directory) for the tasks of later jobs, which find it with
         ``SparkFiles.get(name)`` (``name`` is its base name). Adding the same path again does nothing; adding another
-        file of the same name fails."""
+        file of the same name fails.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from ember import SparkFiles
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     path = os.path.join(d, "ember-doc-stopwords.txt")
+        ...     with open(path, "w") as f:
+        ...         _ = f.write("a\\nthe\\n")
+        ...     sc.addFile(path)
+        ...     sc.addFile(path)
+        >>> def is_stopword(word):
+        ...     with open(SparkFiles.get("ember-doc-stopwords.txt")) as f:
+        ...         return word in f.read().split()
+        >>> sc.parallelize(["the", "cat"]).map(is_stopword).collect()
+        [True, False]
+        """
         self._add_file(path, recursive)
 
     def _add_file(self, path: str, recursive: bool) -> str:
@@ -745,7 +1229,23 @@ class SparkContext:
     def addArchive(self, path: str) -> None:
         """Unpacks an archive (.zip, .jar, .tar, .tar.gz, .tgz) for the tasks of later jobs, which find its
         directory with ``SparkFiles.get(name)`` (``name`` is the archive's base name). Adding it again does
-        nothing."""
+        nothing.
+
+        Examples
+        --------
+        >>> import os, tempfile, zipfile
+        >>> from ember import SparkFiles
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     path = os.path.join(d, "ember-doc-rates.zip")
+        ...     with zipfile.ZipFile(path, "w") as archive:
+        ...         archive.writestr("rates.csv", "eur,1.0\\nusd,1.1\\n")
+        ...     sc.addArchive(path)
+        >>> def rate(currency):
+        ...     with open(os.path.join(SparkFiles.get("ember-doc-rates.zip"), "rates.csv")) as f:
+        ...         return dict(line.split(",") for line in f.read().split())[currency]
+        >>> sc.parallelize(["usd", "eur"]).map(rate).collect()
+        ['1.1', '1.0']
+        """
         import shutil
         formats = {".zip": "zip", ".jar": "zip", ".tar": "tar", ".tar.gz": "gztar", ".tgz": "gztar"}
 
@@ -785,12 +1285,36 @@ class SparkContext:
 
     @property
     def listArchives(self) -> list[str]:
-        """The archives added with ``addArchive``, as ``file:`` URIs."""
+        """The archives added with ``addArchive``, as ``file:`` URIs.
+
+        Examples
+        --------
+        >>> import os, tempfile, zipfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     path = os.path.join(d, "ember-doc-listed.zip")
+        ...     with zipfile.ZipFile(path, "w") as archive:
+        ...         archive.writestr("readme.txt", "listed")
+        ...     sc.addArchive(path)
+        >>> "file:" + path in sc.listArchives
+        True
+        """
         return ["file:" + source for source in self._added_archives.values()]
 
     @property
     def listFiles(self) -> list[str]:
-        """The files and directories added with ``addFile`` and ``addPyFile``, as ``file:`` URIs."""
+        """The files and directories added with ``addFile`` and ``addPyFile``, as ``file:`` URIs.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     path = os.path.join(d, "ember-doc-listed.txt")
+        ...     with open(path, "w") as f:
+        ...         _ = f.write("listed")
+        ...     sc.addFile(path)
+        >>> "file:" + path in sc.listFiles
+        True
+        """
         return ["file:" + source for source in self._added_files.values()]
 
     def _files_root(self) -> str:
@@ -866,10 +1390,19 @@ class SparkContext:
             method, resource_id = self._pending_drops.pop()
             getattr(self._session, method)(resource_id)
 
-    def runJob(self, rdd: "RDD", partitionFunc: Callable[[Iterable[Any]], Iterable[Any]],
-               partitions: Optional[Iterable[int]] = None, allowLocal: bool = False) -> list:
-        """Runs ``partitionFunc`` on the given partitions of ``rdd`` and returns all results, partition by
-        partition, in the order the partitions were given."""
+    def runJob(self, rdd: "RDD[T]", partitionFunc: Callable[[Iterator[T]], Iterable[U]],
+               partitions: Optional[Iterable[int]] = None, allowLocal: bool = False) -> list[U]:
+        """Runs ``partitionFunc`` on the given partitions of ``rdd`` (all by default) and returns all results,
+        partition by partition, in the order the partitions were given.
+
+        Examples
+        --------
+        >>> numbers = sc.parallelize(range(6), 3)
+        >>> sc.runJob(numbers, lambda iterator: [sum(iterator)])
+        [1, 5, 9]
+        >>> sc.runJob(numbers, lambda iterator: [sum(iterator)], [2, 0])
+        [9, 1]
+        """
         return list(self._run(rdd.mapPartitions(partitionFunc), partitions))
 
     def _run(self, rdd: "RDD", partitions: Optional[Iterable[int]] = None, output: Optional[dict] = None,
@@ -968,7 +1501,7 @@ class SparkContext:
         """spark.driver.maxResultSize in bytes (default 1g); 0 means no limit, as in Spark."""
         return parse_memory(self._conf.get("spark.driver.maxResultSize", "1g"))
 
-    def _connection_lost(self, cause: BaseException) -> EmberError:
+    def _connection_lost(self, cause: Optional[BaseException]) -> EmberError:
         """The error for a gateway that stopped answering: the JVM's death, or a gateway restart."""
         if not self._launched.alive():
             return EmberError(self._launched.death_report())
