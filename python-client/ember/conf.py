@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Optional
+from typing import Optional, overload
 
 DEFAULTS_FILE = "spark-defaults.conf"
 
@@ -24,7 +24,14 @@ def use_submit_settings(properties_file: Optional[str], settings: dict[str, str]
 class SparkConf:
     """Configuration for a SparkContext. Setters return ``self`` so calls chain. With ``loadDefaults`` (the
     default) it starts from ``conf/spark-defaults.conf`` of the Ember distribution, as spark-submit applies
-    Spark's."""
+    Spark's.
+
+    Examples
+    --------
+    >>> conf = SparkConf(loadDefaults=False).setMaster("local[2]").setAppName("report")
+    >>> conf.get("spark.master"), conf.get("spark.app.name")
+    ('local[2]', 'report')
+    """
 
     def __init__(self, loadDefaults: bool = True, _jvm: object = None, _jconf: object = None) -> None:
         self._conf: dict[str, str] = {}
@@ -33,27 +40,73 @@ class SparkConf:
             self._conf.update(_submit_settings)
 
     def set(self, key: str, value: object) -> "SparkConf":
+        """Sets ``key`` to ``str(value)``, replacing any value it had; returns this SparkConf.
+
+        Examples
+        --------
+        >>> conf = SparkConf(loadDefaults=False).set("spark.task.maxFailures", 4)
+        >>> conf.get("spark.task.maxFailures")
+        '4'
+        """
         if not isinstance(key, str):
             raise TypeError(f"SparkConf key must be a str, got {key!r}")
         self._conf[key] = str(value)
         return self
 
     def setIfMissing(self, key: str, value: object) -> "SparkConf":
+        """Sets ``key`` unless it has a value already; returns this SparkConf.
+
+        Examples
+        --------
+        >>> conf = SparkConf(loadDefaults=False).set("spark.app.name", "mine")
+        >>> conf.setIfMissing("spark.app.name", "default").setIfMissing("spark.master", "local").getAll()
+        [('spark.app.name', 'mine'), ('spark.master', 'local')]
+        """
         if key not in self._conf:
             self.set(key, value)
         return self
 
     def setMaster(self, value: str) -> "SparkConf":
+        """Sets the master (``spark.master``): ``local[N]``, ``ember://host:port``, ``ember-cluster://host:port``...
+
+        Examples
+        --------
+        >>> SparkConf(loadDefaults=False).setMaster("local[4]").get("spark.master")
+        'local[4]'
+        """
         return self.set("spark.master", value)
 
     def setAppName(self, value: str) -> "SparkConf":
+        """Sets the application's name (``spark.app.name``).
+
+        Examples
+        --------
+        >>> SparkConf(loadDefaults=False).setAppName("nightly report").get("spark.app.name")
+        'nightly report'
+        """
         return self.set("spark.app.name", value)
 
     def setSparkHome(self, value: str) -> "SparkConf":
+        """Sets ``spark.home``, for Spark's sake: Ember runs its own distribution (``spark.ember.home``).
+
+        Examples
+        --------
+        >>> SparkConf(loadDefaults=False).setSparkHome("/opt/spark").get("spark.home")
+        '/opt/spark'
+        """
         return self.set("spark.home", value)
 
     def setExecutorEnv(self, key: Optional[str] = None, value: Optional[str] = None,
                        pairs: Optional[list[tuple[str, str]]] = None) -> "SparkConf":
+        """Sets environment variables of the workers (``spark.executorEnv.<name>``): one ``key`` and ``value``, or
+        a list of ``pairs``.
+
+        Examples
+        --------
+        >>> conf = SparkConf(loadDefaults=False).setExecutorEnv("TZ", "UTC")
+        >>> conf.setExecutorEnv(pairs=[("LANG", "C.UTF-8")]).getAll()
+        [('spark.executorEnv.TZ', 'UTC'), ('spark.executorEnv.LANG', 'C.UTF-8')]
+        """
         if (key is not None and pairs is not None) or (key is None and pairs is None):
             raise ValueError("Either pass one key-value pair or a list of pairs")
         if key is not None:
@@ -64,20 +117,68 @@ class SparkConf:
         return self
 
     def setAll(self, pairs: list[tuple[str, str]]) -> "SparkConf":
+        """Sets every (key, value) of ``pairs``; returns this SparkConf.
+
+        Examples
+        --------
+        >>> conf = SparkConf(loadDefaults=False).setAll([("spark.master", "local"), ("spark.app.name", "report")])
+        >>> conf.getAll()
+        [('spark.master', 'local'), ('spark.app.name', 'report')]
+        """
         for key, value in pairs:
             self.set(key, value)
         return self
 
+    @overload
+    def get(self, key: str) -> Optional[str]: ...
+
+    @overload
+    def get(self, key: str, defaultValue: None) -> Optional[str]: ...
+
+    @overload
+    def get(self, key: str, defaultValue: str) -> str: ...
+
     def get(self, key: str, defaultValue: Optional[str] = None) -> Optional[str]:
+        """The value of ``key``, or ``defaultValue`` when it has none.
+
+        Examples
+        --------
+        >>> conf = SparkConf(loadDefaults=False).set("spark.app.name", "report")
+        >>> conf.get("spark.app.name"), conf.get("spark.unset"), conf.get("spark.unset", "fallback")
+        ('report', None, 'fallback')
+        """
         return self._conf.get(key, defaultValue)
 
     def getAll(self) -> list[tuple[str, str]]:
+        """Every (key, value) set, in the order the keys were first set.
+
+        Examples
+        --------
+        >>> SparkConf(loadDefaults=False).set("b", "2").set("a", "1").getAll()
+        [('b', '2'), ('a', '1')]
+        """
         return list(self._conf.items())
 
     def contains(self, key: str) -> bool:
+        """Whether ``key`` has a value.
+
+        Examples
+        --------
+        >>> conf = SparkConf(loadDefaults=False).setMaster("local")
+        >>> conf.contains("spark.master"), conf.contains("spark.app.name")
+        (True, False)
+        """
         return key in self._conf
 
     def toDebugString(self) -> str:
+        """Every setting as ``key=value``, one per line.
+
+        Examples
+        --------
+        >>> print(SparkConf(loadDefaults=False).setMaster("local").setAppName("report").toDebugString())
+        spark.master=local
+        spark.app.name=report
+        """
         return "\n".join(f"{k}={v}" for k, v in self._conf.items())
 
     def __repr__(self) -> str:

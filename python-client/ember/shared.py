@@ -75,7 +75,14 @@ class Broadcast(Generic[T]):
     """A read-only value shipped once to each worker that needs it, as PySpark's ``sc.broadcast`` gives.
 
     PySpark's constructor: ``Broadcast(sc, value)`` is ``sc.broadcast(value)``; ``Broadcast(path=p)`` (with no
-    context) reads the value another broadcast wrote to its ``_path``."""
+    context) reads the value another broadcast wrote to its ``_path``.
+
+    Examples
+    --------
+    >>> squares = sc.broadcast({n: n * n for n in range(10)})
+    >>> sc.parallelize([2, 3]).map(lambda n: squares.value[n]).collect()
+    [4, 9]
+    """
 
     def __init__(self, sc: Any = None, value: Optional[T] = None, pickle_registry: Any = None,
                  path: Optional[str] = None, sock_file: Any = None) -> None:
@@ -95,14 +102,32 @@ class Broadcast(Generic[T]):
 
     @property
     def id(self) -> int:
+        """This broadcast's id, unique within its SparkContext.
+
+        Examples
+        --------
+        >>> first, second = sc.broadcast("a"), sc.broadcast("b")
+        >>> first.id != second.id
+        True
+        """
         return self._id
 
     @property
     def value(self) -> T:
+        """The broadcast value: the driver's own object on the driver, a copy unpickled once per worker in tasks.
+
+        Examples
+        --------
+        >>> prices = sc.broadcast({"apple": 3, "fig": 5})
+        >>> prices.value["fig"]
+        5
+        >>> sc.parallelize(["fig", "apple", "fig"]).map(lambda fruit: prices.value[fruit]).collect()
+        [5, 3, 5]
+        """
         if not self._in_worker:
             if self._destroyed:
                 raise RuntimeError(f"Broadcast {self._id} was destroyed and cannot be used")
-            return self._value
+            return self._value  # type: ignore[return-value]  # None only once destroyed
         if self._id not in _worker_broadcasts:
             if self._id not in _worker_broadcast_bytes:
                 raise RuntimeError(f"Broadcast {self._id} is not available in this worker (was it destroyed?)")
@@ -117,25 +142,83 @@ class Broadcast(Generic[T]):
         return self._context._broadcast_file(self._id)
 
     def dump(self, value: T, f: IO[bytes]) -> None:
+        """Writes ``value`` pickled (as a broadcast's value is) to the binary file ``f``.
+
+        Examples
+        --------
+        >>> import io
+        >>> numbers = sc.broadcast([1, 2])
+        >>> buffer = io.BytesIO()
+        >>> numbers.dump([3, 4], buffer)
+        >>> _ = buffer.seek(0)
+        >>> numbers.load(buffer)
+        [3, 4]
+        """
         from ember.serializers import dumps_from_driver
         f.write(dumps_from_driver(value))
 
     def load(self, file: IO[bytes]) -> T:
+        """Reads a value that ``dump`` wrote from the binary file ``file``.
+
+        Examples
+        --------
+        >>> import io
+        >>> numbers = sc.broadcast([1, 2])
+        >>> buffer = io.BytesIO()
+        >>> numbers.dump(numbers.value, buffer)
+        >>> _ = buffer.seek(0)
+        >>> numbers.load(buffer)
+        [1, 2]
+        """
         return pickle.load(file)
 
     def load_from_path(self, path: str) -> T:
+        """Reads a value that ``dump`` wrote from the file at ``path``.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> numbers = sc.broadcast([1, 2])
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     path = os.path.join(d, "value.pickle")
+        ...     with open(path, "wb") as f:
+        ...         numbers.dump({"saved": True}, f)
+        ...     loaded = numbers.load_from_path(path)
+        >>> loaded
+        {'saved': True}
+        """
         with open(path, "rb") as f:
             return self.load(f)
 
     def unpersist(self, blocking: bool = False) -> None:
-        """Drops the workers' copies; the value is sent again if used later."""
+        """Drops the workers' copies; the value is sent again if used later.
+
+        Examples
+        --------
+        >>> factor = sc.broadcast(3)
+        >>> sc.parallelize([1, 2]).map(lambda x: x * factor.value).collect()
+        [3, 6]
+        >>> factor.unpersist()
+        >>> sc.parallelize([1, 2]).map(lambda x: x * factor.value).collect()
+        [3, 6]
+        """
         if self._in_worker:
             raise RuntimeError("Broadcast can only be unpersisted in driver")
         if self._context is not None:
             self._context._unpersist_broadcast(self._id, destroy=False)
 
     def destroy(self, blocking: bool = False) -> None:
-        """Drops the value everywhere; using it afterwards fails."""
+        """Drops the value everywhere; using it afterwards fails.
+
+        Examples
+        --------
+        >>> factor = sc.broadcast(3)
+        >>> factor.destroy()
+        >>> factor.value  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        RuntimeError: Broadcast ... was destroyed and cannot be used
+        """
         if self._in_worker:
             raise RuntimeError("Broadcast can only be destroyed in driver")
         if self._context is not None:
@@ -178,16 +261,64 @@ def worker_forget_broadcast(bid: int) -> None:
 
 
 class AccumulatorParam(Generic[T]):
-    """How to add values of an accumulator: ``zero(value)`` and ``addInPlace(value1, value2)``."""
+    """How to add values of an accumulator: ``zero(value)`` and ``addInPlace(value1, value2)``. Numbers need none;
+    subclass it for other values.
+
+    Examples
+    --------
+    >>> class ListParam(AccumulatorParam):
+    ...     def zero(self, value):
+    ...         return []
+    ...     def addInPlace(self, value1, value2):
+    ...         value1.extend(value2)
+    ...         return value1
+    >>> seen = sc.accumulator([], ListParam())
+    >>> sc.parallelize(["a", "b", "c"], 3).foreach(lambda x: seen.add([x]))
+    >>> sorted(seen.value)
+    ['a', 'b', 'c']
+    """
 
     def zero(self, value: T) -> T:
+        """The identity of ``addInPlace`` for values like ``value``: each task's accumulator starts from it.
+
+        Examples
+        --------
+        >>> class MaxParam(AccumulatorParam):
+        ...     def zero(self, value):
+        ...         return float("-inf")
+        ...     def addInPlace(self, value1, value2):
+        ...         return max(value1, value2)
+        >>> MaxParam().zero(42)
+        -inf
+        >>> highest = sc.accumulator(float("-inf"), MaxParam())
+        >>> sc.parallelize([3, 9, 4], 3).foreach(lambda x: highest.add(x))
+        >>> highest.value
+        9
+        """
         raise NotImplementedError
 
     def addInPlace(self, value1: T, value2: T) -> T:
+        """Adds ``value2`` to ``value1`` (changing ``value1`` if it likes) and returns the sum.
+
+        Examples
+        --------
+        >>> class SetParam(AccumulatorParam):
+        ...     def zero(self, value):
+        ...         return set()
+        ...     def addInPlace(self, value1, value2):
+        ...         value1 |= value2
+        ...         return value1
+        >>> SetParam().addInPlace({1}, {2})
+        {1, 2}
+        >>> lengths = sc.accumulator(set(), SetParam())
+        >>> sc.parallelize(["a", "bb", "cc"]).foreach(lambda word: lengths.add({len(word)}))
+        >>> sorted(lengths.value)
+        [1, 2]
+        """
         raise NotImplementedError
 
 
-class _AddingParam(AccumulatorParam):
+class _AddingParam(AccumulatorParam[Any]):
     def __init__(self, zero_value: Any) -> None:
         self.zero_value = zero_value
 
@@ -246,9 +377,27 @@ def task_accumulator_updates(accumulators: list["Accumulator"]) -> Optional[dict
 
 
 class Accumulator(Generic[T]):
-    """A shared variable tasks can only add to; the driver reads the total, as PySpark's ``sc.accumulator``."""
+    """A shared variable tasks can only add to; the driver reads the total, as PySpark's ``sc.accumulator``.
 
-    def __init__(self, aid: int, value: T, accum_param: AccumulatorParam) -> None:
+    Examples
+    --------
+    >>> errors = sc.accumulator(0)
+    >>> def parse(text):
+    ...     try:
+    ...         return [int(text)]
+    ...     except ValueError:
+    ...         errors.add(1)
+    ...         return []
+    >>> sc.parallelize(["1", "x", "3", "y"]).flatMap(parse).collect()
+    [1, 3]
+    >>> errors.value
+    2
+    """
+
+    # A worker's copy: the value each task starts from (see _accumulator_in_worker).
+    _zero: Any
+
+    def __init__(self, aid: int, value: T, accum_param: AccumulatorParam[T]) -> None:
         self.aid = aid
         self.accum_param = accum_param
         self._value = value
@@ -256,6 +405,19 @@ class Accumulator(Generic[T]):
 
     @property
     def value(self) -> T:
+        """The total on the driver (after the actions that added to it); it may also be set there. Tasks cannot
+        read it.
+
+        Examples
+        --------
+        >>> total = sc.accumulator(0)
+        >>> sc.parallelize([1, 2, 3, 4]).foreach(lambda x: total.add(x))
+        >>> total.value
+        10
+        >>> total.value = 0
+        >>> total.value
+        0
+        """
         if self._in_worker:
             raise RuntimeError("Accumulator.value cannot be accessed inside tasks")
         return self._value
@@ -267,6 +429,18 @@ class Accumulator(Generic[T]):
         self._value = value
 
     def add(self, term: T) -> None:
+        """Adds ``term`` (in a task, to the task's share, which the driver adds to the total when the task ends);
+        ``acc += term`` does the same.
+
+        Examples
+        --------
+        >>> total = sc.accumulator(1.5)
+        >>> total.add(2)
+        >>> total += 1
+        >>> sc.parallelize([1, 2]).foreach(lambda x: total.add(x))
+        >>> total.value
+        7.5
+        """
         self._value = self.accum_param.addInPlace(self._value, term)
 
     def __iadd__(self, term: T) -> "Accumulator[T]":

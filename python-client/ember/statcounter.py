@@ -31,6 +31,18 @@ def _sqrt(x: Any) -> Any:
 
 
 class StatCounter:
+    """Count, mean, variance, max and min of numbers, kept in one pass (Welford's method) and mergeable, so each
+    partition keeps one and ``RDD.stats`` merges them.
+
+    Examples
+    --------
+    >>> stats = StatCounter([1, 2, 3, 4])
+    >>> stats
+    (count: 4, mean: 2.5, stdev: 1.118033988749895, max: 4, min: 1)
+    >>> sc.parallelize([1, 2, 3, 4], 2).stats().asDict() == stats.asDict()
+    True
+    """
+
     def __init__(self, values: Optional[Iterable[float]] = None) -> None:
         self.n = 0
         self.mu = 0.0
@@ -41,6 +53,13 @@ class StatCounter:
             self.merge(value)
 
     def merge(self, value: float) -> "StatCounter":
+        """Adds one number; returns this StatCounter.
+
+        Examples
+        --------
+        >>> StatCounter([1, 2]).merge(6).mean()
+        3.0
+        """
         delta = value - self.mu
         self.n += 1
         self.mu += delta / self.n
@@ -50,6 +69,15 @@ class StatCounter:
         return self
 
     def mergeStats(self, other: "StatCounter") -> "StatCounter":
+        """Adds the numbers another StatCounter has seen; returns this StatCounter.
+
+        Examples
+        --------
+        >>> left, right = StatCounter([1, 2]), StatCounter([3, 4])
+        >>> merged = left.mergeStats(right)
+        >>> merged is left, merged.count(), merged.mean(), merged.variance()
+        (True, 4, 2.5, 1.25)
+        """
         if other is self:
             return self.mergeStats(other.copy())
         if other.n == 0:
@@ -74,41 +102,122 @@ class StatCounter:
         return self
 
     def copy(self) -> "StatCounter":
+        """A StatCounter of the same numbers, which later merges do not share.
+
+        Examples
+        --------
+        >>> original = StatCounter([1, 2])
+        >>> changed = original.copy().merge(3)
+        >>> original.count(), changed.count()
+        (2, 3)
+        """
         clone = StatCounter()
         clone.n, clone.mu, clone.m2 = self.n, self.mu, self.m2
         clone.maxValue, clone.minValue = self.maxValue, self.minValue
         return clone
 
     def count(self) -> int:
+        """How many numbers were merged.
+
+        Examples
+        --------
+        >>> StatCounter([5, 5, 7]).count(), StatCounter().count()
+        (3, 0)
+        """
         return int(self.n)
 
     def mean(self) -> float:
+        """The mean of the numbers (0.0 before any).
+
+        Examples
+        --------
+        >>> StatCounter([1, 2, 3, 4]).mean()
+        2.5
+        """
         return self.mu  # A float (mu starts at 0.0), or an array for arrays of numbers.
 
     def sum(self) -> float:
+        """The sum of the numbers (count times mean).
+
+        Examples
+        --------
+        >>> StatCounter([1, 2, 3]).sum()
+        6.0
+        """
         return self.n * self.mu
 
     def min(self) -> float:
+        """The smallest number (inf before any).
+
+        Examples
+        --------
+        >>> StatCounter([3, 1, 2]).min(), StatCounter().min()
+        (1, inf)
+        """
         return self.minValue
 
     def max(self) -> float:
+        """The largest number (-inf before any).
+
+        Examples
+        --------
+        >>> StatCounter([3, 1, 2]).max(), StatCounter().max()
+        (3, -inf)
+        """
         return self.maxValue
 
     def variance(self) -> float:
+        """The population variance (divided by the count); NaN before any number.
+
+        Examples
+        --------
+        >>> StatCounter([1, 2, 3, 4]).variance(), StatCounter().variance()
+        (1.25, nan)
+        """
         return float("nan") if self.n == 0 else self.m2 / self.n
 
     def sampleVariance(self) -> float:
+        """The sample variance (divided by the count minus one); NaN with fewer than two numbers.
+
+        Examples
+        --------
+        >>> StatCounter([1, 2, 3, 4]).sampleVariance(), StatCounter([1]).sampleVariance()
+        (1.6666666666666667, nan)
+        """
         return float("nan") if self.n <= 1 else self.m2 / (self.n - 1)
 
     def stdev(self) -> float:
+        """The population standard deviation (the square root of ``variance``).
+
+        Examples
+        --------
+        >>> StatCounter([2, 4, 4, 4, 5, 5, 7, 9]).stdev()
+        2.0
+        """
         return _sqrt(self.variance())
 
     def sampleStdev(self) -> float:
+        """The sample standard deviation (the square root of ``sampleVariance``).
+
+        Examples
+        --------
+        >>> StatCounter([1, 2, 3, 4]).sampleStdev()
+        1.2909944487358056
+        """
         return _sqrt(self.sampleVariance())
 
     def asDict(self, sample: bool = False) -> dict:
         """count, mean, sum, min, max, stdev and variance. As in PySpark, stdev and variance are the sample ones
-        unless ``sample=True`` is passed, which gives the population ones (PySpark's naming, kept as it is)."""
+        unless ``sample=True`` is passed, which gives the population ones (PySpark's naming, kept as it is).
+
+        Examples
+        --------
+        >>> StatCounter([1, 2, 3, 4]).asDict()  # doctest: +NORMALIZE_WHITESPACE
+        {'count': 4, 'mean': 2.5, 'sum': 10.0, 'min': 1, 'max': 4, 'stdev': 1.2909944487358056,
+         'variance': 1.6666666666666667}
+        >>> StatCounter([1, 2, 3, 4]).asDict(sample=True)["variance"]
+        1.25
+        """
         return {
             "count": self.count(), "mean": self.mean(), "sum": self.sum(), "min": self.min(), "max": self.max(),
             "stdev": self.stdev() if sample else self.sampleStdev(),

@@ -34,7 +34,16 @@ class ResourceInformation:
 
 
 class TaskContext:
-    """Information about the running task. Call ``TaskContext.get()`` inside a function an RDD operation runs."""
+    """Information about the running task. Call ``TaskContext.get()`` inside a function an RDD operation runs.
+
+    Examples
+    --------
+    >>> def where(_):
+    ...     task = TaskContext.get()
+    ...     return task.partitionId(), task.attemptNumber()
+    >>> sc.parallelize([1, 2, 3], 3).map(where).collect()
+    [(0, 0), (1, 0), (2, 0)]
+    """
 
     _taskContext: ClassVar[Optional["TaskContext"]] = None
 
@@ -63,7 +72,15 @@ class TaskContext:
 
     @classmethod
     def get(cls) -> Optional["TaskContext"]:
-        """The context of the task running now, or None outside a task (on the driver)."""
+        """The context of the task running now, or None outside a task (on the driver).
+
+        Examples
+        --------
+        >>> TaskContext.get() is None
+        True
+        >>> sc.parallelize([1], 1).map(lambda _: TaskContext.get() is not None).collect()
+        [True]
+        """
         return cls._taskContext
 
     @classmethod
@@ -71,31 +88,83 @@ class TaskContext:
         TaskContext._taskContext = context
 
     def stageId(self) -> int:
-        """The id of the stage this task belongs to: unique within the SparkContext, growing job by job."""
+        """The id of the stage this task belongs to: unique within the SparkContext, growing job by job.
+
+        Examples
+        --------
+        >>> def stage(_):
+        ...     return TaskContext.get().stageId()
+        >>> first = sc.parallelize([1, 2], 2).map(stage).collect()
+        >>> second = sc.parallelize([1], 1).map(stage).collect()
+        >>> first[0] == first[1] < second[0]
+        True
+        """
         return self._stageId  # type: ignore[return-value]
 
     def partitionId(self) -> int:
-        """The partition of the RDD this task computes."""
+        """The partition of the RDD this task computes.
+
+        Examples
+        --------
+        >>> sc.parallelize(range(8), 4).map(lambda _: TaskContext.get().partitionId()).collect()
+        [0, 0, 1, 1, 2, 2, 3, 3]
+        """
         return self._partitionId  # type: ignore[return-value]
 
     def attemptNumber(self) -> int:
-        """0 for a task's first attempt, 1 for its first retry, and so on."""
+        """0 for a task's first attempt, 1 for its first retry, and so on.
+
+        Examples
+        --------
+        >>> sc.parallelize([1, 2], 2).map(lambda _: TaskContext.get().attemptNumber()).collect()
+        [0, 0]
+        """
         return self._attemptNumber  # type: ignore[return-value]
 
     def taskAttemptId(self) -> int:
-        """An id no other task attempt of this SparkContext has."""
+        """An id no other task attempt of this SparkContext has.
+
+        Examples
+        --------
+        >>> ids = sc.parallelize(range(4), 4).map(lambda _: TaskContext.get().taskAttemptId()).collect()
+        >>> len(set(ids)), all(isinstance(i, int) for i in ids)
+        (4, True)
+        """
         return self._taskAttemptId  # type: ignore[return-value]
 
     def getLocalProperty(self, key: str) -> Optional[str]:
-        """A local property the driver's thread set with ``sc.setLocalProperty`` before the job, or None."""
+        """A local property the driver's thread set with ``sc.setLocalProperty`` before the job, or None.
+
+        Examples
+        --------
+        >>> sc.setLocalProperty("report.region", "north")
+        >>> sc.parallelize([0], 1).map(lambda _: TaskContext.get().getLocalProperty("report.region")).collect()
+        ['north']
+        >>> sc.setLocalProperty("report.region", None)
+        >>> sc.parallelize([0], 1).map(lambda _: TaskContext.get().getLocalProperty("report.region")).collect()
+        [None]
+        """
         return (self._localProperties or {}).get(key)
 
     def cpus(self) -> int:
-        """The CPUs each task has (``spark.task.cpus``, 1 by default)."""
+        """The CPUs each task has (``spark.task.cpus``, 1 by default).
+
+        Examples
+        --------
+        >>> cpus = sc.parallelize([0], 1).map(lambda _: TaskContext.get().cpus()).collect()
+        >>> cpus == [int(sc.getConf().get("spark.task.cpus", "1"))]
+        True
+        """
         return self._cpus  # type: ignore[return-value]
 
     def resources(self) -> dict[str, ResourceInformation]:
-        """Resources given to the task, by name: none on Ember (an empty dict)."""
+        """Resources given to the task, by name: none on Ember (an empty dict).
+
+        Examples
+        --------
+        >>> sc.parallelize([0], 1).map(lambda _: TaskContext.get().resources()).collect()
+        [{}]
+        """
         return dict(self._resources or {})
 
 
@@ -116,14 +185,36 @@ _INT = struct.Struct(">i")
 
 
 class BarrierTaskContext(TaskContext):
-    """The context of a task in a barrier stage: all tasks of the stage run at once and can wait for each other."""
+    """The context of a task in a barrier stage: all tasks of the stage run at once and can wait for each other.
+
+    Examples
+    --------
+    >>> def barrier_partition(iterator):
+    ...     task = BarrierTaskContext.get()
+    ...     task.barrier()
+    ...     return [(task.partitionId(), sum(iterator))]
+    >>> sc.parallelize([1, 2, 3, 4], 2).barrier().mapPartitions(barrier_partition).collect()
+    [(0, 3), (1, 7)]
+    """
 
     _coordinator: Optional[dict] = None
     _calls = 0
 
     @classmethod
     def get(cls) -> "BarrierTaskContext":  # type: ignore[override]
-        """The running barrier task's context; raises RuntimeError outside a barrier stage."""
+        """The running barrier task's context; raises RuntimeError outside a barrier stage.
+
+        Examples
+        --------
+        >>> def kind(iterator):
+        ...     return [type(BarrierTaskContext.get()).__name__]
+        >>> sc.parallelize([1, 2], 2).barrier().mapPartitions(kind).collect()
+        ['BarrierTaskContext', 'BarrierTaskContext']
+        >>> BarrierTaskContext.get()  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        RuntimeError: [NOT_IN_BARRIER_STAGE] It is not in a barrier stage: ...
+        """
         current = TaskContext._taskContext
         if not isinstance(current, BarrierTaskContext):
             raise RuntimeError("[NOT_IN_BARRIER_STAGE] It is not in a barrier stage: BarrierTaskContext.get() works "
@@ -131,17 +222,47 @@ class BarrierTaskContext(TaskContext):
         return current
 
     def barrier(self) -> None:
-        """Waits until every task of this stage has called barrier() (as many times as this task has)."""
+        """Waits until every task of this stage has called barrier() (as many times as this task has).
+
+        Examples
+        --------
+        >>> import time
+        >>> def arrive_then_leave(iterator):
+        ...     task = BarrierTaskContext.get()
+        ...     time.sleep(0.2 * task.partitionId())  # the second task comes later
+        ...     arrived = time.time()
+        ...     task.barrier()
+        ...     return [(arrived, time.time())]
+        >>> first, second = sc.parallelize([1, 2], 2).barrier().mapPartitions(arrive_then_leave).collect()
+        >>> first[1] >= second[0]  # the first task left the barrier only once the second had come
+        True
+        """
         self._call(_BARRIER, "")
 
     def allGather(self, message: str = "") -> list[str]:
-        """Waits for every task of this stage to call allGather and returns their messages, by partition."""
+        """Waits for every task of this stage to call allGather and returns their messages, by partition.
+
+        Examples
+        --------
+        >>> def gather_counts(iterator):
+        ...     return [BarrierTaskContext.get().allGather(str(sum(1 for _ in iterator)))]
+        >>> sc.parallelize(range(5), 2).barrier().mapPartitions(gather_counts).collect()
+        [['2', '3'], ['2', '3']]
+        """
         if not isinstance(message, str):
             raise TypeError("Argument `message` must be of type `str`")
         return self._call(_ALL_GATHER, message)
 
     def getTaskInfos(self) -> list[BarrierTaskInfo]:
-        """The tasks of this barrier stage, ordered by partition."""
+        """The tasks of this barrier stage, ordered by partition.
+
+        Examples
+        --------
+        >>> def addresses(iterator):
+        ...     return [len(BarrierTaskContext.get().getTaskInfos())]
+        >>> sc.parallelize([1, 2], 2).barrier().mapPartitions(addresses).collect()
+        [2, 2]
+        """
         coordinator = self._require("getTaskInfos")
         return [BarrierTaskInfo(address) for address in coordinator["addresses"]]
 
@@ -195,7 +316,7 @@ def start_task(header: dict, local_properties: dict[str, str], cpus: int) -> Tas
     """Called by the worker before each task: the context the task's code sees."""
     barrier = header.get("barrier")
     cls = BarrierTaskContext if barrier else TaskContext
-    context = object.__new__(cls)
+    context: Any = object.__new__(cls)
     context._stageId = header["stageId"]
     context._partitionId = header["partition"]
     context._attemptNumber = header["attempt"]
