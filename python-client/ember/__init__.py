@@ -56,13 +56,26 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from ember.conf import SparkConf
-    from ember.context import SparkContext
-    from ember.errors import EmberError, MalformedInputError, PythonException, SparkJobError
-    from ember.rdd import RDD, Partitioner, RDDBarrier, portable_hash
-    from ember.sparkfiles import SparkFiles
-    from ember.taskcontext import BarrierTaskContext, BarrierTaskInfo, TaskContext
-    from ember.shared import Accumulator, AccumulatorParam, Broadcast
-    from ember.statcounter import StatCounter
-    from ember.storagelevel import StorageLevel
-    from ember.util import InheritableThread, inheritable_thread_target
+    # "X as X": explicit re-exports, which type checkers (mypy --strict's no_implicit_reexport) require of a package
+    # that says it is typed (py.typed); mypy does not read __all__ above, made from _EXPORTS.
+    from ember.conf import SparkConf as SparkConf
+    from ember.context import SparkContext as SparkContext
+    from ember.errors import EmberError as EmberError
+    from ember.errors import MalformedInputError as MalformedInputError
+    from ember.errors import PythonException as PythonException
+    from ember.errors import SparkJobError as SparkJobError
+    from ember.rdd import RDD as RDD
+    from ember.rdd import Partitioner as Partitioner
+    from ember.rdd import RDDBarrier as RDDBarrier
+    from ember.rdd import portable_hash as portable_hash
+    from ember.sparkfiles import SparkFiles as SparkFiles
+    from ember.taskcontext import BarrierTaskContext as BarrierTaskContext
+    from ember.taskcontext import BarrierTaskInfo as BarrierTaskInfo
+    from ember.taskcontext import TaskContext as TaskContext
+    from ember.shared import Accumulator as Accumulator
+    from ember.shared import AccumulatorParam as AccumulatorParam
+    from ember.shared import Broadcast as Broadcast
+    from ember.statcounter import StatCounter as StatCounter
+    from ember.storagelevel import StorageLevel as StorageLevel
+    from ember.util import InheritableThread as InheritableThread
+    from ember.util import inheritable_thread_target as inheritable_thread_target
