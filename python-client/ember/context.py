@@ -280,6 +280,7 @@ class SparkContext:
         try:
             self._launched.await_gateway()
             self._gateway, self._entry = connect(self._launched.port, self._launched.secret, self._launched.host)
+            check_runtime_version(self._entry, f"{self._launched.host}:{self._launched.port}")
             session_conf = {
                 "appName": self.appName,
                 "parallelism": self._parallelism,
@@ -293,7 +294,6 @@ class SparkContext:
                 "settings": {**{key: value for key, value in self._conf.getAll()
                                 if key.startswith("spark.ember.") and key != "spark.ember.secret"},
                              "ember.python.version": f"{sys.version_info[0]}.{sys.version_info[1]}"},
-            check_runtime_version(self._entry, f"{self._launched.host}:{self._launched.port}")
             }
             if self._conf.get("spark.ember.engine"):
                 session_conf["engine"] = self._conf.get("spark.ember.engine")
