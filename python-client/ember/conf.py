@@ -209,7 +209,10 @@ def load_defaults(path: Optional[str] = None) -> dict[str, str]:
         line = line.strip()
         if not line or line.startswith(("#", "!")):
             continue
-        key, value = re.match(r"([^\s=:]+)\s*[=:]?\s*(.*)$", line).groups()
+        match = re.match(r"([^\s=:]+)\s*[=:]?\s*(.*)$", line)
+        if match is None:
+            continue  # "= value" with no key: Java's properties would take an empty key, which is no spark.* one.
+        key, value = match.groups()
         if key.startswith("spark."):
             settings[key] = value.strip()
     return settings

@@ -221,8 +221,9 @@ class ExternalMerger:
         if not self.spills:
             return iter(self.data.items())
         self._spill()
+        # Ember's own diagnostic, for the worker's log (the JVM's), not the task's output the driver shows.
         print(f"ember: merge spilled {self.spills} times to {self.directory} (limit {self.limit} bytes)",
-              file=sys.stderr, flush=True)
+              file=sys.__stderr__, flush=True)
         return self._merge_spilled()
 
     def _merge_spilled(self) -> Iterator[tuple[Any, Any]]:

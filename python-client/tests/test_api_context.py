@@ -183,3 +183,10 @@ def test_rdd_cannot_be_pickled_or_broadcast(sc: SparkContext) -> None:
         pickle.dumps(rdd)
     with pytest.raises(Exception, match="SPARK-5063"):
         sc.broadcast(rdd)
+
+
+def test_spark_defaults_lines_without_a_key_are_skipped(tmp_path) -> None:
+    from ember.conf import load_defaults
+    defaults = tmp_path / "spark-defaults.conf"
+    defaults.write_text("= orphan value\n: another\nspark.app.name  from-file\nspark.ember.x=1\nother.key 2\n")
+    assert load_defaults(str(defaults)) == {"spark.app.name": "from-file", "spark.ember.x": "1"}
