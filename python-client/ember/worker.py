@@ -303,7 +303,9 @@ def load_command(blob: bytes) -> shared.StageCommand:
     if shipped is not None:
         # On a cluster the driver's paths are on another machine: its files came as a zip, unpacked here.
         files_root = _unpack_shipped_files(shipped["hash"], shipped["broadcast"])
-        py_files = [os.path.join(files_root, os.path.basename(path.rstrip(os.sep))) for path in py_files]
+    # The copies addPyFile made, as PySpark's workers import them: not the driver's own paths, which may change or
+    # go after the call (and whose directory may hold other modules).
+    py_files = [os.path.join(files_root, os.path.basename(path.rstrip(os.sep))) for path in py_files]
     for path in py_files:
         entry = os.path.dirname(path) if path.endswith(".py") else path
         if entry not in sys.path:

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from api_support import BIG, MIXED, PARTS, UNICODE, by_repr, hadoop_lines, multiset, slices
-from conftest import TEST_MASTER
 from ember import SparkContext
 
 BLOCK_SIZE = 32 * 1024 * 1024  # fs.local.block.size
@@ -295,11 +294,9 @@ def test_add_py_file(sc: SparkContext, tmp_path: Path) -> None:
     assert sc.parallelize(data, 3).map(module.triple).collect() == [module.triple(x) for x in data]
     assert sc.parallelize(data, 3).map(lambda x: module.triple(x) + 1).collect() == [x * 3 + 1 for x in data]
     origins = sc.parallelize(range(4), 2).map(module.origin).collect()
-    if TEST_MASTER.startswith("local"):
-        assert {path for path, _ in origins} == {os.path.realpath(module_file)}
-    else:  # a cluster's workers import the copy shipped to their member
-        assert {os.path.basename(path) for path, _ in origins} == {module_file.name}
-        assert os.path.realpath(module_file) not in {path for path, _ in origins}
+    # Workers import the copy addPyFile made (on a cluster, the copy shipped to their member), as PySpark's do.
+    assert {os.path.basename(path) for path, _ in origins} == {module_file.name}
+    assert os.path.realpath(module_file) not in {path for path, _ in origins}
     assert all(pid != os.getpid() for _, pid in origins)  # it really ran, and imported the file, in a worker
 
 
@@ -317,3 +314,32 @@ def test_add_py_file_zip(sc: SparkContext, tmp_path: Path) -> None:
 def test_add_py_file_missing(sc: SparkContext, tmp_path: Path) -> None:
     with pytest.raises(Exception):
         sc.addPyFile(str(tmp_path / "missing.py"))
+
+
+def test_workers_import_the_copy_add_py_file_made(run_driver, tmp_path) -> None:
+    from conftest import driver_result
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "ember_copied_module.py").write_text("VALUE = 'original'\n")
+    (source / "ember_neighbour_module.py").write_text("VALUE = 'neighbour'\n")
+    proc = run_driver(f"""
+        import os, sys
+        from ember import SparkContext
+        sc = SparkContext("local[2]", "copies")
+        sc.addPyFile({str(source / "ember_copied_module.py")!r})
+        # The source changes and goes after the call; the workers must still see what was added.
+        with open({str(source / "ember_copied_module.py")!r}, "w") as f:
+            f.write("VALUE = 'changed'\\n")
+        def probe(_):
+            import ember_copied_module
+            try:
+                import ember_neighbour_module  # beside the source only, never added
+                neighbour = True
+            except ImportError:
+                neighbour = False
+            return (ember_copied_module.VALUE, neighbour)
+        os.remove({str(source / "ember_copied_module.py")!r})
+        report(sc.parallelize([0, 1], 2).map(probe).collect())
+        sc.stop()
+    """)
+    assert driver_result(proc) == [["original", False], ["original", False]]
