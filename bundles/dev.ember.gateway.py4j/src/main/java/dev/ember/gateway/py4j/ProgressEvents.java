@@ -102,6 +102,16 @@ final class ProgressEvents implements JobListener {
         return finishedPartitions.contains(partition);
     }
 
+    /**
+     * Whether the engine reports this job's progress at all. Ember's engines queue the job's start (or, for a plan
+     * they refuse, its end) before {@code submit} returns, so a stream that finds nothing queued when it starts
+     * reading is one of an engine that calls no listener (the API does not oblige it to): waiting for its events
+     * would wait for ever.
+     */
+    boolean engineReports() {
+        return ended || !events.isEmpty();
+    }
+
     boolean hasEnded() {
         return ended;
     }

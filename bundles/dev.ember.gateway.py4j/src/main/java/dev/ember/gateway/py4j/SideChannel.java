@@ -202,6 +202,9 @@ final class SideChannel implements AutoCloseable {
         }
         JobHandle job = submitted.handle();
         ProgressEvents events = submitted.events();
+        if (events != null && !events.engineReports()) {
+            events = null; // Its results come all the same; no progress or output events will.
+        }
         boolean sentJobEnd = false;
         int[] partitions = submitted.partitions();
         try {
