@@ -130,7 +130,8 @@ public final class Py4jGateway implements Gateway {
         // A service (bin/ember start publishes run/gateway.json) listens where its clients were told to connect; a
         // JVM a driver launched takes any free port, which it tells that driver alone.
         boolean service = serviceFile != null;
-        int port = service ? servicePort(config, context.getProperty(SERVICE_PORT_PROPERTY)) : config.port();
+        String override = context.getProperty(SERVICE_PORT_PROPERTY);
+        int port = service ? servicePort(config, override) : config.port();
         String portKey = service ? "servicePort" : "port";
         try {
             // Py4J logs every connection at INFO; only problems matter here.
@@ -182,7 +183,8 @@ public final class Py4jGateway implements Gateway {
             throw e;
         }
         LOG.info("Ember gateway listening on " + bindAddress.getHostAddress() + ":" + server.getListeningPort()
-                + (service ? " (servicePort in conf/dev.ember.gateway.py4j.cfg)" : ""));
+                + (!service ? "" : override != null && !override.isBlank() ? " (" + SERVICE_PORT_PROPERTY + ")"
+                        : " (servicePort in conf/dev.ember.gateway.py4j.cfg)"));
     }
 
     /** The port a service listens on: the override property if set (an integer), else {@code servicePort}. */
