@@ -68,7 +68,10 @@ def shell_service(tmp_path: Path) -> Iterator[tuple[Path, dict]]:
     """A service (on a free port) whose remote shell is on."""
     home = copy_of_distribution(tmp_path)
     edit_conf(home, "dev.ember.shell.cfg", "shell.enabled = false", "shell.enabled = true")
-    yield from run_service(home)
+    with service_at(home) as service:
+        # The shell starts last, a moment after the gateway published run/gateway.json.
+        assert wait_for((home / "run" / "shell.json").exists), log_text(home)
+        yield service
 
 
 def shell(home: Path, *commands: str) -> str:
