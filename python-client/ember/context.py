@@ -318,11 +318,11 @@ class SparkContext:
         Examples
         --------
         >>> tracker = sc.statusTracker()
-        >>> sc.setJobGroup("tracked", "a job to look up")
+        >>> sc.setJobGroup("doc-tracked", "a job to look up")
         >>> sc.parallelize(range(4), 2).count()
         4
         >>> sc.setJobGroup(None, None)
-        >>> [job] = tracker.getJobIdsForGroup("tracked")
+        >>> [job] = tracker.getJobIdsForGroup("doc-tracked")
         >>> tracker.getJobInfo(job).status, tracker.getActiveJobsIds()
         ('SUCCEEDED', [])
         """
