@@ -260,6 +260,9 @@ final class SideChannel implements AutoCloseable {
 
     /** Sends one event; true if it was the job's end. */
     private static boolean sendEvent(DataOutputStream out, JsonObject event) throws IOException {
+        if (event == ProgressEvents.WAKE) {
+            return false;
+        }
         byte[] bytes = event.toString().getBytes(StandardCharsets.UTF_8);
         out.writeInt(Frames.PROGRESS);
         out.writeInt(bytes.length);
