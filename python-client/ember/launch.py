@@ -7,7 +7,6 @@ the RDD API while the JVM boots (see ``ember.context``).
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 import signal
@@ -24,7 +23,7 @@ from ember.errors import EmberAuthError, EmberStartError
 LOG_TAIL_LINES = 40
 # A line of the JVM's log (bundle dev.ember.log) worth a Python log record: "<date> <time> WARN  logger: message".
 _JVM_LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} (WARN|ERROR|FATAL)\s+(\S+): (.*?)\r?\n?$")
-_PYTHON_LEVELS = {"WARN": logging.WARNING, "ERROR": logging.ERROR, "FATAL": logging.CRITICAL}
+_PYTHON_LEVELS = {"WARN": 30, "ERROR": 40, "FATAL": 50}  # logging.WARNING, ERROR, CRITICAL
 
 
 # The distribution inside an installed wheel (scripts/build_wheel.py puts it there); absent in a checkout.
@@ -171,7 +170,10 @@ class Launched:
     def _copy_output(self) -> None:
         """Copies the JVM's output into its log file, line by line as it comes, and hands its warnings and errors to
         Python's logging."""
+        # Imported here, in this thread, while the JVM boots: ~8 ms the launch does not wait for.
+        import logging
         logger = logging.getLogger("ember")
+        assert self.process.stdout is not None  # started with stdout=PIPE
         with self.process.stdout as output:
             for line in output:
                 try:
@@ -247,6 +249,7 @@ class Launched:
         """Ends the JVM (closing its stdin, then killing it if it lingers) and removes the work directory; the log
         stays, and its last lines are ``log_tail_after_close``."""
         if self.process.poll() is None:
+            assert self.process.stdin is not None  # started with stdin=PIPE
             try:
                 self.process.stdin.close()
             except OSError:
