@@ -18,7 +18,7 @@ import os
 import runpy
 import sys
 import traceback
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from ember import conf as conf_module
 
@@ -180,6 +180,7 @@ def shell(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _interact(namespace: dict[str, Any], banner: str) -> int:
+    start_ipython: Optional[Callable[..., Any]]
     try:
         from IPython import start_ipython  # type: ignore[import-not-found]
     except ImportError:

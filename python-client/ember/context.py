@@ -194,8 +194,9 @@ class SparkContext:
                 self._conf.setMaster("ember://" + os.environ["EMBER_GATEWAY"])
             self._conf.setIfMissing("spark.master", "local[*]")
             self._conf.setIfMissing("spark.app.name", "ember")
-            self.master: str = self._conf.get("spark.master")
-            self.appName: str = self._conf.get("spark.app.name")
+            # Both set just above: the defaults only tell a type checker the values are strings.
+            self.master: str = self._conf.get("spark.master", "local[*]")
+            self.appName: str = self._conf.get("spark.app.name", "ember")
             self._parallelism, max_failures = parse_master(self.master)
             # As in Spark, a local master runs each task once (local[N, F] allows F attempts); spark.task.maxFailures
             # (4 by default for a service and local-cluster) also applies to a local master when set. A task whose worker died is
@@ -259,7 +260,8 @@ class SparkContext:
             host, _, port = self.master[len("ember://"):].rstrip("/").rpartition(":")
             if not host or not port.isdigit():
                 raise ValueError(f"Could not parse Master URL: '{self.master}' (expected ember://host:port)")
-            self._launched = Remote(host, int(port), find_secret(self._conf.get("spark.ember.secret"), int(port)))
+            self._launched: Launched | Remote = Remote(
+                host, int(port), find_secret(self._conf.get("spark.ember.secret"), int(port)))
             # As for a local master, the lines tasks print come with each job's results, to this driver alone;
             # spark.ember.workerOutput=log leaves them in the service's logs/ember.out.
             self._output_with_results = self._conf.get("spark.ember.workerOutput", "driver").lower() == "driver"

@@ -17,7 +17,7 @@ import signal
 import socket
 import sys
 import time
-from typing import Optional
+from typing import IO, Optional, cast
 
 from ember import serializers as ser
 from ember import worker
@@ -54,8 +54,10 @@ def _serve_connection(conn: socket.socket, transport: str) -> int:
         conn.setblocking(True)
         if transport == "tcp":
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        infile = conn.makefile("rb", 1 << 16)
-        outfile = conn.makefile("wb", 1 << 16)
+        # A BufferedReader and a BufferedWriter: typeshed types makefile with a buffer size other than -1, 0 or 1 as
+        # IOBase.
+        infile = cast("IO[bytes]", conn.makefile("rb", 1 << 16))
+        outfile = cast("IO[bytes]", conn.makefile("wb", 1 << 16))
         ser.write_int(os.getpid(), outfile)
         outfile.flush()
         worker.serve(infile, outfile)

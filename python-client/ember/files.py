@@ -24,6 +24,8 @@ from ember import serializers as ser
 from ember.errors import SparkJobError
 
 if TYPE_CHECKING:
+    import io
+
     from ember.context import SparkContext
     from ember.rdd import RDD
 
@@ -115,7 +117,7 @@ def list_files(path: str) -> list[str]:
     return [os.path.abspath(f) for f in found]
 
 
-def _open_compressed(path: str) -> IO[bytes]:
+def _open_compressed(path: str) -> io.BufferedIOBase:
     if path.endswith(".gz"):
         return gzip.open(path, "rb")
     return bz2.open(path, "rb")
@@ -144,7 +146,7 @@ def open_files(ctx: "SparkContext", name: str, min_partitions: Optional[int], co
     _refuse_remote_scheme(name)
     reply = ctx._session.openFiles(name, min_partitions or ctx.defaultMinPartitions, codec, json.dumps(options))
     opened = _check_reply(reply, f"cannot read {name}")
-    rdd = RDD(ctx, RDD.SOURCE, opened["splits"], segment={"kind": "files", "id": opened["id"]},
+    rdd: RDD[Any] = RDD(ctx, RDD.SOURCE, opened["splits"], segment={"kind": "files", "id": opened["id"]},
               source=f"{codec.capitalize()}FileRDD").setName(name)
     ctx._on_release(rdd, "closeFiles", opened["id"])
     rdd._file_input_id = opened["id"]

@@ -11,7 +11,7 @@ import json
 import logging
 import socket
 from contextlib import contextmanager
-from typing import IO, Any, Callable, Iterator, Optional
+from typing import IO, Any, Callable, Iterator, Optional, cast
 
 from py4j.java_gateway import GatewayParameters, JavaGateway
 from py4j.protocol import Py4JAuthenticationError, Py4JError, Py4JNetworkError
@@ -98,8 +98,10 @@ class SideChannel:
         with _connection_guard():
             sock = socket.create_connection((self.host, self.port))
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        infile = sock.makefile("rb", 1 << 16)
-        outfile = sock.makefile("wb", 1 << 16)
+        # A BufferedReader and a BufferedWriter: typeshed types makefile with a buffer size other than -1, 0 or 1 as
+        # IOBase.
+        infile = cast("IO[bytes]", sock.makefile("rb", 1 << 16))
+        outfile = cast("IO[bytes]", sock.makefile("wb", 1 << 16))
         try:
             with _connection_guard():
                 ser.write_frame(self.secret, outfile)

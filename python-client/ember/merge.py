@@ -46,7 +46,9 @@ def remove_task_spills() -> None:
 
 
 def memory_limit() -> int:
-    return parse_memory(job_memory or os.environ.get("EMBER_PYTHON_WORKER_MEMORY", "512m"))
+    if job_memory:
+        return parse_memory(job_memory)
+    return parse_memory(os.environ.get("EMBER_PYTHON_WORKER_MEMORY", "512m"))
 
 
 def resident_bytes() -> int:
@@ -212,6 +214,7 @@ class ExternalMerger:
         self.spills += 1
 
     def _write(self, streams: dict[int, IO[bytes]], bucket: int, batch: list) -> None:
+        assert self.directory is not None  # _spill made it before writing
         stream = streams.get(bucket)
         if stream is None:
             stream = streams[bucket] = open(os.path.join(self.directory, f"bucket-{bucket}"), "ab")
@@ -227,6 +230,7 @@ class ExternalMerger:
         return self._merge_spilled()
 
     def _merge_spilled(self) -> Iterator[tuple[Any, Any]]:
+        assert self.directory is not None  # items() spilled before merging the spills
         try:
             for b in range(SPILL_BUCKETS):
                 path = os.path.join(self.directory, f"bucket-{b}")

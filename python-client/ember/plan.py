@@ -109,7 +109,11 @@ class AlignedDispatch:
         parts = task_input.parts()
         for width, func, takes_parts in self.children:
             if takes_parts:
-                yield from func(split, _SomeParts(parts, width))
+                # An aligned parent's function (its union's dispatch, composed with what follows it) always is one,
+                # and takes the aligned input itself, as the worker passes it to an aligned stage's function.
+                assert func is not None
+                aligned_input: Any = _SomeParts(parts, width)
+                yield from func(split, aligned_input)
             else:
                 part = next(parts)
                 yield from (part if func is None else func(split, part))
@@ -161,8 +165,10 @@ class PlanBuilder:
                 self.caches_written.add(rdd.id())
             return _StageInput([{"kind": "cache", "id": rdd.id(), "count": count}])
         if rdd._kind == RDD.SOURCE:
+            assert rdd._segment is not None  # a source names what it reads
             return _StageInput([dict(rdd._segment, count=count)], rdd._func)
         if rdd._kind == RDD.NARROW:
+            assert rdd._func is not None  # a narrow transformation is its function
             parent = self._compile(rdd._parents[0])
             return _StageInput(parent.segments, compose(parent.func, rdd._func), parent.barrier or rdd._barrier,
                                parent.aligned)
@@ -192,6 +198,7 @@ class PlanBuilder:
             return _StageInput(segments, UnionDispatch(starts, funcs), barrier)
         if rdd._kind == RDD.SHUFFLE:
             if rdd._shuffle_id not in self.shuffles_written:
+                assert rdd.partitioner is not None  # a shuffle has its partitioner
                 self._add_stage(self._compile(rdd._parents[0]),
                                 {"kind": "shuffle", "id": rdd._shuffle_id, "numReducers": count},
                                 rdd.partitioner.partitionFunc)

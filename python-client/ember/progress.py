@@ -75,7 +75,14 @@ class JobTracker:
                 return
             job.heard = True
             kind = event["event"]
-            stage_id = job.first_stage + event["stage"] if "stage" in event else None
+            if kind == "jobEnd":
+                job.status = "SUCCEEDED" if event["succeeded"] else "FAILED"
+                for each in job.stages.values():
+                    each.active = False
+                return
+            if "stage" not in event:  # every event but the job's end names its stage
+                return
+            stage_id: int = job.first_stage + event["stage"]
             if kind == "stageStart":
                 job.stages[stage_id] = _Stage(stage_id, event["tasks"])
             elif kind == "taskStart":
@@ -93,10 +100,6 @@ class JobTracker:
             elif kind == "stageEnd":
                 stage = job.stages.get(stage_id)
                 if stage:
-                    stage.active = False
-            elif kind == "jobEnd":
-                job.status = "SUCCEEDED" if event["succeeded"] else "FAILED"
-                for stage in job.stages.values():
                     stage.active = False
 
     def finished(self, job_id: int, succeeded: bool) -> None:

@@ -145,6 +145,12 @@ class RDD(Generic[T]):
     # Kinds of lineage node.
     SOURCE, NARROW, UNION, SHUFFLE = "source", "narrow", "union", "shuffle"
 
+    # Attributes only some RDDs have (read with getattr, so declared here without a value): set by
+    # PlanBuilder._materialize on an aligned union computed in a stage of its own, and by files.open_files on an RDD
+    # over files the JVM reads (its input's id, for malformedCount).
+    _materialized: bool
+    _file_input_id: int
+
     def __init__(self, ctx: "SparkContext", kind: str, num_partitions: int, *, segment: Optional[dict] = None,
                  func: Optional[PartitionFunction] = None, parents: Sequence["RDD[Any]"] = (),
                  partitioner: Optional[Partitioner] = None, source: Optional[str] = None) -> None:

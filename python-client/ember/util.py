@@ -41,7 +41,9 @@ class InheritableThread(threading.Thread):
 
     def __init__(self, target: Optional[Callable[..., Any]] = None, *args: Any, **kwargs: Any) -> None:
         self._inherited = _current_properties()
-        super().__init__(*args, target=target, **kwargs)
+        # As PySpark's InheritableThread: further positional arguments go to Thread's own, group first. mypy cannot
+        # tell that *args stops short of target (two or more would clash with it, at run time too).
+        super().__init__(*args, target=target, **kwargs)  # type: ignore[misc]
 
     def run(self) -> None:
         _adopt(self._inherited)

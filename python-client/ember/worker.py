@@ -221,6 +221,7 @@ def _serve(infile: IO[bytes], outfile: IO[bytes]) -> None:
             # An aligned stage's function (a union's dispatch) takes the input itself, for its parts.
             records = command.func(header["partition"], task_input if header.get("aligned") else iter(task_input))
             if header.get("output") == "shuffle":
+                assert command.partition_func is not None  # a shuffle map stage's command has one
                 write_buckets(records, command.partition_func, header["numReducers"], outfile)
             elif header.get("output") == "files":
                 ser.dump_lines(records, outfile, header["outputCodec"])
@@ -244,7 +245,7 @@ def _serve(infile: IO[bytes], outfile: IO[bytes]) -> None:
         if updates is None:
             ser.write_int(ser.NULL, outfile)
         else:
-            ser.write_frame(ser.dumps_batch(updates), outfile)
+            ser.write_frame(ser.dumps(updates), outfile)
         outfile.flush()
 
 
