@@ -230,12 +230,13 @@ def _serve(infile: IO[bytes], outfile: IO[bytes]) -> None:
         except BaseException as error:  # noqa: B036 - every failure of user code is reported, even SystemExit
             report = traceback.format_exc()
             task_input.drain()
+            # Before the driver hears of the failure: it may look for (or the user remove) the spills at once.
+            merge.remove_task_spills()
             _finish_task_output()
             ser.write_int(ser.EXCEPTION, outfile)
             ser.write_frame(report.encode("utf-8", "replace"), outfile)
             ser.write_frame(_pickle_exception(error), outfile)
             outfile.flush()
-            merge.remove_task_spills()
             continue
         task_input.drain()
         merge.remove_task_spills()
