@@ -238,8 +238,12 @@ class SparkContext:
             except BaseException:
                 self._launched.close()
                 raise
+            self._ui_url: Optional[str] = None
             self._connect()
             self.startTime = int(time.time() * 1000)
+            if self._ui_enabled() and self.uiWebUrl:
+                # As Spark's driver says where its UI is, once, as it starts.
+                print(f"Ember web UI at {self._ui_url}", file=sys.stderr, flush=True)
             SparkContext._active_spark_context = self
         try:
             for path in [*(pyFiles or []), *filter(None, self._conf.get("spark.submit.pyFiles", "").split(","))]:
@@ -275,7 +279,22 @@ class SparkContext:
             cluster = self.master.startswith("ember-cluster://")
             # On a cluster the workers run on the members: none to start here.
             self._launched = Launched(home, timeout, None if cluster else (self._python_exec(), self._worker_env()),
-                                      self._conf.get("spark.driver.extraJavaOptions"), cluster=cluster)
+                                      self._java_options(), cluster=cluster)
+
+    def _java_options(self) -> Optional[str]:
+        """spark.driver.extraJavaOptions, and the web UI's settings for the JVM this driver launches."""
+        options = [self._conf.get("spark.driver.extraJavaOptions") or ""]
+        if not self._ui_enabled():
+            options.append("-Dember.ui.enabled=false")
+        port = self._conf.get("spark.ui.port")
+        if port is not None:
+            if not str(port).strip().isdigit() or int(port) > 65535:
+                raise ValueError(f"spark.ui.port must be a port number (0 for any free port), got {port!r}")
+            options.append(f"-Dember.ui.port={int(port)}")
+        return " ".join(option for option in options if option.strip()) or None
+
+    def _ui_enabled(self) -> bool:
+        return (self._conf.get("spark.ui.enabled") or "true").strip().lower() != "false"
 
     def _connect(self) -> None:
         """Waits for the gateway, connects, and opens this driver's session and its side channel."""
@@ -479,14 +498,19 @@ class SparkContext:
 
     @property
     def uiWebUrl(self) -> Optional[str]:
-        """The URL of the web UI: None, as Ember has no UI yet.
+        """The URL of the web UI (the JVM's, or the service's), or None when it does not run: ``spark.ui.enabled``
+        is false, or the ``dev.ember.ui`` bundle is not installed. ``spark.ui.port`` sets the port of a local
+        master's UI (4040 by default, the next free one when taken; 0 for any).
 
         Examples
         --------
-        >>> sc.uiWebUrl is None
+        >>> url = sc.uiWebUrl
+        >>> url is None or url.startswith("http://")
         True
         """
-        return None
+        if self._ui_url is None and not self._stopped and self._ui_enabled():
+            self._ui_url = self._entry.uiWebUrl()
+        return self._ui_url
 
     def sparkUser(self) -> str:
         """The user this context runs as (``SPARK_USER`` when set, as in Spark).

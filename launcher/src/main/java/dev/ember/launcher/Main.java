@@ -269,6 +269,8 @@ public final class Main {
             config.put("gosh.args", interactive ? "" : "--nointeractive --noshutdown");
             // Configurations live in memory: conf/ (loaded below at every boot) is where they come from.
             config.put("felix.cm.pm", "memory");
+            // The web UI serves through the JDK's HTTP server (module jdk.httpserver), which Felix does not export.
+            config.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, "com.sun.net.httpserver");
             if (withCluster) {
                 // Hazelcast sets socket options through jdk.net, which no bundle can import.
                 config.put(Constants.FRAMEWORK_BOOTDELEGATION, "jdk.net,jdk.net.*");
@@ -294,6 +296,10 @@ public final class Main {
             }
             if (withCluster) {
                 jars.addAll(clusterJars());
+            }
+            if ("false".equalsIgnoreCase(System.getProperty("ember.ui.enabled", "true").trim())) {
+                // spark.ui.enabled=false: the UI is not even installed (an earlier boot's copy is uninstalled below).
+                jars.removeIf(jar -> nameOf(jar).equals("dev.ember.ui"));
             }
             if (cache.reused) {
                 // The framework would start the bundles an earlier boot started, in its own order, as it starts;
@@ -529,13 +535,18 @@ public final class Main {
     /** Last of Ember's: once drivers can connect, the engine's transport and codecs are in place. */
     static final int GATEWAY = 6;
     /**
+     * The web UI, right after the gateway (it is started while the driver connects, not before): it binds its port
+     * and registers its engine monitor before the driver's first job.
+     */
+    static final int UI = 7;
+    /**
      * After the gateway: the launcher has put conf/ into ConfigAdmin already, and FileInstall's first scan of load/
      * and conf/ need not delay the moment drivers can connect. From this level on, a driver-launched JVM installs
      * the bundles only after its gateway is up.
      */
-    static final int TOOLS = 7;
+    static final int TOOLS = 8;
     /** The shell (Gogo with Ember's commands) last, so its prompt appears once Ember is up. */
-    static final int SHELL = 8;
+    static final int SHELL = 9;
 
     static int startOrder(Bundle bundle) {
         return startOrder(bundle.getSymbolicName() == null ? "" : bundle.getSymbolicName());
@@ -561,6 +572,9 @@ public final class Main {
         }
         if (name.equals("dev.ember.gateway.py4j")) {
             return GATEWAY;
+        }
+        if (name.equals("dev.ember.ui")) {
+            return UI;
         }
         if (name.equals("org.apache.felix.fileinstall")) {
             return TOOLS;

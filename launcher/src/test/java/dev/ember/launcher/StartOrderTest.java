@@ -18,7 +18,7 @@ class StartOrderTest {
             "dev.ember.codec.pickle-0.1.0-SNAPSHOT.jar", "dev.ember.codec.text-0.1.0-SNAPSHOT.jar",
             "dev.ember.engine-0.1.0-SNAPSHOT.jar", "dev.ember.gateway.py4j-0.1.0-SNAPSHOT.jar",
             "dev.ember.log-0.1.0-SNAPSHOT.jar", "dev.ember.shell-0.1.0-SNAPSHOT.jar",
-            "dev.ember.transport.tcp-0.1.0-SNAPSHOT.jar", "gson-2.15.0.jar", "org.apache.felix.configadmin-1.9.26.jar",
+            "dev.ember.transport.tcp-0.1.0-SNAPSHOT.jar", "dev.ember.ui-0.1.0-SNAPSHOT.jar", "gson-2.15.0.jar", "org.apache.felix.configadmin-1.9.26.jar",
             "org.apache.felix.fileinstall-3.7.4.jar", "org.apache.felix.gogo.command-1.1.2.jar",
             "org.apache.felix.gogo.runtime-1.1.6.jar", "org.apache.felix.gogo.shell-1.1.4.jar",
             "org.apache.felix.log-1.3.0.jar", "org.apache.felix.scr-2.2.18.jar", "org.osgi.service.component-1.5.1.jar",
@@ -53,5 +53,12 @@ class StartOrderTest {
         // The worker daemon starts as the engine binds a transport; that should happen before the codecs start.
         assertTrue(Main.startOrder("dev.ember.transport.tcp") < Main.startOrder("dev.ember.codec.pickle"));
         assertTrue(engine < Main.startOrder("dev.ember.codec.pickle"));
+    }
+
+    @Test
+    void theWebUiStartsRightAfterTheGatewayAndBeforeTheTools() {
+        int ui = Main.startOrder("dev.ember.ui");
+        assertTrue(Main.startOrder("dev.ember.gateway.py4j") < ui);
+        assertTrue(ui < Main.TOOLS, "the UI is started in the boot, not deferred with the tools");
     }
 }

@@ -41,6 +41,9 @@ import dev.ember.engine.core.TransportSlot;
 import dev.ember.engine.core.MemoryBudget;
 import dev.ember.engine.core.SpillRoot;
 import dev.ember.engine.core.BarrierCoordinator;
+import dev.ember.engine.core.Monitors;
+import dev.ember.api.engine.CachedRdd;
+import dev.ember.api.monitor.EngineMonitor;
 import dev.ember.api.codec.Codec;
 import dev.ember.api.engine.EmberEngine;
 import dev.ember.api.engine.Engine;
@@ -159,6 +162,27 @@ public final class LocalEngine implements Engine, WorkerPoolStatus, SchedulerCon
         }
     }
 
+    /** Observers of every job (the web UI); none bound means no monitoring work at all. */
+    private final Monitors monitors = new Monitors();
+
+    @Reference(name = "monitor", cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void bindMonitor(EngineMonitor monitor) {
+        monitors.add(monitor);
+        // Sessions opened before the monitor came (the UI starts after the gateway) are shown too.
+        for (SchedulerSession session : sessions) {
+            monitor.sessionOpened(session.info());
+        }
+    }
+
+    void unbindMonitor(EngineMonitor monitor) {
+        monitors.remove(monitor);
+    }
+
+    @Override
+    public EngineMonitor monitor() {
+        return monitors.orNull();
+    }
+
     // Bound by reference: a codec's component (the JSON codec's Gson, say) is created when a job first uses it, not
     // while the distribution boots.
     @Reference(name = "codec", service = Codec.class, cardinality = ReferenceCardinality.MULTIPLE,
@@ -233,6 +257,10 @@ public final class LocalEngine implements Engine, WorkerPoolStatus, SchedulerCon
         String id = "s" + sessionIds.incrementAndGet();
         SchedulerSession session = new SchedulerSession(this, id, sessionConfig, runner);
         sessions.add(session);
+        EngineMonitor monitor = monitors.orNull();
+        if (monitor != null) {
+            monitor.sessionOpened(session.info());
+        }
         WorkerTransport current = transport.current();
         if (current != null) {
             // The session's first job is moments away: its workers' interpreter can start meanwhile.
@@ -279,6 +307,15 @@ public final class LocalEngine implements Engine, WorkerPoolStatus, SchedulerCon
     }
 
     @Override
+    public List<CachedRdd> storage() {
+        List<CachedRdd> cached = new ArrayList<>();
+        for (SchedulerSession session : sessions) {
+            cached.addAll(session.cachedRdds());
+        }
+        return cached;
+    }
+
+    @Override
     public boolean cancelJob(int jobId, String reason) {
         boolean found = false;
         for (SchedulerSession session : sessions) {
@@ -290,6 +327,10 @@ public final class LocalEngine implements Engine, WorkerPoolStatus, SchedulerCon
     @Override
     public void sessionClosed(SchedulerSession session) {
         sessions.remove(session);
+        EngineMonitor monitor = monitors.orNull();
+        if (monitor != null) {
+            monitor.sessionClosed(session.id(), System.currentTimeMillis());
+        }
         spillRoot.deleteSession(session.id());
         pool.retireSession(session.id());
     }

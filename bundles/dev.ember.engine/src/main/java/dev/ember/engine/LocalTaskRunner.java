@@ -30,6 +30,7 @@ import dev.ember.engine.core.SchedulerSession;
 import dev.ember.engine.core.StageInputs;
 import dev.ember.engine.core.TaskAttempt;
 import dev.ember.engine.core.TaskCall;
+import dev.ember.engine.core.TaskMetrics;
 import dev.ember.engine.core.TaskOutput;
 import dev.ember.engine.core.TaskRunner;
 import dev.ember.engine.core.UserCodeException;
@@ -85,16 +86,27 @@ final class LocalTaskRunner implements TaskRunner {
                             + e.getMessage());
         }
         track(job, worker, true);
+        TaskMetrics metrics = call.metrics();
+        if (metrics != null) {
+            metrics.started(worker.channel.pid(), worker.transport.name());
+        }
         call.started().run();
         TaskAttempt.Identity identity = new TaskAttempt.Identity(call.stageId(), call.taskAttemptId(),
                 call.barrier());
         try {
+            Iterable<byte[]> input = inputOf(session, stage, partition);
+            if (metrics != null) {
+                input = metrics.countInput(input, readsShuffle(stage, partition));
+            }
             TaskAttempt.Output output = taskAttempt.run(worker, job.jobId(), stage, identity, partition,
-                    call.attempt(), inputOf(session, stage, partition),
+                    call.attempt(), input,
                     StageInputs.inputCodecOf(session, stage, partition), session.broadcasts(),
                     () -> newPartitionedOutput(session, stage), call.fileTarget(), call.printed());
             track(job, worker, false);
             engine.pool().release(worker, true);
+            if (metrics != null) {
+                recordOutput(metrics, stage, output);
+            }
             return Attempt.succeeded(partition, new TaskOutput(output.results(), output.partitioned(),
                     output.accumulatorUpdates(), output.file()));
         } catch (UserCodeException e) {
@@ -127,6 +139,34 @@ final class LocalTaskRunner implements TaskRunner {
             track(job, worker, false);
             return lost(call, worker, e);
         }
+    }
+
+    /** Whether the task reads a shuffle's output (its bytes count as shuffle read). */
+    private static boolean readsShuffle(StagePlan stage, int partition) {
+        if (stage.aligned()) {
+            return stage.input().stream().anyMatch(segment -> segment.kind() == InputSegment.Kind.SHUFFLE);
+        }
+        return StageInputs.locate(stage, partition).segment().kind() == InputSegment.Kind.SHUFFLE;
+    }
+
+    private static void recordOutput(TaskMetrics metrics, StagePlan stage, TaskAttempt.Output output) {
+        long bytes = 0;
+        long spilled = 0;
+        if (output.results() != null) {
+            for (byte[] frame : output.results()) {
+                bytes += frame.length;
+            }
+        } else if (output.partitioned() != null) {
+            bytes = output.partitioned().totalBytes();
+            spilled = output.partitioned().diskBytes();
+        } else if (output.file() != null) {
+            try {
+                bytes = java.nio.file.Files.size(output.file());
+            } catch (IOException e) {
+                // Only a metric: the commit reports a file that went missing.
+            }
+        }
+        metrics.produced(bytes, stage.output().kind() == StageOutput.Kind.SHUFFLE, spilled);
     }
 
     /** A task whose worker stopped answering: over its memory limit, stopped, lost, or an error of the engine. */

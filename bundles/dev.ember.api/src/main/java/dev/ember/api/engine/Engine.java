@@ -31,4 +31,9 @@ public interface Engine {
      * @return whether a job with this id was running
      */
     boolean cancelJob(int jobId, String reason);
+
+    /** The persisted RDDs of every open session, with what of them is stored now. */
+    default List<CachedRdd> storage() {
+        return List.of();
+    }
 }

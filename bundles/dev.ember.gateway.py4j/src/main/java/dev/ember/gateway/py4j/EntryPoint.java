@@ -72,6 +72,21 @@ public final class EntryPoint {
         sidePort = port;
     }
 
+    /** Where the web UI is, waiting a moment for one that is starting; null when there is none. */
+    private volatile java.util.function.Supplier<String> webUiUrl = () -> null;
+
+    void setWebUiUrl(java.util.function.Supplier<String> lookup) {
+        webUiUrl = lookup;
+    }
+
+    /**
+     * The web UI's URL ({@code sc.uiWebUrl}), or null when the UI bundle does not run. A driver-launched JVM starts
+     * the UI just after the gateway; this waits for it (a few hundred milliseconds at most) if it is starting.
+     */
+    public String uiWebUrl() {
+        return webUiUrl.get();
+    }
+
     Map<String, DriverSession> sessions() {
         return sessions;
     }

@@ -37,6 +37,7 @@ import com.google.gson.JsonObject;
 import dev.ember.api.engine.Engine;
 import dev.ember.api.gateway.Gateway;
 import dev.ember.api.log.LogLevels;
+import dev.ember.api.monitor.WebUi;
 import dev.ember.api.worker.WorkerPoolStatus;
 import dev.ember.security.Secrets;
 import py4j.GatewayServer;
@@ -100,6 +101,81 @@ public final class Py4jGateway implements Gateway {
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile WorkerPoolStatus workerPool;
 
+    /** The web UI while it runs; guarded by itself, notified when it comes. */
+    private final Object webUiLock = new Object();
+    private WebUi webUi;
+    private BundleContext bundleContext;
+
+    @Reference(name = "webUi", cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    void bindWebUi(WebUi ui) {
+        synchronized (webUiLock) {
+            webUi = ui;
+            webUiLock.notifyAll();
+        }
+    }
+
+    void unbindWebUi(WebUi ui) {
+        synchronized (webUiLock) {
+            if (webUi == ui) {
+                webUi = null;
+            }
+        }
+    }
+
+    /** How long a driver's uiWebUrl() waits for a UI bundle that is installed but not serving yet. */
+    private static final long WEB_UI_WAIT_MS = 3000;
+    /** Once that bundle is active, how long its component may take to register. */
+    private static final long WEB_UI_ACTIVATION_MS = 500;
+
+    /** The UI's URL; waits while the dev.ember.ui bundle is starting, null when it is absent or does not serve. */
+    private String webUiUrl() {
+        long deadline = System.currentTimeMillis() + WEB_UI_WAIT_MS;
+        long activeSince = 0;
+        synchronized (webUiLock) {
+            while (webUi == null) {
+                org.osgi.framework.Bundle bundle = uiBundle();
+                long now = System.currentTimeMillis();
+                if (bundle == null || now >= deadline) {
+                    return null;
+                }
+                if (bundle.getState() == org.osgi.framework.Bundle.ACTIVE) {
+                    activeSince = activeSince == 0 ? now : activeSince;
+                    if (now - activeSince >= WEB_UI_ACTIVATION_MS) {
+                        return null;
+                    }
+                } else if (bundle.getState() != org.osgi.framework.Bundle.STARTING
+                        && bundle.getState() != org.osgi.framework.Bundle.RESOLVED
+                        && bundle.getState() != org.osgi.framework.Bundle.INSTALLED) {
+                    return null;
+                }
+                try {
+                    webUiLock.wait(20);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return null;
+                }
+            }
+            return webUi.url();
+        }
+    }
+
+    private org.osgi.framework.Bundle uiBundle() {
+        BundleContext context = bundleContext;
+        if (context == null) {
+            return null;
+        }
+        try {
+            for (org.osgi.framework.Bundle bundle : context.getBundles()) {
+                if ("dev.ember.ui".equals(bundle.getSymbolicName())) {
+                    return bundle;
+                }
+            }
+        } catch (IllegalStateException e) {
+            // This bundle is stopping.
+        }
+        return null;
+    }
+
     /** The logging bundle's level control, while it is there; it may come and go without restarting the gateway. */
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile LogLevels logLevels;
@@ -140,6 +216,8 @@ public final class Py4jGateway implements Gateway {
             bindAddress = InetAddress.getByName(config.bindAddress());
             entryPoint = new EntryPoint(engines, () -> workerPool, this::setLogLevel,
                     config.sessionAttachTimeoutSeconds());
+            bundleContext = context;
+            entryPoint.setWebUiUrl(this::webUiUrl);
             sideChannel = new SideChannel(bindAddress, secret, entryPoint.sessions());
             entryPoint.setSidePort(sideChannel.port());
 

@@ -22,6 +22,11 @@ import dev.ember.api.engine.JobListener;
 import dev.ember.api.engine.JobPlan;
 import dev.ember.api.engine.StageOutput;
 import dev.ember.api.engine.StagePlan;
+import dev.ember.api.monitor.EngineMonitor;
+import dev.ember.api.monitor.JobStarted;
+import dev.ember.api.monitor.StageStarted;
+import dev.ember.api.monitor.TaskEnded;
+import dev.ember.api.monitor.TaskStarted;
 import dev.ember.engine.core.Attempt.Result;
 
 /**
@@ -42,6 +47,8 @@ public final class JobRun implements JobHandle {
     private final JobPlan plan;
     private final int[] partitions;
     private final JobListener listener;
+    /** The engine's monitors as one, or null when none is registered (then no monitoring record is built). */
+    private final EngineMonitor monitor;
     private final TaskRunner runner;
 
     private final List<List<byte[]>> results;
@@ -78,6 +85,7 @@ public final class JobRun implements JobHandle {
         this.plan = plan;
         this.partitions = plan.partitions();
         this.listener = listener;
+        this.monitor = engine.monitor();
         this.runner = session.runner();
         this.results = new ArrayList<>(Collections.nCopies(partitions.length, null));
         this.done = new boolean[partitions.length];
@@ -105,6 +113,11 @@ public final class JobRun implements JobHandle {
     }
 
     void start() {
+        if (monitor != null) {
+            // Before validating: a monitor sees the job that fails at once, too.
+            monitor.jobStarted(new JobStarted(session.id(), jobId, plan.jobGroup(), plan.callSite(),
+                    plan.stages().size(), System.currentTimeMillis()));
+        }
         JobFailedException invalid = validate();
         if (invalid != null) {
             fail(invalid);
@@ -278,8 +291,17 @@ public final class JobRun implements JobHandle {
             stageTasksDone = 0;
             listener.onStageStart(jobId, stage.id(), tasks.length);
             StageRun run = new StageRun(stageIndex, stage, tasks, store);
+            if (monitor != null) {
+                monitor.stageStarted(new StageStarted(session.id(), jobId, run.stageId,
+                        output.kind().name().toLowerCase(java.util.Locale.ROOT), tasks.length,
+                        System.currentTimeMillis()));
+            }
             run.runAndWait();
             listener.onStageEnd(jobId, stage.id(), !isFailed() && !run.inputLost);
+            if (monitor != null) {
+                monitor.stageEnded(session.id(), jobId, run.stageId, !isFailed() && !run.inputLost,
+                        System.currentTimeMillis());
+            }
             if (run.inputLost && !isFinished()) {
                 return false;
             }
@@ -587,10 +609,36 @@ public final class JobRun implements JobHandle {
                         + " (job " + jobId + ") failed: " + e.getMessage()));
                 return Attempt.ended(partition);
             }
+            TaskMetrics metrics = monitor == null ? null : new TaskMetrics();
             TaskCall call = new TaskCall(JobRun.this, session, stage, stageId, partition, attempt,
                     session.nextTaskAttemptId(), barrier, file, printedBy(partition),
-                    () -> listener.onTaskStart(jobId, stage.id(), partition, attempt));
-            return runner.run(call);
+                    metrics == null ? () -> listener.onTaskStart(jobId, stage.id(), partition, attempt) : () -> {
+                        listener.onTaskStart(jobId, stage.id(), partition, attempt);
+                        monitor.taskStarted(new TaskStarted(session.id(), jobId, stageId, partition, attempt,
+                                metrics.workerPid, metrics.transport, metrics.launchMillis));
+                    }, metrics);
+            Attempt outcome = runner.run(call);
+            if (metrics != null) {
+                monitor.taskEnded(taskEnded(partition, attempt, outcome, metrics));
+            }
+            return outcome;
+        }
+
+        private TaskEnded taskEnded(int partition, int attempt, Attempt outcome, TaskMetrics metrics) {
+            String status = switch (outcome.result()) {
+                case SUCCEEDED -> "SUCCESS";
+                case FAILED_IN_PYTHON, INPUT_LOST -> "FAILED";
+                case WORKER_LOST, NOT_COUNTED -> "LOST";
+                case ENDED -> "KILLED";
+            };
+            String error = outcome.traceback() != null ? outcome.traceback() : outcome.failure();
+            long launched = metrics.launchMillis;
+            long duration = launched == 0 ? 0 : (System.nanoTime() - metrics.launchNanos) / 1_000_000;
+            return new TaskEnded(session.id(), jobId, stageId, partition, attempt, metrics.workerPid, status,
+                    outcome.result() == Result.SUCCEEDED ? null : error,
+                    launched == 0 ? System.currentTimeMillis() : launched, duration, metrics.inputBytes,
+                    metrics.inputIsShuffle ? metrics.inputBytes : 0, metrics.outputBytes,
+                    metrics.outputIsShuffle ? metrics.outputBytes : 0, metrics.spilledBytes);
         }
 
         /** Where the task's printed lines go when the job's listener wants them, else null (the worker's stderr). */
@@ -682,6 +730,9 @@ public final class JobRun implements JobHandle {
                     System.nanoTime() - submittedNanos));
         }
         listener.onJobEnd(jobId, true);
+        if (monitor != null) {
+            monitor.jobEnded(session.id(), jobId, true, null, System.currentTimeMillis());
+        }
     }
 
     /**
@@ -717,6 +768,9 @@ public final class JobRun implements JobHandle {
             LOG.log(System.Logger.Level.INFO, ServiceLog.failed(jobId, plan.callSite(), cause.getMessage()));
         }
         listener.onJobEnd(jobId, false);
+        if (monitor != null) {
+            monitor.jobEnded(session.id(), jobId, false, cause.getMessage(), System.currentTimeMillis());
+        }
     }
 
     /** The directory the last stage writes, or null when it returns results. */

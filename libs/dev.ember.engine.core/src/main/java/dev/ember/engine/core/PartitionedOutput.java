@@ -35,6 +35,9 @@ public final class PartitionedOutput implements StoredOutput {
     /** Set when a spill file of this output turned out missing or damaged: its task must be run again. */
     private volatile boolean damaged;
     private boolean discarded;
+    /** Frame bytes kept in memory and written to spill files, for the web UI's metrics. */
+    private long memoryBytes;
+    private long diskBytes;
 
     /** Where a task's spill files go, made when the first one is written. */
     public interface SpillDirectory {
@@ -81,6 +84,7 @@ public final class PartitionedOutput implements StoredOutput {
     PartitionedOutput seal() {
         if (currentBytes > 0 || runs.isEmpty()) {
             runs.add(new MemoryRun(current, currentReserved));
+            memoryBytes = currentBytes;
         }
         current = null;
         return this;
@@ -91,6 +95,7 @@ public final class PartitionedOutput implements StoredOutput {
             return;
         }
         runs.add(FileRun.write(this, current, spillDirectory));
+        diskBytes += currentBytes;
         budget.release(currentReserved);
         current = newBuckets(buckets);
         currentBytes = 0;
@@ -149,6 +154,21 @@ public final class PartitionedOutput implements StoredOutput {
         damaged = true;
         return new InputLostException(InputLostException.THIS_NODE, "spill file " + file + " " + what
                 + " (removed by a temp cleaner? spillDirectory in conf/dev.ember.engine.cfg sets where they go)", cause);
+    }
+
+    @Override
+    public synchronized long memoryBytes() {
+        return discarded ? 0 : memoryBytes;
+    }
+
+    @Override
+    public synchronized long diskBytes() {
+        return discarded ? 0 : diskBytes;
+    }
+
+    /** Frame bytes written so far (in memory and spilled). */
+    public synchronized long totalBytes() {
+        return memoryBytes + diskBytes + (current == null ? 0 : currentBytes);
     }
 
     /** Frees memory and deletes spill files. */

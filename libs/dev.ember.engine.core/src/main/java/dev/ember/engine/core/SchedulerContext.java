@@ -23,6 +23,14 @@ public interface SchedulerContext {
     /** Called once a session has closed and freed what it held. */
     void sessionClosed(SchedulerSession session);
 
+    /**
+     * Who observes every job (the registered engine monitors, as one), or null when nobody does: then the stage loop
+     * builds no monitoring records at all.
+     */
+    default dev.ember.api.monitor.EngineMonitor monitor() {
+        return null;
+    }
+
     /** What to say when no codec of this name is installed. */
     static String missingCodec(String name) {
         return "codec '" + name + "' is not installed: install the bundle dev.ember.codec." + name

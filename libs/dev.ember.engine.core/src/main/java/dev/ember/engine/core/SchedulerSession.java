@@ -214,6 +214,18 @@ public final class SchedulerSession implements EngineSession {
         return caches.computeIfAbsent(rddId, key -> new StoredOutputs(partitions, 1));
     }
 
+    /** The session's persisted RDDs with what of them is stored, by RDD id. */
+    public List<dev.ember.api.engine.CachedRdd> cachedRdds() {
+        List<dev.ember.api.engine.CachedRdd> cached = new java.util.ArrayList<>();
+        caches.forEach((rddId, store) -> {
+            StoredOutputs.Usage usage = store.usage();
+            cached.add(new dev.ember.api.engine.CachedRdd(id, rddId, store.tasks(), usage.storedTasks(),
+                    usage.memoryBytes(), usage.diskBytes()));
+        });
+        cached.sort(java.util.Comparator.comparingInt(dev.ember.api.engine.CachedRdd::rddId));
+        return cached;
+    }
+
     public StoredOutputs existingCache(int rddId) {
         return caches.get(rddId);
     }

@@ -8,4 +8,14 @@ public interface StoredOutput {
 
     /** Frees what it holds (memory, spill files, a remote copy); idempotent. */
     void discard();
+
+    /** Bytes of it held in this JVM's memory (0 when kept elsewhere or not known). */
+    default long memoryBytes() {
+        return 0;
+    }
+
+    /** Bytes of it spilled to disk (0 when kept elsewhere or not known). */
+    default long diskBytes() {
+        return 0;
+    }
 }

@@ -96,6 +96,25 @@ public final class StoredOutputs {
         return dropped;
     }
 
+    /** How many tasks' outputs are stored, and their bytes in memory and on disk. */
+    public synchronized Usage usage() {
+        int stored = 0;
+        long memory = 0;
+        long disk = 0;
+        for (StoredOutput output : byTask) {
+            if (output != null) {
+                stored++;
+                memory += output.memoryBytes();
+                disk += output.diskBytes();
+            }
+        }
+        return new Usage(stored, memory, disk);
+    }
+
+    /** What {@link #usage()} reports. */
+    public record Usage(int storedTasks, long memoryBytes, long diskBytes) {
+    }
+
     public synchronized boolean isComplete() {
         for (StoredOutput output : byTask) {
             if (output == null) {
