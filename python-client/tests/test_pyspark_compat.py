@@ -61,7 +61,8 @@ def test_context_properties(sc: SparkContext) -> None:
     now_ms = time.time() * 1000
     assert now_ms - 3600_000 < sc.startTime <= now_ms  # milliseconds since the epoch, when the context started
     assert sc.applicationId.startswith("local-" if TEST_MASTER.startswith("local") else "cluster-")
-    assert sc.uiWebUrl is None
+    # The web UI of the driver's JVM (or of the service), on loopback.
+    assert sc.uiWebUrl is not None and sc.uiWebUrl.startswith("http://127.0.0.1:")
     assert sc.sparkUser() == (os.environ.get("SPARK_USER") or __import__("getpass").getuser())
     assert repr(sc) == f"<SparkContext master={TEST_MASTER} appName=ember-tests>"
     assert sc.resources == {}

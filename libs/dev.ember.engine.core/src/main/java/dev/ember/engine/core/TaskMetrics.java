@@ -39,22 +39,35 @@ public final class TaskMetrics {
             inputBytes = total;
             return input;
         }
-        return () -> {
-            Iterator<byte[]> frames = input.iterator();
-            return new Iterator<>() {
-                @Override
-                public boolean hasNext() {
-                    return frames.hasNext();
-                }
+        return () -> new CountingFrames(input.iterator());
+    }
 
-                @Override
-                public byte[] next() {
-                    byte[] frame = frames.next();
-                    inputBytes += frame.length;
-                    return frame;
-                }
-            };
-        };
+    /** Counts what passes, and closes the source when closed (a spill file's reader holds the file open). */
+    private final class CountingFrames implements Iterator<byte[]>, AutoCloseable {
+        private final Iterator<byte[]> frames;
+
+        CountingFrames(Iterator<byte[]> frames) {
+            this.frames = frames;
+        }
+
+        @Override
+        public boolean hasNext() {
+            return frames.hasNext();
+        }
+
+        @Override
+        public byte[] next() {
+            byte[] frame = frames.next();
+            inputBytes += frame.length;
+            return frame;
+        }
+
+        @Override
+        public void close() throws Exception {
+            if (frames instanceof AutoCloseable closeable) {
+                closeable.close();
+            }
+        }
     }
 
     /** What the attempt produced and spilled. */
