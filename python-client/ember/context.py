@@ -122,6 +122,37 @@ def _quiet_py4j() -> Iterator[None]:
         logger.setLevel(level)
 
 
+class _InterruptsDeferred:
+    """Holds back Ctrl-C while a job is being submitted: a KeyboardInterrupt raised inside the Py4J call would leave
+    the job running with no id to cancel it by (and the next job queued behind it). The interrupt is raised again by
+    ``raise_pending()`` once the job's id is known, where the driver cancels it. Only the main thread receives
+    signals, and only Python's own handler is swapped; a handler the program installed is left alone."""
+
+    def __init__(self) -> None:
+        self.interrupted = False
+        self._previous: Any = None
+
+    def __enter__(self) -> "_InterruptsDeferred":
+        import signal
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+            self._previous = signal.signal(signal.SIGINT, self._record)
+        return self
+
+    def _record(self, signum: int, frame: Any) -> None:
+        self.interrupted = True
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self._previous is not None:
+            import signal
+            signal.signal(signal.SIGINT, self._previous)
+
+    def raise_pending(self) -> None:
+        if self.interrupted:
+            self.interrupted = False
+            raise KeyboardInterrupt
+
+
 def _import_driver_modules() -> None:
     """Imports what the driver needs besides launching: Py4J, cloudpickle, the plan builder, the RDD API.
 
@@ -1447,33 +1478,35 @@ class SparkContext:
             if bid not in self._broadcasts and bid in self._broadcast_values:
                 self._upload_broadcast(bid)  # Unpersisted earlier, used again.
         watching = self._track_jobs or self._output_with_results
-        try:
-            if self._output_with_results:
-                job_id = self._session.submitJob(json.dumps(plan), self._track_jobs, True)
-            else:
-                job_id = self._session.submitJob(json.dumps(plan), watching)
-        except Py4JJavaError as e:
-            raise SparkJobError(f"the gateway refused the job: {java_message(e)}") from None
-        except Py4JError as e:
-            raise self._connection_lost(e) from e
-        self._running_jobs[job_id] = self.getJobTags()
-        self._tracker.started(job_id, plan["jobGroup"], [
-            len(wanted) if stage is plan["stages"][-1] else stage_partitions(stage)
-            for stage in plan["stages"]])
-        bar = self._progress_bar
+        with _InterruptsDeferred() as deferred:
+            try:
+                if self._output_with_results:
+                    job_id = self._session.submitJob(json.dumps(plan), self._track_jobs, True)
+                else:
+                    job_id = self._session.submitJob(json.dumps(plan), watching)
+            except Py4JJavaError as e:
+                raise SparkJobError(f"the gateway refused the job: {java_message(e)}") from None
+            except Py4JError as e:
+                raise self._connection_lost(e) from e
+            self._running_jobs[job_id] = self.getJobTags()
+            self._tracker.started(job_id, plan["jobGroup"], [
+                len(wanted) if stage is plan["stages"][-1] else stage_partitions(stage)
+                for stage in plan["stages"]])
+            bar = self._progress_bar
 
-        def on_progress(event: dict) -> None:
-            if event["event"] == "output":
-                sys.stderr.write(event["line"] + "\n")
-                return
-            if not self._track_jobs:
-                return  # Events for the output only: the few others just wake the stream; there is no progress.
-            self._tracker.on_event(event)
-            if bar is not None:
-                bar.update(job_id, force=event["event"] == "stageStart")
+            def on_progress(event: dict) -> None:
+                if event["event"] == "output":
+                    sys.stderr.write(event["line"] + "\n")
+                    return
+                if not self._track_jobs:
+                    return  # Events for the output only: the few others just wake the stream; there is no progress.
+                self._tracker.on_event(event)
+                if bar is not None:
+                    bar.update(job_id, force=event["event"] == "stageStart")
 
         succeeded = False
         try:
+            deferred.raise_pending()  # Ctrl-C during the submission: cancelled below like one during the job.
             limit = self._max_result_bytes()
             received = 0
             # Frame by frame: the driver never holds a partition's pickled frames beside their records.

@@ -256,3 +256,51 @@ def test_ctrl_c_in_the_driver_cancels_the_running_job(run_driver: RunDriver, res
     result = result_of(proc)
     assert result["interrupted"]
     assert result["after"] == [x * x for x in range(10)]
+
+
+def test_ctrl_c_while_the_job_is_being_submitted_cancels_it(run_driver: RunDriver, result_of) -> None:
+    # The interrupt lands after the gateway has taken the job but before its id reached the driver: without the
+    # driver holding it back, the job would go on unseen and the next one would wait ~100 s behind it.
+    proc = run_driver("""
+        import os, signal, time
+        from ember import SparkContext
+        sc = SparkContext("local[2]", "ctrl-c-submit")
+        session = sc._session
+        submit = session.submitJob
+        class Interrupting:
+            def __getattr__(self, name):
+                return getattr(session, name)
+            def submitJob(self, *args):
+                job_id = submit(*args)
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.2)  # Where Python would raise KeyboardInterrupt with its own handler in place.
+                return job_id
+        sc._session = Interrupting()
+        def slow(x):
+            time.sleep(1)
+            return x
+        interrupted = False
+        slow_numbers = sc.parallelize(list(range(200)), 4).map(slow)  # Kept: dropping its data would end the job.
+        try:
+            slow_numbers.collect()
+        except KeyboardInterrupt:
+            interrupted = True
+        sc._session = session
+        after = sc.parallelize(list(range(10)), 2).map(lambda x: x * x).collect()
+        # The engine's own view (the web UI's JSON): the interrupted job must end, not run on unseen.
+        import json, urllib.request
+        def jobs():
+            api = sc.uiWebUrl + "/api/v1/applications"
+            app = json.load(urllib.request.urlopen(api))[0]["id"]
+            return json.load(urllib.request.urlopen(f"{api}/{app}/jobs"))
+        deadline = time.monotonic() + 10
+        while any(job["status"] == "RUNNING" for job in jobs()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        statuses = sorted((job["jobId"], job["status"]) for job in jobs())
+        sc.stop()
+        report({"interrupted": interrupted, "after": after, "statuses": statuses})
+    """, timeout=60)
+    result = result_of(proc)
+    assert result["interrupted"]
+    assert result["after"] == [x * x for x in range(10)]
+    assert [status for _, status in result["statuses"]] == ["FAILED", "SUCCEEDED"]
