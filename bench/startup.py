@@ -16,7 +16,8 @@ Baselines measured in the same run, each round running one of each in turn (the 
 JVM (`java -version`), a bare interpreter (`python -c pass`), and the OSGi container on its own: a copy of the
 distribution with only Felix, ConfigAdmin, the Log Service and SCR (and the libraries SCR needs), booted the way a
 driver boots Ember, to the moment SCR has started. The report gives Ember's total as a ratio to them. The ember
-package's bytecode is compiled first, as an install leaves it. Writes bench/STARTUP.md (bench/results/startup.md
+package's bytecode is compiled first, as an install leaves it. Each round also runs the driver with
+spark.ui.enabled=false, for the web UI's share of the start-up. Writes bench/STARTUP.md (bench/results/startup.md
 with --quick).
 """
 
@@ -40,11 +41,11 @@ ROOT = Path(__file__).resolve().parent.parent
 DIST = Path(os.environ.get("EMBER_HOME", ROOT / "launcher" / "target" / "ember"))
 
 DRIVER = r'''
-import json, re, sys, time
+import json, os, re, sys, time
 t0 = time.monotonic()
-from ember import SparkContext
+from ember import SparkConf, SparkContext
 t_import = time.monotonic()
-sc = SparkContext("local[2]", "startup")
+sc = SparkContext("local[2]", "startup", conf=SparkConf().set("spark.ui.enabled", os.environ["BENCH_UI"]))
 t_ctx = time.monotonic()
 assert sc.parallelize([1]).count() == 1
 t_first = time.monotonic()
@@ -59,8 +60,8 @@ print("RESULT " + json.dumps({"t0": t0, "import": t_import, "ctx": t_ctx, "first
 PHASES = ["import", "JVM", "framework", "bundles", "connect", "first job", "total"]
 
 
-def one_run() -> dict[str, float]:
-    env = dict(os.environ, EMBER_TRACE_START="1", EMBER_HOME=str(DIST))
+def one_run(ui: bool = True) -> dict[str, float]:
+    env = dict(os.environ, EMBER_TRACE_START="1", EMBER_HOME=str(DIST), BENCH_UI=str(ui).lower())
     proc = subprocess.run([sys.executable, "-c", DRIVER], capture_output=True, text=True, env=env, timeout=120)
     line = next((l for l in proc.stdout.splitlines() if l.startswith("RESULT ")), None)
     if line is None:
@@ -130,10 +131,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="ember-startup-") as workdir:
         container = container_only(Path(workdir))
         one_run()  # warm the page cache: the runs below are cold processes, not a cold disk
+        one_run(ui=False)
         boot_until(container, CONTAINER_READY)
-        results, java, python, floor = [], [], [], []
+        results, without_ui, java, python, floor = [], [], [], [], []
         for _ in range(runs):
             results.append(one_run())
+            without_ui.append(one_run(ui=False)["total"])
             java.append(timed(["java", "-XX:+UseSerialGC", "-Xshare:auto", "-version"]))
             python.append(timed([sys.executable, "-c", "pass"]))
             floor.append(boot_until(container, CONTAINER_READY))
@@ -142,6 +145,7 @@ def main() -> None:
         return f"{statistics.median(values) * 1000:.0f} ms ({min(values) * 1000:.0f}..{max(values) * 1000:.0f})"
 
     total = statistics.median(r["total"] for r in results)
+    with_ui = [r["total"] for r in results]
     ember_boot = [r["JVM"] + r["framework"] + r["bundles"] for r in results]
     lines = [
         "# Start-up: SparkContext() to the first result",
@@ -165,6 +169,10 @@ def main() -> None:
         f"- the OSGi container alone (Felix, ConfigAdmin, Log Service, SCR; no Ember bundle), from launch to SCR "
         f"started: {stats(floor)}. Ember's JVM takes {stats(ember_boot)} from launch to its gateway, "
         f"{statistics.median(ember_boot) / statistics.median(floor):.2f}x that",
+        "",
+        "The web UI (the `dev.ember.ui` bundle, on by default) starts right after the gateway, beside the first job. "
+        "The same driver with `spark.ui.enabled=false`, run after each of the runs above: total "
+        f"{stats(without_ui)}; with the UI {stats(with_ui)}, {statistics.median(with_ui) / statistics.median(without_ui):.3f}x that.",
         "",
         "The target is a total under 1 s (issue 7) and under 0.5 s (issue 8, W1).",
     ]

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
 import java.util.List;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import dev.ember.security.PrivateDirectories;
@@ -207,31 +208,66 @@ final class BundleCache {
         }
     }
 
-    /** The first free slot of this distribution under {@code parent}, or null when all are taken. */
+    /**
+     * A free slot of this distribution under {@code parent}, or null when all are taken: the first whose cache was
+     * written by a boot with this {@code stamp}, else the first free one, wiped, whose cache no boot can reuse,
+     * else the first free one, wiped. Boots of one distribution that differ in their bundles (with or without the
+     * web UI, the cluster bundles) so keep a slot each instead of rewriting one another's.
+     */
     static BundleCache claimSlot(Path parent, String stamp) throws IOException {
         String owner = slotOwner(stamp);
-        for (int slot = 0; slot < SLOTS; slot++) {
-            Path directory = parent.resolve(SLOT_PREFIX + owner + "-" + slot);
-            FileChannel lock = tryLock(parent.resolve(directory.getFileName() + ".lock"));
-            if (lock == null) {
-                continue;
-            }
-            try {
+        // The free slots, in order, each locked until it is taken or let go below.
+        java.util.LinkedHashMap<Path, FileChannel> free = new java.util.LinkedHashMap<>();
+        try {
+            for (int slot = 0; slot < SLOTS; slot++) {
+                Path directory = parent.resolve(SLOT_PREFIX + owner + "-" + slot);
+                FileChannel lock = tryLock(parent.resolve(directory.getFileName() + ".lock"));
+                if (lock == null) {
+                    continue;
+                }
+                free.put(directory, lock);
                 Path stampFile = directory.resolve(STAMP);
-                boolean reused = Files.isDirectory(directory) && stamp.equals(readQuietly(stampFile));
-                if (reused) {
-                    Files.delete(stampFile);
-                } else {
+                if (Files.isDirectory(directory) && stamp.equals(readQuietly(stampFile))) {
+                    try {
+                        Files.delete(stampFile);
+                        return new BundleCache(directory, true, free.remove(directory));
+                    } catch (IOException e) {
+                        // A slot this JVM cannot write: try the next one.
+                    }
+                }
+            }
+            // A slot whose cache is of no use to any boot (none, cut short, of other jars) goes before one that
+            // holds the cache of a boot of these jars with other bundles.
+            String jars = withoutBootLine(stamp);
+            List<Path> candidates = free.keySet().stream().sorted(Comparator.comparing(
+                    directory -> jars.equals(withoutBootLine(readQuietly(directory.resolve(STAMP)))))).toList();
+            for (Path directory : candidates) {
+                try {
                     deleteTree(directory);
                     Files.createDirectories(directory);
+                    return new BundleCache(directory, false, free.remove(directory));
+                } catch (IOException e) {
+                    // A slot this JVM cannot write (say, a file where its directory should be): try the next one.
                 }
-                return new BundleCache(directory, reused, lock);
-            } catch (IOException e) {
-                // A slot this JVM cannot write (say, a file where its directory should be): try the next one.
-                lock.close();
             }
+            return null;
+        } finally {
+            free.values().forEach(BundleCache::closeQuietly);
         }
-        return null;
+    }
+
+    /** A stamp without its boot line: what boots of the same jars with other bundles have in common. */
+    private static String withoutBootLine(String stamp) {
+        return stamp == null ? "" : stamp.lines().filter(line -> !line.startsWith("boot "))
+                .collect(Collectors.joining("\n"));
+    }
+
+    private static void closeQuietly(FileChannel lock) {
+        try {
+            lock.close();
+        } catch (IOException e) {
+            // The lock goes with the JVM anyway.
+        }
     }
 
     private static String readQuietly(Path file) {
@@ -280,11 +316,13 @@ final class BundleCache {
 
     /**
      * What a reusable cache must have been written by: the distribution's directory, its framework and bundle jars
-     * (name, size, modification time) and the Java version.
+     * (name, size, modification time), the Java version and {@code boot}, what sets this boot's bundles apart from
+     * other boots of the distribution (the web UI left out, the cluster bundles added).
      */
-    static String stamp(Path home) throws IOException {
+    static String stamp(Path home, String boot) throws IOException {
         StringBuilder stamp = new StringBuilder(STAMP_FORMAT).append("\nhome ").append(home)
-                .append("\njava ").append(System.getProperty("java.version")).append('\n');
+                .append("\njava ").append(System.getProperty("java.version")).append("\nboot ").append(boot)
+                .append('\n');
         for (String folder : List.of("lib", "bundle")) {
             List<Path> jars;
             try (Stream<Path> listing = Files.list(home.resolve(folder))) {

@@ -190,7 +190,7 @@ public final class Main {
         void start() throws IOException, BundleException {
             Files.createDirectories(base.resolve("load"));
             Path parent = BundleCache.defaultParent();
-            String stamp = BundleCache.stamp(home);
+            String stamp = BundleCache.stamp(home, (withCluster ? "cluster " : "") + (uiEnabled() ? "" : "no-ui"));
             cache = BundleCache.forBoot(parent, stamp);
             try {
                 boot();
@@ -297,7 +297,7 @@ public final class Main {
             if (withCluster) {
                 jars.addAll(clusterJars());
             }
-            if ("false".equalsIgnoreCase(System.getProperty("ember.ui.enabled", "true").trim())) {
+            if (!uiEnabled()) {
                 // spark.ui.enabled=false: the UI is not even installed (an earlier boot's copy is uninstalled below).
                 jars.removeIf(jar -> nameOf(jar).equals("dev.ember.ui"));
             }
@@ -348,6 +348,11 @@ public final class Main {
                 }
                 startUnlessFragment(bundle, "");
             }
+        }
+
+        /** Whether this boot has the web UI: not with spark.ui.enabled=false (-Dember.ui.enabled=false). */
+        private static boolean uiEnabled() {
+            return !"false".equalsIgnoreCase(System.getProperty("ember.ui.enabled", "true").trim());
         }
 
         /** The cluster engine and Hazelcast, from extras/. */

@@ -37,7 +37,7 @@ class BundleCacheTest {
 
     @Test
     void aCompletedBootsCacheIsReusedByTheNextBootOfTheSameDistribution() throws IOException {
-        String stamp = BundleCache.stamp(home);
+        String stamp = BundleCache.stamp(home, "");
         BundleCache first = BundleCache.claimSlot(parent, stamp);
         assertFalse(first.reused);
         assertTrue(first.kept());
@@ -46,7 +46,7 @@ class BundleCacheTest {
         first.release();
         assertTrue(Files.exists(first.directory.resolve("bundle1")), "a slot outlives its JVM");
 
-        BundleCache second = BundleCache.claimSlot(parent, BundleCache.stamp(home));
+        BundleCache second = BundleCache.claimSlot(parent, BundleCache.stamp(home, ""));
         assertEquals(first.directory, second.directory);
         assertTrue(second.reused);
         assertEquals("what Felix wrote", Files.readString(second.directory.resolve("bundle1")));
@@ -55,15 +55,15 @@ class BundleCacheTest {
 
     @Test
     void aChangedDistributionGetsTheSlotWiped() throws IOException {
-        BundleCache first = BundleCache.claimSlot(parent, BundleCache.stamp(home));
+        BundleCache first = BundleCache.claimSlot(parent, BundleCache.stamp(home, ""));
         Files.writeString(first.directory.resolve("bundle1"), "old");
-        first.completed(BundleCache.stamp(home));
+        first.completed(BundleCache.stamp(home, ""));
         first.release();
 
         Path engine = home.resolve("bundle/dev.ember.engine-0.1.0.jar");
         Files.writeString(engine, "engine, rebuilt");
         Files.setLastModifiedTime(engine, FileTime.fromMillis(Files.getLastModifiedTime(engine).toMillis() + 5000));
-        BundleCache second = BundleCache.claimSlot(parent, BundleCache.stamp(home));
+        BundleCache second = BundleCache.claimSlot(parent, BundleCache.stamp(home, ""));
         assertEquals(first.directory, second.directory);
         assertFalse(second.reused);
         assertFalse(Files.exists(second.directory.resolve("bundle1")));
@@ -71,8 +71,35 @@ class BundleCacheTest {
     }
 
     @Test
+    void bootsWithDifferentBundlesKeepASlotEachWhenTheyAlternate() throws IOException {
+        String withUi = BundleCache.stamp(home, "");
+        String withoutUi = BundleCache.stamp(home, "no-ui");
+        assertNotEquals(withUi, withoutUi);
+        BundleCache first = BundleCache.claimSlot(parent, withUi);
+        first.completed(withUi);
+        first.release();
+        BundleCache second = BundleCache.claimSlot(parent, withoutUi);
+        assertFalse(second.reused, "a cache written with other bundles is not reused");
+        assertNotEquals(first.directory, second.directory, "nor wiped while another slot is free");
+        second.completed(withoutUi);
+        second.release();
+        for (int round = 0; round < 2; round++) {
+            BundleCache ui = BundleCache.claimSlot(parent, withUi);
+            assertTrue(ui.reused);
+            assertEquals(first.directory, ui.directory);
+            ui.completed(withUi);
+            ui.release();
+            BundleCache noUi = BundleCache.claimSlot(parent, withoutUi);
+            assertTrue(noUi.reused);
+            assertEquals(second.directory, noUi.directory);
+            noUi.completed(withoutUi);
+            noUi.release();
+        }
+    }
+
+    @Test
     void aBootThatWasCutShortLeavesNothingToReuse() throws IOException {
-        String stamp = BundleCache.stamp(home);
+        String stamp = BundleCache.stamp(home, "");
         BundleCache first = BundleCache.claimSlot(parent, stamp);
         first.completed(stamp);
         first.release();
@@ -87,7 +114,7 @@ class BundleCacheTest {
 
     @Test
     void slotsHeldByOtherBootsAreSkippedAndNoneLeftMeansNone() throws IOException {
-        String stamp = BundleCache.stamp(home);
+        String stamp = BundleCache.stamp(home, "");
         List<BundleCache> held = new ArrayList<>();
         for (int i = 0; i < BundleCache.SLOTS; i++) {
             BundleCache slot = BundleCache.claimSlot(parent, stamp);
@@ -104,7 +131,7 @@ class BundleCacheTest {
 
     @Test
     void whateverStandsWhereASlotShouldBeIsReplaced() throws IOException {
-        String stamp = BundleCache.stamp(home);
+        String stamp = BundleCache.stamp(home, "");
         BundleCache probe = BundleCache.claimSlot(parent, stamp);
         Path slotZero = probe.directory;
         probe.release();
@@ -119,11 +146,11 @@ class BundleCacheTest {
 
     @Test
     void eachDistributionDirectoryHasSlotsOfItsOwn() throws IOException {
-        String stamp = BundleCache.stamp(home);
+        String stamp = BundleCache.stamp(home, "");
         Path copy = Files.createDirectories(root.resolve("copy"));
         Files.createDirectories(copy.resolve("lib"));
         Files.createDirectories(copy.resolve("bundle"));
-        String other = BundleCache.stamp(copy);
+        String other = BundleCache.stamp(copy, "");
         assertNotEquals(BundleCache.slotOwner(stamp), BundleCache.slotOwner(other));
         BundleCache mine = BundleCache.claimSlot(parent, stamp);
         BundleCache theirs = BundleCache.claimSlot(parent, other);
@@ -146,14 +173,14 @@ class BundleCacheTest {
         Path gone = Files.createDirectories(root.resolve("gone"));
         Files.createDirectories(gone.resolve("lib"));
         Files.createDirectories(gone.resolve("bundle"));
-        String goneStamp = BundleCache.stamp(gone);
+        String goneStamp = BundleCache.stamp(gone, "");
         BundleCache orphan = BundleCache.claimSlot(parent, goneStamp);
         BundleCache heldOrphan = BundleCache.claimSlot(parent, goneStamp);  // the next slot, still held below
         orphan.completed(goneStamp);
         heldOrphan.completed(goneStamp);
         orphan.release();
-        BundleCache live = BundleCache.claimSlot(parent, BundleCache.stamp(home));
-        live.completed(BundleCache.stamp(home));
+        BundleCache live = BundleCache.claimSlot(parent, BundleCache.stamp(home, ""));
+        live.completed(BundleCache.stamp(home, ""));
         live.release();
         Files.delete(gone.resolve("lib"));
         Files.delete(gone.resolve("bundle"));
