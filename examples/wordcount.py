@@ -1,6 +1,9 @@
 """Counts words in text files and prints the most frequent: the classic word count, on Ember.
 
-    .venv/bin/python examples/wordcount.py [path ...]   (default: examples/data/)
+    .venv/bin/python examples/wordcount.py [--wait] [path ...]   (default: examples/data/)
+
+With --wait the driver stays up after the count, until Enter, so its web UI (the URL it prints as it starts) can
+be browsed: the jobs, their stages and tasks, the cached and shuffled data.
 """
 
 import re
@@ -18,18 +21,23 @@ def words(line: str) -> list[str]:
 
 
 def main() -> None:
-    paths = sys.argv[1:] or [str(Path(__file__).parent / "data")]
+    args = sys.argv[1:]
+    wait = "--wait" in args
+    paths = [arg for arg in args if arg != "--wait"] or [str(Path(__file__).parent / "data")]
     with SparkContext("local[*]", "PythonWordCount") as sc:
         counts = (sc.textFile(",".join(paths))
                   .flatMap(words)
                   .map(lambda word: (word, 1))
-                  .reduceByKey(add))
+                  .reduceByKey(add)
+                  .cache())  # Two actions read it.
         total = counts.values().sum()
         top = counts.takeOrdered(TOP, key=lambda pair: (-pair[1], pair[0]))
-    print(f"{total} words; the {TOP} most frequent:")
-    for word, count in top:
-        print(f"{count:6d}  {word}")
-
+        print(f"{total} words; the {TOP} most frequent:")
+        for word, count in top:
+            print(f"{count:6d}  {word}")
+        if wait:
+            where = f"the web UI at {sc.uiWebUrl}" if sc.uiWebUrl else "the driver (spark.ui.enabled=false: no UI)"
+            input(f"Done; {where} stays up until you press Enter. ")
 
 if __name__ == "__main__":
     main()
