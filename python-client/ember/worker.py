@@ -9,6 +9,7 @@ stream stays in step for the next task.
 from __future__ import annotations
 
 import faulthandler
+import gc
 import json
 import os
 import pickle
@@ -168,10 +169,22 @@ def _pipe_streams() -> tuple[IO[bytes], IO[bytes]]:
 
 def serve(infile: IO[bytes], outfile: IO[bytes]) -> None:
     """Serves tasks until the JVM ends the stream (or goes away)."""
+    _tune_gc()
     try:
         _serve(infile, outfile)
     finally:
         remove_unpacked_files()
+
+
+def _tune_gc() -> None:
+    """Collects cycles less often than Python's default, which is made for programs that allocate a few objects at a
+    time: a task allocates millions (every record a batch unpickles, every group a merge builds), and with the
+    default thresholds the cyclic collector, scanning ever larger generations, took a quarter of a shuffle-heavy
+    job's time (W7). Garbage in cycles is still collected, after 50,000 allocations instead of 700. What the worker
+    holds before its first task (modules, the daemon's state) is frozen: collections never scan it, nor touch the
+    pages a forked worker shares with the daemon."""
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 10)
 
 
 def _serve(infile: IO[bytes], outfile: IO[bytes]) -> None:

@@ -181,3 +181,25 @@ def test_a_sessions_workers_start_as_it_opens_and_serve_its_first_job(run_driver
     assert set(first) <= set(prestarted), (first, prestarted)
     assert sorted(w["pid"] for w in after) == prestarted, (after, prestarted)
     assert sum(w["tasks"] for w in after) == 2, after
+
+
+def test_workers_collect_cyclic_garbage_within_a_task_though_less_often(sc: SparkContext) -> None:
+    """Workers raise the cyclic collector's thresholds (a shuffle allocates millions of objects) and freeze what
+    they hold before their first task; cycles a task drops are still collected while it runs."""
+
+    def make_cycles(_: Any) -> list:
+        import gc
+
+        class Node:
+            pass
+
+        before = gc.get_stats()[0]["collected"]
+        for _ in range(300_000):
+            node = Node()
+            node.self = node  # A cycle: only the cyclic collector frees it.
+        # 300,000 cycles dropped: several collections of the youngest generation, at 50,000 allocations each.
+        return [list(gc.get_threshold()), gc.get_freeze_count() > 0,
+                gc.get_stats()[0]["collected"] - before >= 200_000]
+
+    [result] = sc.parallelize([0], 1).mapPartitions(lambda it: [make_cycles(list(it))]).collect()
+    assert result == [[50_000, 20, 10], True, True]
