@@ -51,12 +51,22 @@ def memory_limit() -> int:
     return parse_memory(os.environ.get("EMBER_PYTHON_WORKER_MEMORY", "512m"))
 
 
+#: This process's /proc/self/statm, kept open: re-reading it costs ~3 µs where opening it each time cost ~30 µs,
+#: and the merges check it every CHECK_EVERY records. With the pid that opened it, since a forked worker inherits
+#: the daemon's descriptor, which names the daemon.
+_statm: Optional[tuple[int, int]] = None
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
 def resident_bytes() -> int:
     """This process's resident memory now (Linux), or its peak where /proc is missing."""
+    global _statm
     try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
+        pid = os.getpid()
+        if _statm is None or _statm[0] != pid:
+            _statm = (pid, os.open("/proc/self/statm", os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)))
+        return int(os.pread(_statm[1], 128, 0).split()[1]) * _PAGE_SIZE
+    except (OSError, ValueError, IndexError, AttributeError):
         import resource
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 

@@ -124,3 +124,27 @@ def test_combine_partially_raises_its_limit_when_freed_memory_stays_with_the_pro
         parts = list(merger.combine_partially(records))
     assert merger.passes == 1
     assert [k for k, _ in parts] == list(range(10)) * 2
+
+
+def test_resident_bytes_follows_this_process_and_a_forked_child_its_own() -> None:
+    """The merger's memory reading, a statm descriptor kept open, names the process reading it, also after fork."""
+    import os
+
+    from ember.merge import resident_bytes
+
+    before = resident_bytes()
+    assert before == int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # The child grows by 64 MiB; its parent does not.
+        at_fork = resident_bytes()
+        grown = bytearray(64 << 20)
+        grown[::4096] = b"x" * len(range(0, len(grown), 4096))
+        os.write(write, str(resident_bytes() - at_fork).encode())
+        os._exit(0)
+    os.close(write)
+    child_growth = int(os.read(read, 100))
+    os.waitpid(pid, 0)
+    os.close(read)
+    assert child_growth >= 60 << 20
+    assert resident_bytes() - before < 16 << 20
