@@ -17,7 +17,8 @@ JVM (`java -version`), a bare interpreter (`python -c pass`), and the OSGi conta
 distribution with only Felix, ConfigAdmin, the Log Service and SCR (and the libraries SCR needs), booted the way a
 driver boots Ember, to the moment SCR has started. The report gives Ember's total as a ratio to them. The ember
 package's bytecode is compiled first, as an install leaves it. Each round also runs the driver with
-spark.ui.enabled=false, for the web UI's share of the start-up. Writes bench/STARTUP.md (bench/results/startup.md
+spark.ui.enabled=false, for the web UI's share of the start-up, and, when a JDK 25 or newer is installed
+(EMBER_BENCH_JAVA_HOME, else the first under /usr/lib/jvm), on that JDK with each kind of archive it offers. Writes bench/STARTUP.md (bench/results/startup.md
 with --quick).
 """
 
@@ -36,6 +37,7 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 DIST = Path(os.environ.get("EMBER_HOME", ROOT / "launcher" / "target" / "ember"))
@@ -60,8 +62,9 @@ print("RESULT " + json.dumps({"t0": t0, "import": t_import, "ctx": t_ctx, "first
 PHASES = ["import", "JVM", "framework", "bundles", "connect", "first job", "total"]
 
 
-def one_run(ui: bool = True) -> dict[str, float]:
-    env = dict(os.environ, EMBER_TRACE_START="1", EMBER_HOME=str(DIST), BENCH_UI=str(ui).lower())
+def one_run(ui: bool = True, java: dict[str, str] | None = None) -> dict[str, float]:
+    """One cold driver; ``java`` adds environment (JAVA_HOME, EMBER_JAVA_OPTS) for another JDK's runs."""
+    env = dict(os.environ, EMBER_TRACE_START="1", EMBER_HOME=str(DIST), BENCH_UI=str(ui).lower(), **(java or {}))
     proc = subprocess.run([sys.executable, "-c", DRIVER], capture_output=True, text=True, env=env, timeout=120)
     line = next((l for l in proc.stdout.splitlines() if l.startswith("RESULT ")), None)
     if line is None:
@@ -123,6 +126,42 @@ def container_only(workdir: Path) -> Path:
     return home
 
 
+def newer_jdk() -> Path | None:
+    """A JDK 25 or newer besides the default one (EMBER_BENCH_JAVA_HOME, else /usr/lib/jvm/*), or None."""
+    candidates = [Path(os.environ["EMBER_BENCH_JAVA_HOME"])] if os.environ.get("EMBER_BENCH_JAVA_HOME") else sorted(
+        Path("/usr/lib/jvm").glob("*"))
+    for home in candidates:
+        release = home / "release"
+        if (home / "bin" / "java").is_file() and release.is_file():
+            found = re.search(r'^JAVA_VERSION="(\d+)', release.read_text(), re.M)
+            if found and int(found.group(1)) >= 25:
+                return home
+    return None
+
+
+# The JDK 25 variants measured beside the default JDK: how each archive is written (by one training session, the
+# build's own, scripts/train_cds.py) and then used.
+JDK25_VARIANTS = {
+    "class-data sharing (-XX:ArchiveClassesAtExit, as on JDK 17)":
+        ("-XX:ArchiveClassesAtExit={file} -Xlog:cds=off -Xlog:cds+dynamic=off",
+         "-XX:SharedArchiveFile={file} -Xshare:auto -Xlog:cds=off -Xlog:cds+dynamic=off"),
+    "AOT cache (JEP 483/514/515: -XX:AOTCacheOutput, then -XX:AOTCache)":
+        ("-XX:AOTCacheOutput={file}", "-XX:AOTCache={file}"),
+    "AOT cache and compact object headers (-XX:+UseCompactObjectHeaders)":
+        ("-XX:AOTCacheOutput={file} -XX:+UseCompactObjectHeaders", "-XX:AOTCache={file} -XX:+UseCompactObjectHeaders"),
+    "no archive": (None, ""),
+}
+
+
+def train(java_home: Path, options: str) -> None:
+    """Runs the build's training session (scripts/train_cds.py's jobs) on ``java_home`` with ``options``."""
+    code = ("import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); import train_cds; "
+            "train_cds.exercise(Path(sys.argv[2]))")
+    env = dict(os.environ, EMBER_HOME=str(DIST), JAVA_HOME=str(java_home), EMBER_NO_CDS="1", EMBER_JAVA_OPTS=options)
+    subprocess.run([sys.executable, "-c", code, str(ROOT / "scripts"), str(DIST)], env=env, check=True,
+                   capture_output=True, timeout=300)
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
     runs = 3 if quick else 15
@@ -133,10 +172,22 @@ def main() -> None:
         one_run()  # warm the page cache: the runs below are cold processes, not a cold disk
         one_run(ui=False)
         boot_until(container, CONTAINER_READY)
+        jdk25 = newer_jdk()
+        variants: dict[str, dict[str, str]] = {}
+        for name, (write, use) in JDK25_VARIANTS.items() if jdk25 else ():
+            archive = Path(workdir) / f"jdk25-{len(variants)}.archive"
+            if write:
+                train(jdk25, write.format(file=archive))
+            variants[name] = {"JAVA_HOME": str(jdk25), "EMBER_NO_CDS": "1",
+                              "EMBER_JAVA_OPTS": use.format(file=archive)}
+            one_run(java=variants[name])
         results, without_ui, java, python, floor = [], [], [], [], []
+        on_jdk25: dict[str, list[float]] = {name: [] for name in variants}
         for _ in range(runs):
             results.append(one_run())
             without_ui.append(one_run(ui=False)["total"])
+            for name, env in variants.items():
+                on_jdk25[name].append(one_run(java=env)["total"])
             java.append(timed(["java", "-XX:+UseSerialGC", "-Xshare:auto", "-version"]))
             python.append(timed([sys.executable, "-c", "pass"]))
             floor.append(boot_until(container, CONTAINER_READY))
@@ -174,12 +225,27 @@ def main() -> None:
         "The same driver with `spark.ui.enabled=false`, run after each of the runs above: total "
         f"{stats(without_ui)}; with the UI {stats(with_ui)}, {statistics.median(with_ui) / statistics.median(without_ui):.3f}x that.",
         "",
-        "The target is a total under 1 s (issue 7) and under 0.5 s (issue 8, W1).",
+        *jdk25_lines(jdk25, on_jdk25, total, stats),
+        "The target is a total under 1 s (issue 7), under 0.5 s (issue 8, W1) and under 0.45 s (issue 22).",
     ]
     out = ROOT / "bench" / ("results/startup.md" if quick else "STARTUP.md")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+
+
+def jdk25_lines(jdk25: Path | None, on_jdk25: dict[str, list[float]], total: float, stats: Callable) -> list[str]:
+    """The report's paragraph on JDK 25: Ember's total there with each kind of archive, against the default JDK's."""
+    if jdk25 is None:
+        return ["No JDK 25 or newer was found (EMBER_BENCH_JAVA_HOME, /usr/lib/jvm), so only the default JDK was "
+                "measured.", ""]
+    version = re.search(r'^JAVA_RUNTIME_VERSION="([^"]+)', (jdk25 / "release").read_text(), re.M)
+    lines = [f"The same driver on {jdk25} ({version.group(1) if version else 'JDK 25+'}), each run after the default "
+             f"JDK's above, the archive written first by one training session (scripts/train_cds.py's jobs):", "",
+             "| JDK 25 with | total | vs the default JDK |", "|---|---|---|"]
+    for name, values in on_jdk25.items():
+        lines.append(f"| {name} | {stats(values)} | {statistics.median(values) / total:.2f}x |")
+    return lines + [""]
 
 
 if __name__ == "__main__":
