@@ -18,8 +18,8 @@ distribution with only Felix, ConfigAdmin, the Log Service and SCR (and the libr
 driver boots Ember, to the moment SCR has started. The report gives Ember's total as a ratio to them. The ember
 package's bytecode is compiled first, as an install leaves it. Each round also runs the driver with
 spark.ui.enabled=false, for the web UI's share of the start-up, and, when a JDK 25 or newer is installed
-(EMBER_BENCH_JAVA_HOME, else the first under /usr/lib/jvm), on that JDK with each kind of archive it offers. Writes bench/STARTUP.md (bench/results/startup.md
-with --quick).
+(EMBER_BENCH_JAVA_HOME, else the first under /usr/lib/jvm), on that JDK with each kind of archive it offers.
+Writes bench/STARTUP.md (bench/results/startup.md with --quick).
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ import json, os, re, sys, time
 t0 = time.monotonic()
 from ember import SparkConf, SparkContext
 t_import = time.monotonic()
-sc = SparkContext("local[2]", "startup", conf=SparkConf().set("spark.ui.enabled", os.environ["BENCH_UI"]))
+conf = SparkConf().set("spark.ui.enabled", os.environ["BENCH_UI"])
+sc = SparkContext("local[2]", "startup", conf=conf)
 t_ctx = time.monotonic()
 assert sc.parallelize([1]).count() == 1
 t_first = time.monotonic()
@@ -223,7 +224,8 @@ def main() -> None:
         "",
         "The web UI (the `dev.ember.ui` bundle, on by default) starts right after the gateway, beside the first job. "
         "The same driver with `spark.ui.enabled=false`, run after each of the runs above: total "
-        f"{stats(without_ui)}; with the UI {stats(with_ui)}, {statistics.median(with_ui) / statistics.median(without_ui):.3f}x that.",
+        f"{stats(without_ui)}; with the UI {stats(with_ui)}, "
+        f"{statistics.median(with_ui) / statistics.median(without_ui):.3f}x that.",
         "",
         *jdk25_lines(jdk25, on_jdk25, total, stats),
         "The target is a total under 1 s (issue 7), under 0.5 s (issue 8, W1) and under 0.45 s (issue 22).",

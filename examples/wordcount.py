@@ -39,5 +39,6 @@ def main() -> None:
             where = f"the web UI at {sc.uiWebUrl}" if sc.uiWebUrl else "the driver (spark.ui.enabled=false: no UI)"
             input(f"Done; {where} stays up until you press Enter. ")
 
+
 if __name__ == "__main__":
     main()

@@ -9,7 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -217,7 +219,7 @@ final class BundleCache {
     static BundleCache claimSlot(Path parent, String stamp) throws IOException {
         String owner = slotOwner(stamp);
         // The free slots, in order, each locked until it is taken or let go below.
-        java.util.LinkedHashMap<Path, FileChannel> free = new java.util.LinkedHashMap<>();
+        Map<Path, FileChannel> free = new LinkedHashMap<>();
         try {
             for (int slot = 0; slot < SLOTS; slot++) {
                 Path directory = parent.resolve(SLOT_PREFIX + owner + "-" + slot);
