@@ -198,8 +198,9 @@ public final class WorkerPool {
         boolean keep;
         synchronized (this) {
             busy.remove(worker);
+            // Not asked whether its process is alive: it has just answered, and takeIdle asks before reuse.
             keep = reusable && !closed && !retired.contains(worker.transport)
-                    && !retiredSessions.contains(worker.sessionId) && worker.channel.isAlive();
+                    && !retiredSessions.contains(worker.sessionId);
             if (keep) {
                 worker.tasksServed++;
                 worker.idleSince = System.currentTimeMillis();

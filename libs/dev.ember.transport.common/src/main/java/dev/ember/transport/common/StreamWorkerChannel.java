@@ -21,6 +21,11 @@ public final class StreamWorkerChannel implements WorkerChannel {
 
     private final String transport;
     private final long pid;
+    /**
+     * Looked up once: {@code ProcessHandle.of} reads {@code /proc/<pid>/stat}, and the pool asks about liveness for
+     * every task. The handle also remembers the start time, so a reused pid does not pass for the worker.
+     */
+    private final ProcessHandle process;
     private final DataInputStream input;
     private final DataOutputStream output;
     private final Closeable connection;
@@ -33,6 +38,7 @@ public final class StreamWorkerChannel implements WorkerChannel {
             Supplier<String> outputTail) {
         this.transport = transport;
         this.pid = pid;
+        this.process = ProcessHandle.of(pid).orElse(null);
         this.input = new DataInputStream(new BufferedInputStream(in, 1 << 16));
         this.output = new DataOutputStream(new BufferedOutputStream(out, 1 << 16));
         this.connection = connection;
@@ -66,7 +72,7 @@ public final class StreamWorkerChannel implements WorkerChannel {
 
     @Override
     public boolean isAlive() {
-        return !closed && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        return !closed && process != null && process.isAlive();
     }
 
     @Override
@@ -88,7 +94,7 @@ public final class StreamWorkerChannel implements WorkerChannel {
             // Already disconnected: closing below is all that is left.
         }
         closeConnection();
-        ProcessHandle.of(pid).ifPresent(process -> {
+        if (process != null) {
             try {
                 process.onExit().get(2, TimeUnit.SECONDS);
             } catch (TimeoutException | ExecutionException e) {
@@ -97,7 +103,7 @@ public final class StreamWorkerChannel implements WorkerChannel {
                 process.destroyForcibly();
                 Thread.currentThread().interrupt();
             }
-        });
+        }
         onClose.run();
     }
 
