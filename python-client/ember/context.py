@@ -153,6 +153,20 @@ class _InterruptsDeferred:
             raise KeyboardInterrupt
 
 
+class _RangeSlice:
+    """Makes partition ``split`` of a parallelized range in the worker (no data moves). A class rather than a
+    closure, so the stage command pickles it by reference."""
+
+    def __init__(self, r: range, num_slices: int) -> None:
+        self.size, self.start, self.step, self.num_slices = len(r), r.start, r.step, num_slices
+
+    def __call__(self, split: int, _: Iterable[Any]) -> Iterable[int]:
+        # PySpark's boundaries: element int(split * size / numSlices), with float division.
+        lo = int(split * self.size / self.num_slices)
+        hi = int((split + 1) * self.size / self.num_slices)
+        return iter(range(self.start + lo * self.step, self.start + hi * self.step, self.step))
+
+
 def _import_driver_modules() -> None:
     """Imports what the driver needs besides launching: Py4J, cloudpickle, the plan builder, the RDD API.
 
@@ -647,18 +661,9 @@ class SparkContext:
     def _parallelize_range(self, r: range, num_slices: int) -> "RDD[int]":
         # No data moves: each partition computes its own slice of the range in the worker.
         from ember.rdd import RDD
-        size = len(r)
-        start, step = r.start, r.step
-
-        def slice_of_range(split: int, _: Iterable[Any]) -> Iterable[int]:
-            # PySpark's boundaries: element int(split * size / numSlices), with float division.
-            lo = int(split * size / num_slices)
-            hi = int((split + 1) * size / num_slices)
-            return iter(range(start + lo * step, start + hi * step, step))
-
         # As PySpark: empty slices, each made into its part of the range by a Python function.
         slices: RDD[Any] = RDD(self, RDD.SOURCE, num_slices, segment={"kind": "empty"}, source="ParallelCollectionRDD")
-        return slices.mapPartitionsWithIndex(slice_of_range)
+        return slices.mapPartitionsWithIndex(_RangeSlice(r, num_slices))
 
     def range(self, start: int, end: Optional[int] = None, step: int = 1,
               numSlices: Optional[int] = None) -> "RDD[int]":

@@ -55,10 +55,20 @@ def call_site(depth: int = 1) -> str:
 def compose(inner: Func, outer: Callable[[int, Iterator[Any]], Iterable[Any]]) -> Callable:
     if inner is None:
         return outer
+    return Composed(inner, outer)
 
-    def composed(split: int, iterator: Iterator[Any]) -> Iterable[Any]:
-        return outer(split, iter(inner(split, iterator)))
-    return composed
+
+class Composed:
+    """``outer`` applied to what ``inner`` makes of a partition. A class, not a closure, so that a stage command
+    pickles it by reference: workers unpickle the command for every task."""
+
+    def __init__(self, inner: Callable[[int, Iterator[Any]], Iterable[Any]],
+                 outer: Callable[[int, Iterator[Any]], Iterable[Any]]) -> None:
+        self.inner = inner
+        self.outer = outer
+
+    def __call__(self, split: int, iterator: Iterator[Any]) -> Iterable[Any]:
+        return self.outer(split, iter(self.inner(split, iterator)))
 
 
 def _identity_partition(_split: int, iterator: Iterator[Any]) -> Iterator[Any]:

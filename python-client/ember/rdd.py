@@ -537,7 +537,7 @@ class RDD(Generic[T]):
         >>> sc.parallelize([1, 2, 3, 4], 2).mapPartitions(running_total).collect()
         [1, 3, 3, 7]
         """
-        return self.mapPartitionsWithIndex(lambda _split, iterator: f(iterator), preservesPartitioning)
+        return self.mapPartitionsWithIndex(_WithoutIndex(f), preservesPartitioning)
 
     def mapPartitionsWithSplit(self, f: Callable[[int, Iterator[T]], Iterable[U]],
                                preservesPartitioning: bool = False) -> "RDD[U]":
@@ -566,13 +566,7 @@ class RDD(Generic[T]):
         >>> sc.parallelize(["a", "bb"]).map(len).collect()
         [1, 2]
         """
-        def map_partition(_split: int, iterator: Iterator[Any]) -> Iterator[Any]:
-            try:  # Around the loop, not in it: only f can raise StopIteration inside.
-                for item in iterator:
-                    yield f(item)
-            except StopIteration as e:
-                raise _stop_iteration(e) from None
-        return self.mapPartitionsWithIndex(map_partition, preservesPartitioning)
+        return self.mapPartitionsWithIndex(_MapPartition(f), preservesPartitioning)
 
     def flatMap(self, f: Callable[[T], Iterable[U]], preservesPartitioning: bool = False) -> "RDD[U]":
         """Returns a new RDD of all the records of the iterables ``f`` returns, one after another.
@@ -584,13 +578,7 @@ class RDD(Generic[T]):
         >>> sc.parallelize(["a b", "c"]).flatMap(str.split).collect()
         ['a', 'b', 'c']
         """
-        def flat_map_partition(_split: int, iterator: Iterator[Any]) -> Iterator[Any]:
-            try:
-                for item in iterator:
-                    yield from f(item)
-            except StopIteration as e:
-                raise _stop_iteration(e) from None
-        return self.mapPartitionsWithIndex(flat_map_partition, preservesPartitioning)
+        return self.mapPartitionsWithIndex(_FlatMapPartition(f), preservesPartitioning)
 
     def filter(self, f: Callable[[T], object]) -> "RDD[T]":
         """Returns a new RDD of the records for which ``f`` is true; the partitioning is kept.
@@ -600,14 +588,7 @@ class RDD(Generic[T]):
         >>> sc.parallelize(range(10)).filter(lambda x: x % 3 == 0).collect()
         [0, 3, 6, 9]
         """
-        def filter_partition(_split: int, iterator: Iterator[Any]) -> Iterator[Any]:
-            try:
-                for item in iterator:
-                    if f(item):
-                        yield item
-            except StopIteration as e:
-                raise _stop_iteration(e) from None
-        return self.mapPartitionsWithIndex(filter_partition, True)
+        return self.mapPartitionsWithIndex(_FilterPartition(f), True)
 
     def glom(self) -> "RDD[list[T]]":
         """Returns an RDD with one record per partition: the list of its records.
@@ -1414,7 +1395,7 @@ class RDD(Generic[T]):
         >>> sc.emptyRDD().count()
         0
         """
-        return self.mapPartitions(lambda iterator: [sum(1 for _ in iterator)]).sum()
+        return self.mapPartitions(_count_partition).sum()
 
     def countApprox(self, timeout: int, confidence: float = 0.95) -> int:
         """The count; Ember computes it exactly (within any timeout).
@@ -1532,7 +1513,7 @@ class RDD(Generic[T]):
         >>> sc.parallelize([], 2).sum()
         0
         """
-        return self.mapPartitions(lambda iterator: [sum(iterator)]).fold(0, operator.add)  # type: ignore
+        return self.mapPartitions(_sum_partition).fold(0, operator.add)  # type: ignore
 
     def fold(self, zeroValue: T, op: Callable[[T, T], T]) -> T:
         """Folds each partition, then the partition results, each time starting from ``zeroValue``; so the zero
@@ -1547,13 +1528,7 @@ class RDD(Generic[T]):
         13
         """
         op = fail_on_stopiteration(op)
-
-        def fold_partition(iterator: Iterator[Any]) -> Iterable[Any]:
-            acc = copy.deepcopy(zeroValue)  # op may change its first argument and return it
-            for item in iterator:
-                acc = op(acc, item)
-            return [acc]
-        return _reduce(op, self.mapPartitions(fold_partition).collect(), zeroValue)
+        return _reduce(op, self.mapPartitions(_FoldPartition(zeroValue, op)).collect(), zeroValue)
 
     def aggregate(self, zeroValue: U, seqOp: Callable[[U, T], U], combOp: Callable[[U, U], U]) -> U:
         """Aggregates the records into a result of another type: ``seqOp`` adds a record to a partition's
@@ -1618,15 +1593,7 @@ class RDD(Generic[T]):
         ValueError: Can not reduce() empty RDD
         """
         f = fail_on_stopiteration(f)
-
-        def reduce_partition(iterator: Iterator[Any]) -> Iterable[Any]:
-            iterator = iter(iterator)
-            try:
-                initial = next(iterator)
-            except StopIteration:
-                return []
-            return [_reduce(f, iterator, initial)]
-        values = self.mapPartitions(reduce_partition).collect()
+        values = self.mapPartitions(_ReducePartition(f)).collect()
         if values:
             return _reduce(f, values)
         raise ValueError("Can not reduce() empty RDD")
@@ -2084,12 +2051,108 @@ def _creation_site() -> str:
 
 def fail_on_stopiteration(f: Callable[..., Any]) -> Callable[..., Any]:
     """``f``, with a StopIteration it raises turned into the RuntimeError of ``_stop_iteration``."""
-    def guarded(*args: Any, **kwargs: Any) -> Any:
+    return _Guarded(f)
+
+
+# Ember's own per-partition functions are module-level classes and functions rather than closures: a stage command
+# pickles them by reference (a name), so each task's worker does not rebuild their code from the pickle (cloudpickle
+# does that for every closure, about 15 us each, and a worker unpickles its stage's command for every task).
+
+class _Guarded:
+    """``f``, with a StopIteration it raises turned into the RuntimeError of ``_stop_iteration``."""
+
+    def __init__(self, f: Callable[..., Any]) -> None:
+        self.f = f
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
-            return f(*args, **kwargs)
+            return self.f(*args, **kwargs)
         except StopIteration as e:
             raise _stop_iteration(e) from None
-    return guarded
+
+
+class _WithoutIndex:
+    """A mapPartitions function as mapPartitionsWithIndex calls it."""
+
+    def __init__(self, f: Callable[[Iterator[Any]], Iterable[Any]]) -> None:
+        self.f = f
+
+    def __call__(self, _split: int, iterator: Iterator[Any]) -> Iterable[Any]:
+        return self.f(iterator)
+
+
+class _MapPartition:
+    def __init__(self, f: Callable[[Any], Any]) -> None:
+        self.f = f
+
+    def __call__(self, _split: int, iterator: Iterator[Any]) -> Iterator[Any]:
+        f = self.f
+        try:  # Around the loop, not in it: only f can raise StopIteration inside.
+            for item in iterator:
+                yield f(item)
+        except StopIteration as e:
+            raise _stop_iteration(e) from None
+
+
+class _FlatMapPartition:
+    def __init__(self, f: Callable[[Any], Iterable[Any]]) -> None:
+        self.f = f
+
+    def __call__(self, _split: int, iterator: Iterator[Any]) -> Iterator[Any]:
+        f = self.f
+        try:
+            for item in iterator:
+                yield from f(item)
+        except StopIteration as e:
+            raise _stop_iteration(e) from None
+
+
+class _FilterPartition:
+    def __init__(self, f: Callable[[Any], object]) -> None:
+        self.f = f
+
+    def __call__(self, _split: int, iterator: Iterator[Any]) -> Iterator[Any]:
+        f = self.f
+        try:
+            for item in iterator:
+                if f(item):
+                    yield item
+        except StopIteration as e:
+            raise _stop_iteration(e) from None
+
+
+class _FoldPartition:
+    def __init__(self, zero: Any, op: Callable[[Any, Any], Any]) -> None:
+        self.zero = zero
+        self.op = op
+
+    def __call__(self, iterator: Iterator[Any]) -> Iterable[Any]:
+        op = self.op
+        acc = copy.deepcopy(self.zero)  # op may change its first argument and return it
+        for item in iterator:
+            acc = op(acc, item)
+        return [acc]
+
+
+class _ReducePartition:
+    def __init__(self, f: Callable[[Any, Any], Any]) -> None:
+        self.f = f
+
+    def __call__(self, iterator: Iterator[Any]) -> Iterable[Any]:
+        iterator = iter(iterator)
+        try:
+            initial = next(iterator)
+        except StopIteration:
+            return []
+        return [_reduce(self.f, iterator, initial)]
+
+
+def _count_partition(iterator: Iterator[Any]) -> list[int]:
+    return [sum(1 for _ in iterator)]
+
+
+def _sum_partition(iterator: Iterator[Any]) -> list[Any]:
+    return [sum(iterator)]
 
 
 class RDDBarrier(Generic[T]):
