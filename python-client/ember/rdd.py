@@ -846,20 +846,9 @@ class RDD(Generic[T]):
         """
         if numPartitions is None:
             numPartitions = self._defaultReducePartitions()
-
-        def combine_locally(iterator: Iterator[Any]) -> Iterator[Any]:
-            # What does not fit in memory goes on to the shuffle in parts, not to disk and back: merge_combiners
-            # joins the parts of a key after the shuffle anyway.
-            merger = ExternalMerger(createCombiner, mergeValue, mergeCombiners)
-            return merger.combine_partially(iterator)
-
-        def merge_combiners(iterator: Iterator[Any]) -> Iterator[Any]:
-            merger = ExternalMerger(createCombiner, mergeValue, mergeCombiners)
-            merger.merge_combined(iterator)
-            return merger.items()
-
-        locally = self.mapPartitions(combine_locally, preservesPartitioning=True)
-        return locally.partitionBy(numPartitions, partitionFunc).mapPartitions(merge_combiners, True)
+        functions = (createCombiner, mergeValue, mergeCombiners)
+        locally = self.mapPartitions(_CombineLocally(*functions), preservesPartitioning=True)
+        return locally.partitionBy(numPartitions, partitionFunc).mapPartitions(_MergeCombiners(*functions), True)
 
     def reduceByKey(self: "RDD[tuple[K, V]]", func: Callable[[V, V], V], numPartitions: Optional[int] = None,
                     partitionFunc: Callable[[K], int] = portable_hash) -> "RDD[tuple[K, V]]":
@@ -874,7 +863,7 @@ class RDD(Generic[T]):
         >>> pairs.reduceByKey(add, 3).getNumPartitions()
         3
         """
-        return self.combineByKey(lambda x: x, func, func, numPartitions, partitionFunc)
+        return self.combineByKey(_identity, func, func, numPartitions, partitionFunc)
 
     def reduceByKeyLocally(self: "RDD[tuple[K, V]]", func: Callable[[V, V], V]) -> dict[K, V]:
         """Merges the values of each key as ``reduceByKey`` does, but returns the result to the driver as a dict.
@@ -1805,12 +1794,8 @@ class RDD(Generic[T]):
                     to_try = int(1.5 * num * scanned / len(items)) - scanned
                     to_try = min(max(to_try, 1), scanned * 4)
             left = num - len(items)
-
-            def take_up_to(iterator: Iterator[Any], left: int = left) -> Iterable[Any]:
-                return islice(iterator, left)
-
             parts = range(scanned, min(scanned + to_try, total))
-            items.extend(self.ctx.runJob(self, take_up_to, parts))
+            items.extend(self.ctx.runJob(self, _TakeUpTo(left), parts))
             scanned += to_try
         return items[:num]
 
@@ -2145,6 +2130,35 @@ class _ReducePartition:
         except StopIteration:
             return []
         return [_reduce(self.f, iterator, initial)]
+
+
+class _CombineLocally:
+    """combineByKey's map side. What does not fit in memory goes on to the shuffle in parts, not to disk and back:
+    the reduce side joins the parts of a key anyway."""
+
+    def __init__(self, create: Callable[[Any], Any], merge_value: Callable[[Any, Any], Any],
+                 merge_combiners: Callable[[Any, Any], Any]) -> None:
+        self.functions = (create, merge_value, merge_combiners)
+
+    def __call__(self, iterator: Iterator[Any]) -> Iterator[Any]:
+        return ExternalMerger(*self.functions).combine_partially(iterator)
+
+
+class _MergeCombiners(_CombineLocally):
+    """combineByKey's reduce side."""
+
+    def __call__(self, iterator: Iterator[Any]) -> Iterator[Any]:
+        merger = ExternalMerger(*self.functions)
+        merger.merge_combined(iterator)
+        return merger.items()
+
+
+class _TakeUpTo:
+    def __init__(self, left: int) -> None:
+        self.left = left
+
+    def __call__(self, iterator: Iterator[Any]) -> Iterable[Any]:
+        return islice(iterator, self.left)
 
 
 def _count_partition(iterator: Iterator[Any]) -> list[int]:
