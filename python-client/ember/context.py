@@ -153,20 +153,6 @@ class _InterruptsDeferred:
             raise KeyboardInterrupt
 
 
-class _RangeSlice:
-    """Makes partition ``split`` of a parallelized range in the worker (no data moves). A class rather than a
-    closure, so the stage command pickles it by reference."""
-
-    def __init__(self, r: range, num_slices: int) -> None:
-        self.size, self.start, self.step, self.num_slices = len(r), r.start, r.step, num_slices
-
-    def __call__(self, split: int, _: Iterable[Any]) -> Iterable[int]:
-        # PySpark's boundaries: element int(split * size / numSlices), with float division.
-        lo = int(split * self.size / self.num_slices)
-        hi = int((split + 1) * self.size / self.num_slices)
-        return iter(range(self.start + lo * self.step, self.start + hi * self.step, self.step))
-
-
 def _import_driver_modules() -> None:
     """Imports what the driver needs besides launching: Py4J, cloudpickle, the plan builder, the RDD API.
 
@@ -660,7 +646,7 @@ class SparkContext:
 
     def _parallelize_range(self, r: range, num_slices: int) -> "RDD[int]":
         # No data moves: each partition computes its own slice of the range in the worker.
-        from ember.rdd import RDD
+        from ember.rdd import RDD, _RangeSlice
         # As PySpark: empty slices, each made into its part of the range by a Python function.
         slices: RDD[Any] = RDD(self, RDD.SOURCE, num_slices, segment={"kind": "empty"}, source="ParallelCollectionRDD")
         return slices.mapPartitionsWithIndex(_RangeSlice(r, num_slices))

@@ -2132,6 +2132,20 @@ class _ReducePartition:
         return [_reduce(self.f, iterator, initial)]
 
 
+class _RangeSlice:
+    """Makes partition ``split`` of a parallelized range in the worker (no data moves). Here rather than in
+    ember.context, which workers do not import."""
+
+    def __init__(self, r: range, num_slices: int) -> None:
+        self.size, self.start, self.step, self.num_slices = len(r), r.start, r.step, num_slices
+
+    def __call__(self, split: int, _: Iterable[Any]) -> Iterable[int]:
+        # PySpark's boundaries: element int(split * size / numSlices), with float division.
+        lo = int(split * self.size / self.num_slices)
+        hi = int((split + 1) * self.size / self.num_slices)
+        return iter(range(self.start + lo * self.step, self.start + hi * self.step, self.step))
+
+
 class _CombineLocally:
     """combineByKey's map side. What does not fit in memory goes on to the shuffle in parts, not to disk and back:
     the reduce side joins the parts of a key anyway."""

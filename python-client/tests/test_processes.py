@@ -203,3 +203,42 @@ def test_workers_collect_cyclic_garbage_within_a_task_though_less_often(sc: Spar
 
     [result] = sc.parallelize([0], 1).mapPartitions(lambda it: [make_cycles(list(it))]).collect()
     assert result == [[50_000, 20, 10], True, True]
+
+
+_LOAD_COMMANDS = """
+import base64, pickle, sys
+import cloudpickle
+import ember.daemon  # What a worker has imported before its first task.
+before = set(sys.modules)
+for blob in sys.argv[1:]:
+    job, inner = pickle.loads(base64.b64decode(blob))
+    cloudpickle.loads(inner)
+print(sorted(name for name in set(sys.modules) - before if name.startswith("ember")))
+"""
+
+
+def test_stage_commands_carry_embers_own_functions_by_name_and_need_no_driver_module(sc: SparkContext) -> None:
+    """A worker unpickles its stage's command for every task: Ember's own functions (map, count, the composition of
+    a stage's functions, a parallelized range's slices) travel as names, not as code to rebuild, and loading them
+    imports no module a worker does not already have (ember.context and the gateway are the driver's)."""
+    import subprocess
+    import sys
+    from operator import add
+
+    from ember.plan import PlanBuilder
+    rdds = [sc.parallelize(range(100), 4).map(str).filter(bool).mapPartitions(lambda it: [len(list(it))]),
+            sc.parallelize(range(100), 4).map(lambda x: (x % 3, x)).reduceByKey(add),
+            sc.parallelize([1, 2, 3], 2).flatMap(range).groupBy(lambda x: x % 2)]
+    blobs = []
+    for rdd in rdds:
+        plan = PlanBuilder(sc).build(rdd, list(range(rdd.getNumPartitions())), None, None, "pickle")
+        blobs += [stage["command"] for stage in plan["stages"]]
+    run = subprocess.run([sys.executable, "-c", _LOAD_COMMANDS, *blobs], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
+    # The count's command: the user's lambda is the only code inside it.
+    count_plan = PlanBuilder(sc).build(sc.parallelize(range(10), 2).map(lambda x: x + 1), [0, 1], None, None, "pickle")
+    import base64
+    import pickle
+    _, inner = pickle.loads(base64.b64decode(count_plan["stages"][0]["command"]))
+    assert len(inner) < 1500, f"the command of parallelize(range).map(f) is {len(inner)} bytes"
