@@ -1500,17 +1500,21 @@ class SparkContext:
             deferred.raise_pending()  # Ctrl-C during the submission: cancelled below like one during the job.
             limit = self._max_result_bytes()
             received = 0
-            # Frame by frame: the driver never holds a partition's pickled frames beside their records.
-            for frame in self._side.results(job_id, len(wanted), self._merge_accumulator_updates,
-                                            on_progress if watching else None):
-                received += len(frame)
+
+            def on_bytes(size: int) -> None:
+                nonlocal received
+                received += size
                 if limit and received > limit:
                     self._session.cancelJob(job_id)
                     raise SparkJobError(
                         f"Total size of serialized results ({received / 2**20:.1f} MiB so far) is bigger than "
                         f"spark.driver.maxResultSize ({limit / 2**20:.1f} MiB): raise the setting, or bring less "
                         f"to the driver (take, aggregate, or save the RDD to files)", "SETUP")
-                yield from ser.loads_batch(frame)
+
+            # Frame by frame: the driver never holds a partition's pickled frames beside their records.
+            for records in self._side.results(job_id, len(wanted), ser.loads_batch, on_bytes,
+                                              self._merge_accumulator_updates, on_progress if watching else None):
+                yield from records
             succeeded = True
         except KeyboardInterrupt:
             # Ctrl-C: stop the job's tasks (their workers are killed and replaced), then let the interrupt go on.

@@ -160,18 +160,28 @@ class SideChannel:
             raise _remote_exception(_read_remote_error(infile))
         return sock
 
-    def results(self, job_id: int, partitions: int, on_accumulator_updates: Callable[[list[bytes]], None],
-                on_progress: Optional[Callable[[dict], None]] = None) -> Iterator[bytes]:
-        """Yields the frames of the job's ``partitions`` result partitions as they arrive, partition after
-        partition, then hands the job's accumulator updates (the section after the partitions) to
-        ``on_accumulator_updates``; raises if the job failed. With ``on_progress``, the job's events are pushed
-        and handed to it as they come. The engine sends a partition only once its task has succeeded, so a frame
-        once yielded is final."""
-        with self._request({"op": "results", "job": job_id}) as (infile, outfile):
-            outfile.flush()
+    def results(self, job_id: int, partitions: int, decode: Callable[[bytes], list],
+                on_bytes: Callable[[int], None], on_accumulator_updates: Callable[[list[bytes]], None],
+                on_progress: Optional[Callable[[dict], None]] = None) -> Iterator[list]:
+        """Yields the records of the job's ``partitions`` result partitions, partition after partition, as lists
+        ``decode`` makes of the frames; then hands the job's accumulator updates (the section after the partitions)
+        to ``on_accumulator_updates``; raises if the job failed. ``on_bytes`` hears of every frame's size as it
+        arrives, and of a negative size when frames already counted were withdrawn. With ``on_progress``, the job's
+        events are pushed and handed to it as they come.
+
+        The JVM streams results as its tasks make them (it keeps none), in any order of partitions: frames are decoded
+        as they arrive, held per partition, and handed on once their partition is complete, so what was handed on is
+        final (a task that failed midway has its frames withdrawn and sends them again). A gateway that cannot stream
+        a job's results sends them partition after partition instead."""
+        with self._request({"op": "results", "job": job_id, "stream": True}) as (infile, outfile):
             with _connection_guard():
                 outfile.flush()
-            section = 0
+            streamed = False
+            pending: dict[int, list[list]] = {}
+            pending_bytes: dict[int, int] = {}
+            complete: set[int] = set()
+            next_position = 0
+            section = 0  # In-order form: the partition (then the updates section) the untagged frames belong to.
             updates: list[bytes] = []
             while True:
                 # Only the socket reads are guarded: what the callbacks raise, and a task's error (which may be the
@@ -180,22 +190,47 @@ class SideChannel:
                     length = ser.read_int(infile)
                     if length >= 0:
                         frame = ser.read_exactly(infile, length)
+                    elif length == ser.RESULT_FRAME:
+                        position = ser.read_int(infile)
+                        frame = ser.read_frame(infile)
+                    elif length in (ser.RESULT_END, ser.RESULT_RESTART):
+                        position = ser.read_int(infile)
                     elif length == ser.PROGRESS:
                         event_frame = ser.read_frame(infile)
                     elif length == ser.EXCEPTION:
                         error = _read_remote_error(infile)
-                if length >= 0:
-                    if section < partitions:
-                        yield frame
-                    else:
+                if length == ser.RESULT_FRAME:
+                    if not 0 <= position < partitions or position in complete:
+                        raise ser.ProtocolError(f"job {job_id} sent a frame for result {position} out of place")
+                    on_bytes(len(frame))
+                    pending_bytes[position] = pending_bytes.get(position, 0) + len(frame)
+                    pending.setdefault(position, []).append(decode(frame))
+                    del frame  # Only the records are held: no partition's frames beside them.
+                elif length == ser.RESULT_END:
+                    complete.add(position)
+                    while next_position in complete:
+                        pending_bytes.pop(next_position, None)
+                        for records in pending.pop(next_position, ()):
+                            yield records
+                        next_position += 1
+                elif length == ser.RESULT_RESTART:
+                    on_bytes(-pending_bytes.pop(position, 0))
+                    pending.pop(position, None)
+                elif length >= 0:
+                    if streamed or section >= partitions:
                         updates.append(frame)
+                    else:
+                        on_bytes(len(frame))
+                        yield decode(frame)
+                elif length == ser.STREAMED_RESULTS:
+                    streamed = True
                 elif length == ser.END_OF_DATA:
                     section += 1
                 elif length == ser.END_OF_STREAM:
-                    if section != partitions + 1:
+                    received = next_position if streamed else section - 1
+                    if received != partitions:
                         raise ser.ProtocolError(
-                            f"job {job_id} sent {section} result sections, expected {partitions} and its "
-                            f"accumulator updates")
+                            f"job {job_id} sent {received} results, expected {partitions} and its accumulator updates")
                     on_accumulator_updates(updates)
                     return
                 elif length == ser.PROGRESS:

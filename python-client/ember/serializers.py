@@ -27,6 +27,11 @@ PROGRESS = -6  # In a result stream only: a JSON progress event follows.
 OUTPUT = -7  # From a worker that captures its task's output: a UTF-8 line the task printed follows.
 
 NEXT_INPUT = -8  # In a task's input of an aligned stage: a frame naming the next part's codec, then its frames.
+# A result stream in the streamed form (the driver asked for it): results as tasks make them, tagged by position.
+STREAMED_RESULTS = -9
+RESULT_FRAME = -10  # int32 position, then one frame of that result.
+RESULT_RESTART = -11  # int32 position: the frames of that result so far are void; they come again.
+RESULT_END = -12  # int32 position: that result is complete.
 
 LOWEST_CONTROL_CODE = NEXT_INPUT
 # The largest frame either side accepts: well above any batch, and below what the JVM can allocate.

@@ -106,9 +106,10 @@ def test_wrong_secret_is_refused_by_the_side_socket(sc: SparkContext) -> None:
     assert sc.parallelize(list(range(10)), 2).sum() == 45
 
 
-def test_result_stream_yields_frames_as_they_come_and_checks_the_section_count(sc: SparkContext) -> None:
-    """The driver reads a job's results frame by frame, knowing how many partitions it asked for; the section after
-    them is the accumulator updates. A stream whose sections do not add up is a protocol error, not wrong data."""
+def test_result_stream_yields_records_by_partition_and_checks_the_positions(sc: SparkContext) -> None:
+    """The driver reads a job's results as the JVM streams them, knowing how many partitions it asked for: records
+    come partition after partition, every frame's size is counted, and the accumulator updates come after the
+    partitions. A result at a position the driver did not ask for is a protocol error, not wrong data."""
     from ember import serializers as ser
     from ember.plan import PlanBuilder
 
@@ -118,9 +119,10 @@ def test_result_stream_yields_frames_as_they_come_and_checks_the_section_count(s
         return sc._session.submitJob(json.dumps(plan), False)
 
     updates: list = []
-    frames = list(sc._side.results(submit(), 3, updates.append))
-    records = [record for frame in frames for record in ser.loads_batch(frame)]
-    assert records == list(range(30))
+    sizes: list = []
+    batches = list(sc._side.results(submit(), 3, ser.loads_batch, sizes.append, updates.append))
+    assert [record for batch in batches for record in batch] == list(range(30))
+    assert len(sizes) == len(batches) and all(size > 0 for size in sizes)
     assert updates == [[]]  # handed over once, after the partitions: no accumulators in this job
-    with pytest.raises(ser.ProtocolError, match="sent 4 result sections, expected 2"):
-        list(sc._side.results(submit(), 2, updates.append))
+    with pytest.raises(ser.ProtocolError, match="result 2 out of place"):
+        list(sc._side.results(submit(), 2, ser.loads_batch, sizes.append, updates.append))

@@ -101,11 +101,11 @@ final class LocalTaskRunner implements TaskRunner {
             TaskAttempt.Output output = taskAttempt.run(worker, job.jobId(), stage, identity, partition,
                     call.attempt(), input,
                     StageInputs.inputCodecOf(session, stage, partition), session.broadcasts(),
-                    () -> newPartitionedOutput(session, stage), call.fileTarget(), call.printed());
+                    () -> newPartitionedOutput(session, stage), call.fileTarget(), call.printed(), call.results());
             track(job, worker, false);
             engine.pool().release(worker, true);
             if (metrics != null) {
-                recordOutput(metrics, stage, output);
+                recordOutput(metrics, stage, output, call);
             }
             return Attempt.succeeded(partition, new TaskOutput(output.results(), output.partitioned(),
                     output.accumulatorUpdates(), output.file()));
@@ -141,6 +141,11 @@ final class LocalTaskRunner implements TaskRunner {
         }
     }
 
+    @Override
+    public boolean collectsResults() {
+        return true;
+    }
+
     /** Whether the task reads a shuffle's output (its bytes count as shuffle read). */
     private static boolean readsShuffle(StagePlan stage, int partition) {
         if (stage.aligned()) {
@@ -149,10 +154,13 @@ final class LocalTaskRunner implements TaskRunner {
         return StageInputs.locate(stage, partition).segment().kind() == InputSegment.Kind.SHUFFLE;
     }
 
-    private static void recordOutput(TaskMetrics metrics, StagePlan stage, TaskAttempt.Output output) {
+    private static void recordOutput(TaskMetrics metrics, StagePlan stage, TaskAttempt.Output output,
+            TaskCall call) {
         long bytes = 0;
         long spilled = 0;
-        if (output.results() != null) {
+        if (call.results() != null) {
+            bytes = call.results().bytes(); // Streamed frames are not kept.
+        } else if (output.results() != null) {
             for (byte[] frame : output.results()) {
                 bytes += frame.length;
             }

@@ -31,5 +31,17 @@ public interface JobHandle {
     /** Releases the frames of a result already handed to the driver. */
     void releaseResult(int position);
 
+    /**
+     * Asks the job to hand its results to {@code sink} as they are made (frames of a running task included) instead
+     * of keeping them for {@link #awaitResult}; results already made go to it first. The sink's calls are over when
+     * {@link #awaitAccumulatorUpdates} returns or throws.
+     *
+     * @return false if this job does not stream its results (the default): use {@link #awaitResult} then
+     * @throws IllegalStateException if a sink was attached before
+     */
+    default boolean attachResults(ResultSink sink) {
+        return false;
+    }
+
     void cancel(String reason);
 }

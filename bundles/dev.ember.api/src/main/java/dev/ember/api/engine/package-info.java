@@ -3,7 +3,7 @@
  * sessions for drivers and run job plans in them; listeners observe the jobs.
  */
 @Export
-@Version("1.2.0")
+@Version("1.3.0")
 package dev.ember.api.engine;
 
 import org.osgi.annotation.bundle.Export;

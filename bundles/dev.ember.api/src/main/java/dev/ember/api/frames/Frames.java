@@ -33,6 +33,22 @@ public final class Frames {
      */
     public static final int NEXT_INPUT = -8;
 
+    /**
+     * First in a result stream whose results come as they are made ({@code "stream": true} in the request): the
+     * results then come as {@link #RESULT_FRAME}, {@link #RESULT_RESTART} and {@link #RESULT_END} for any position
+     * in any order, followed by the accumulator updates section as usual.
+     */
+    public static final int STREAMED_RESULTS = -9;
+    /** In a streamed result stream: followed by {@code int32 position} and one frame of that result. */
+    public static final int RESULT_FRAME = -10;
+    /**
+     * In a streamed result stream: followed by {@code int32 position}; the frames of that result sent so far are
+     * void (its task is run again and sends it from the start).
+     */
+    public static final int RESULT_RESTART = -11;
+    /** In a streamed result stream: followed by {@code int32 position}; that result is complete. */
+    public static final int RESULT_END = -12;
+
     private Frames() {
     }
 }

@@ -3,7 +3,7 @@
  * codes.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package dev.ember.api.frames;
 
 import org.osgi.annotation.bundle.Export;

@@ -45,7 +45,11 @@ import dev.ember.security.RefusalLog;
  * {@code END_OF_DATA} (for a job submitted with events, preceded by {@link Frames#PROGRESS} event frames as tasks
  * start and end), then the job's accumulator update frames and {@code END_OF_DATA}, then
  * {@link Frames#END_OF_STREAM}; or at any point by {@link Frames#EXCEPTION} and a JSON frame
- * {@code {"kind":…,"message":…}}.</li>
+ * {@code {"kind":…,"message":…}}. With {@code "stream":true}, a job that can (see
+ * {@link JobHandle#attachResults}) answers in the streamed form instead: {@link Frames#STREAMED_RESULTS}, then
+ * result frames as tasks make them, tagged with their position, in any order ({@link Frames#RESULT_FRAME},
+ * {@link Frames#RESULT_RESTART}, {@link Frames#RESULT_END}) with events between them, then the accumulator updates
+ * and the end as above. The JVM then keeps no result.</li>
  * </ul>
  */
 final class SideChannel implements AutoCloseable {
@@ -175,7 +179,8 @@ final class SideChannel implements AutoCloseable {
                 session.engineSession().storeBroadcast(broadcastId, readFrame(in, Integer.MAX_VALUE));
                 out.writeInt(broadcastId);
             }
-            case "results" -> streamResults(session, Json.integer(request, "job", "results request"), out);
+            case "results" -> streamResults(session, Json.integer(request, "job", "results request"),
+                    request.has("stream") && request.get("stream").getAsBoolean(), out);
             case "attach" -> {
                 session.attached();
                 out.writeInt(0);
@@ -193,7 +198,7 @@ final class SideChannel implements AutoCloseable {
         }
     }
 
-    private static void streamResults(DriverSession session, int jobId, DataOutputStream out)
+    private void streamResults(DriverSession session, int jobId, boolean streamed, DataOutputStream out)
             throws IOException, InterruptedException {
         DriverSession.SubmittedJob submitted = session.takeJob(jobId);
         if (submitted == null) {
@@ -204,6 +209,13 @@ final class SideChannel implements AutoCloseable {
         ProgressEvents events = submitted.events();
         if (events != null && !events.engineReports()) {
             events = null; // Its results come all the same; no progress or output events will.
+        }
+        if (streamed) {
+            StreamedResults sink = new StreamedResults(out, job, handlers);
+            if (job.attachResults(sink)) {
+                sendStreamed(job, events, sink);
+                return;
+            }
         }
         boolean sentJobEnd = false;
         int[] partitions = submitted.partitions();
@@ -244,6 +256,26 @@ final class SideChannel implements AutoCloseable {
             // The driver stopped reading (for example take() got enough): the job's remaining work is not needed.
             job.cancel("the driver closed the result stream");
             throw e;
+        }
+    }
+
+    /** The rest of a streamed result stream: the job's events until it ends, then its end. */
+    private static void sendStreamed(JobHandle job, ProgressEvents events, StreamedResults sink)
+            throws IOException, InterruptedException {
+        sink.begin();
+        try {
+            boolean sentJobEnd = false;
+            while (events != null && !sentJobEnd) {
+                JsonObject event = events.poll();
+                if (event == null) {
+                    sink.flush(); // Only before waiting: a burst of events goes out in one write.
+                    event = events.take();
+                }
+                sentJobEnd = sink.event(event);
+            }
+            sink.finish(job.awaitAccumulatorUpdates());
+        } catch (JobFailedException e) {
+            sink.fail(e);
         }
     }
 
@@ -301,7 +333,7 @@ final class SideChannel implements AutoCloseable {
     }
 
     /** {@code detail} (the pickled Python exception, opaque here) travels base64-encoded for the driver to rebuild. */
-    private static void sendError(DataOutputStream out, String kind, String message, byte[] detail)
+    static void sendError(DataOutputStream out, String kind, String message, byte[] detail)
             throws IOException {
         JsonObject error = new JsonObject();
         error.addProperty("kind", kind);

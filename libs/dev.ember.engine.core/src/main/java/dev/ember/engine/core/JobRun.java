@@ -20,6 +20,7 @@ import dev.ember.api.engine.JobHandle;
 import dev.ember.api.engine.JobInfo;
 import dev.ember.api.engine.JobListener;
 import dev.ember.api.engine.JobPlan;
+import dev.ember.api.engine.ResultSink;
 import dev.ember.api.engine.StageOutput;
 import dev.ember.api.engine.StagePlan;
 import dev.ember.api.monitor.EngineMonitor;
@@ -53,6 +54,12 @@ public final class JobRun implements JobHandle {
 
     private final List<List<byte[]>> results;
     private final boolean[] done;
+    /** Where results go as they are made, once the driver asked for that (see {@link #attachResults}); else null. */
+    private ResultSink sink;
+    /** By position: the collector of the attempt running for it now, while one does. */
+    private final ResultCollector[] collectors;
+    /** By position: whether its result went (or is going) to the sink. */
+    private final boolean[] delivered;
     /**
      * The accumulator updates of each task this job counts, by stage and partition: a task run again (its output
      * was lost with a node) replaces its earlier update, so each counts once.
@@ -89,6 +96,8 @@ public final class JobRun implements JobHandle {
         this.runner = session.runner();
         this.results = new ArrayList<>(Collections.nCopies(partitions.length, null));
         this.done = new boolean[partitions.length];
+        this.collectors = new ResultCollector[partitions.length];
+        this.delivered = new boolean[partitions.length];
         StageOutput output = plan.resultStage().output();
         this.outputDirectory = output.kind() == StageOutput.Kind.FILES ? session.output(output.id()) : null;
         this.outputSettled = false;
@@ -423,7 +432,7 @@ public final class JobRun implements JobHandle {
             int failedInPython = 0;
             int lost = 0;
             for (int attempt = 0; failedInPython < userAttempts && lost < lossAttempts && !isFinished(); attempt++) {
-                Attempt outcome = attemptOnce(partition, attempt, null);
+                Attempt outcome = attemptOnce(partition, attempt, null, resultPosition(index));
                 switch (outcome.result()) {
                     case SUCCEEDED -> {
                         succeeded(index, partition, outcome.output());
@@ -550,7 +559,8 @@ public final class JobRun implements JobHandle {
                 int index = i;
                 engine.taskThreads().execute(() -> {
                     try {
-                        Attempt outcome = attemptOnce(partitionOf(index), attempt, barrier);
+                        // No streaming: a barrier stage's tasks count only once all of them succeeded.
+                        Attempt outcome = attemptOnce(partitionOf(index), attempt, barrier, -1);
                         outcomes[index] = outcome;
                         if (outcome.result() != Result.SUCCEEDED && aborted.compareAndSet(false, true)) {
                             // The others may be waiting at a barrier for this one: end them and their round.
@@ -598,8 +608,20 @@ public final class JobRun implements JobHandle {
             return addresses;
         }
 
-        /** One attempt of a task, by the scheduler's runner; its output is the caller's to commit. */
-        private Attempt attemptOnce(int partition, int attempt, com.google.gson.JsonObject barrier) {
+        /**
+         * The position of the task at {@code index} among the job's results, or -1 if its stage returns none or its
+         * runner keeps them (then they go to the sink once the task succeeded).
+         */
+        private int resultPosition(int index) {
+            return store == null && stage.output().kind() == StageOutput.Kind.RESULT && runner.collectsResults()
+                    ? tasks[index] : -1;
+        }
+
+        /**
+         * One attempt of a task, by the scheduler's runner; its output is the caller's to commit. A task of the result
+         * stage ({@code position} not -1) gets a collector, through which its frames may stream to the driver.
+         */
+        private Attempt attemptOnce(int partition, int attempt, com.google.gson.JsonObject barrier, int position) {
             TaskAttempt.FileTarget file;
             try {
                 file = fileTarget(partition, attempt);
@@ -610,14 +632,18 @@ public final class JobRun implements JobHandle {
                 return Attempt.ended(partition);
             }
             TaskMetrics metrics = monitor == null ? null : new TaskMetrics();
+            ResultCollector collector = position < 0 ? null : newCollector(position);
             TaskCall call = new TaskCall(JobRun.this, session, stage, stageId, partition, attempt,
-                    session.nextTaskAttemptId(), barrier, file, printedBy(partition),
+                    session.nextTaskAttemptId(), barrier, file, printedBy(partition), collector,
                     metrics == null ? () -> listener.onTaskStart(jobId, stage.id(), partition, attempt) : () -> {
                         listener.onTaskStart(jobId, stage.id(), partition, attempt);
                         monitor.taskStarted(new TaskStarted(session.id(), jobId, stageId, partition, attempt,
                                 metrics.workerPid, metrics.transport, metrics.launchMillis));
                     }, metrics);
             Attempt outcome = runner.run(call);
+            if (collector != null && outcome.result() != Result.SUCCEEDED) {
+                dropCollector(collector);
+            }
             if (metrics != null) {
                 monitor.taskEnded(taskEnded(partition, attempt, outcome, metrics));
             }
@@ -669,10 +695,16 @@ public final class JobRun implements JobHandle {
         }
 
         private void succeeded(int index, int partition, TaskOutput output) {
+            int deliver = -1;
             synchronized (JobRun.this) {
                 if (finished) {
                     if (output.stored() != null) {
                         output.stored().discard();
+                    }
+                    ResultCollector late = store == null ? collectors[tasks[index]] : null;
+                    if (late != null) {
+                        collectors[tasks[index]] = null;
+                        late.discard();
                     }
                     return;
                 }
@@ -684,6 +716,10 @@ public final class JobRun implements JobHandle {
                     int position = tasks[index];
                     results.set(position, output.results() == null ? List.of() : output.results());
                     done[position] = true;
+                    if (sink != null && !delivered[position]) {
+                        delivered[position] = true;
+                        deliver = position;
+                    }
                 } else {
                     store.commit(partition, output.stored());
                 }
@@ -693,6 +729,10 @@ public final class JobRun implements JobHandle {
                 }
                 stageTasksDone++;
                 JobRun.this.notifyAll();
+            }
+            if (deliver >= 0) {
+                // Before the task counts towards the end of the job: the sink hears of every result before its end.
+                deliver(deliver);
             }
             // Before the task counts towards the end of its stage, so listeners see it end before the stage does.
             listener.onTaskEnd(jobId, stage.id(), partition, true);
@@ -803,6 +843,79 @@ public final class JobRun implements JobHandle {
     @Override
     public int resultCount() {
         return partitions.length;
+    }
+
+    /** A collector for an attempt at the result at {@code position}; it streams from the start if it can. */
+    private ResultCollector newCollector(int position) {
+        ResultCollector collector = new ResultCollector(position);
+        ResultSink target;
+        synchronized (this) {
+            collectors[position] = collector;
+            target = sink;
+        }
+        if (target != null) {
+            collector.attach(target);
+        }
+        return collector;
+    }
+
+    /** An attempt that did not count: its collector is let go, withdrawing what it streamed. */
+    private void dropCollector(ResultCollector collector) {
+        synchronized (this) {
+            if (collectors[collector.position()] == collector) {
+                collectors[collector.position()] = null;
+            }
+        }
+        collector.discard();
+    }
+
+    /** Hands a finished result to the sink; the caller claimed it (set {@code delivered}) under the lock. */
+    private void deliver(int position) {
+        ResultCollector collector;
+        List<byte[]> frames;
+        ResultSink target;
+        synchronized (this) {
+            collector = collectors[position];
+            frames = results.get(position);
+            target = sink;
+        }
+        if (collector != null) {
+            collector.attach(target); // Sends what it kept, if the sink came while its task ran.
+        } else if (frames != null) {
+            for (byte[] frame : frames) {
+                target.frame(position, frame, frame.length);
+            }
+        }
+        target.end(position);
+        synchronized (this) {
+            collectors[position] = null;
+            results.set(position, List.of());
+        }
+    }
+
+    @Override
+    public boolean attachResults(ResultSink target) {
+        List<ResultCollector> running = new ArrayList<>();
+        List<Integer> ready = new ArrayList<>();
+        synchronized (this) {
+            if (sink != null) {
+                throw new IllegalStateException("the results of job " + jobId + " are already being streamed");
+            }
+            sink = target;
+            for (int position = 0; position < partitions.length; position++) {
+                if (done[position]) {
+                    if (!delivered[position]) {
+                        delivered[position] = true;
+                        ready.add(position);
+                    }
+                } else if (collectors[position] != null) {
+                    running.add(collectors[position]);
+                }
+            }
+        }
+        running.forEach(collector -> collector.attach(target));
+        ready.forEach(this::deliver);
+        return true;
     }
 
     @Override

@@ -77,6 +77,19 @@ public final class TaskAttempt {
             Iterable<byte[]> input,
             String inputCodec, Map<Integer, byte[]> broadcasts, Supplier<PartitionedOutput> partitionedOutput,
             FileTarget fileTarget, Consumer<String> printed) throws IOException, UserCodeException {
+        return run(worker, jobId, stage, identity, partition, attempt, input, inputCodec, broadcasts,
+                partitionedOutput, fileTarget, printed, null);
+    }
+
+    /**
+     * @param collector where a result stage's frames go (kept, or streamed to the driver); null to keep them in
+     *                  {@link Output#results()}
+     */
+    public Output run(PooledWorker worker, int jobId, StagePlan stage, Identity identity, int partition, int attempt,
+            Iterable<byte[]> input,
+            String inputCodec, Map<Integer, byte[]> broadcasts, Supplier<PartitionedOutput> partitionedOutput,
+            FileTarget fileTarget, Consumer<String> printed, ResultCollector collector)
+            throws IOException, UserCodeException {
         DataOutputStream out = worker.channel.output();
         DataInputStream in = worker.channel.input();
         boolean sendCommand = worker.needsCommand(stage.commandId());
@@ -128,7 +141,7 @@ public final class TaskAttempt {
             Future<?> writer = startInput(worker, out, input);
             Output result;
             try {
-                result = readOutput(new TaskInput(in, printed), output, partitionedOutput, fileTarget);
+                result = readOutput(new TaskInput(in, printed), output, partitionedOutput, fileTarget, collector);
             } catch (UserCodeException e) {
                 // The worker drained its input before reporting, so the writer is finishing too.
                 awaitWriter(writer);
@@ -234,12 +247,13 @@ public final class TaskAttempt {
     }
 
     private static Output readOutput(TaskInput task, StageOutput output, Supplier<PartitionedOutput> partitioned,
-            FileTarget fileTarget) throws IOException, UserCodeException {
+            FileTarget fileTarget, ResultCollector collector) throws IOException, UserCodeException {
         DataInputStream in = task.in();
         boolean keyed = output.kind() == StageOutput.Kind.SHUFFLE;
-        List<byte[]> results = output.kind() == StageOutput.Kind.RESULT ? new ArrayList<>() : null;
+        boolean result = output.kind() == StageOutput.Kind.RESULT;
+        List<byte[]> results = result && collector == null ? new ArrayList<>() : null;
         FrameWriter file = fileTarget == null ? null : openFile(fileTarget);
-        PartitionedOutput stored = results == null && file == null ? partitioned.get() : null;
+        PartitionedOutput stored = !result && file == null ? partitioned.get() : null;
         try {
             while (true) {
                 int code = task.nextCode();
@@ -248,6 +262,8 @@ public final class TaskAttempt {
                         stored.add(code, task.frame());
                     } else if (file != null) {
                         writeToFile(file, fileTarget, FrameInput.readPayload(in, code));
+                    } else if (collector != null) {
+                        collector.read(in, code);
                     } else if (results != null) {
                         results.add(FrameInput.readPayload(in, code));
                     } else {
@@ -262,7 +278,8 @@ public final class TaskAttempt {
                             closeFile(file, fileTarget);
                             file = null;
                         }
-                        return new Output(results, stored == null ? null : stored.seal(), updates,
+                        return new Output(collector != null ? collector.kept() : results,
+                                stored == null ? null : stored.seal(), updates,
                                 fileTarget == null ? null : fileTarget.file());
                     case Frames.TIMING:
                         task.frame();

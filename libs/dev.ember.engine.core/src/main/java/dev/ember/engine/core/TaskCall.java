@@ -19,10 +19,11 @@ import dev.ember.api.engine.StagePlan;
  * @param barrier       for a barrier stage's task, how to reach the coordinator; else null
  * @param fileTarget    for a stage that writes files, the attempt's new file; else null
  * @param printed       where lines the task prints go when the job's listener wants them; else null
+ * @param results       for a task of the job's result stage, where its result frames go; else null
  * @param started       to call once the attempt really starts (a worker took it), for the listener
  * @param metrics       for the runner to fill in when an engine monitor observes the job; else null
  */
 public record TaskCall(JobRun job, SchedulerSession session, StagePlan stage, int stageId, int partition, int attempt,
         long taskAttemptId, JsonObject barrier, TaskAttempt.FileTarget fileTarget, Consumer<String> printed,
-        Runnable started, TaskMetrics metrics) {
+        ResultCollector results, Runnable started, TaskMetrics metrics) {
 }

@@ -20,6 +20,14 @@ public interface TaskRunner {
     /** Stops at once the attempts of this job that are running (it was cancelled, or a barrier attempt failed). */
     void abortRunning(JobRun job);
 
+    /**
+     * Whether this runner hands a result stage's frames to the call's {@link TaskCall#results()} collector as they
+     * come (so they can stream to the driver); if not, the call has none and results come in {@link TaskOutput}.
+     */
+    default boolean collectsResults() {
+        return false;
+    }
+
     /** The address each task of a barrier stage reports for the coordinator at this port. */
     default List<String> barrierAddresses(int port, int tasks) {
         return Collections.nCopies(tasks, "127.0.0.1:" + port);
