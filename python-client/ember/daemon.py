@@ -201,6 +201,7 @@ def main() -> None:
     listener, address = _listen(transport)
     # Marked, so that whatever else reaches stdout first (a sitecustomize, a warning) is not taken for it.
     print(f"{ADDRESS_MARK}{address}", flush=True)
+    import ctypes  # noqa: F401  # While the JVM connects: every forked worker sets its allocator up with it.
     signal.signal(signal.SIGCHLD, _report_exits)
     stdin = sys.stdin.buffer
     handshakes = _Handshakes(secret)

@@ -160,7 +160,7 @@ class SideChannel:
             raise _remote_exception(_read_remote_error(infile))
         return sock
 
-    def results(self, job_id: int, partitions: int, decode: Callable[[bytes], list],
+    def results(self, job_id: int, partitions: int, decode: Callable[[memoryview], list],
                 on_bytes: Callable[[int], None], on_accumulator_updates: Callable[[list[bytes]], None],
                 on_progress: Optional[Callable[[dict], None]] = None) -> Iterator[list]:
         """Yields the records of the job's ``partitions`` result partitions, partition after partition, as lists
@@ -172,10 +172,12 @@ class SideChannel:
         The JVM streams results as its tasks make them (it keeps none), in any order of partitions: frames are decoded
         as they arrive, held per partition, and handed on once their partition is complete, so what was handed on is
         final (a task that failed midway has its frames withdrawn and sends them again). A gateway that cannot stream
-        a job's results sends them partition after partition instead."""
+        a job's results sends them partition after partition instead. Frames are read into one reused buffer, so
+        ``decode`` must not keep what it is given."""
         with self._request({"op": "results", "job": job_id, "stream": True}) as (infile, outfile):
             with _connection_guard():
                 outfile.flush()
+            frames = ser.FrameReader(infile)
             streamed = False
             pending: dict[int, list[list]] = {}
             pending_bytes: dict[int, int] = {}
@@ -189,10 +191,10 @@ class SideChannel:
                 with _connection_guard():
                     length = ser.read_int(infile)
                     if length >= 0:
-                        frame = ser.read_exactly(infile, length)
+                        frame = frames.read(length)
                     elif length == ser.RESULT_FRAME:
                         position = ser.read_int(infile)
-                        frame = ser.read_frame(infile)
+                        frame = frames.read(ser.read_length(infile))
                     elif length in (ser.RESULT_END, ser.RESULT_RESTART):
                         position = ser.read_int(infile)
                     elif length == ser.PROGRESS:
@@ -204,8 +206,7 @@ class SideChannel:
                         raise ser.ProtocolError(f"job {job_id} sent a frame for result {position} out of place")
                     on_bytes(len(frame))
                     pending_bytes[position] = pending_bytes.get(position, 0) + len(frame)
-                    pending.setdefault(position, []).append(decode(frame))
-                    del frame  # Only the records are held: no partition's frames beside them.
+                    pending.setdefault(position, []).append(decode(frame))  # Only records are held, no frame.
                 elif length == ser.RESULT_END:
                     complete.add(position)
                     while next_position in complete:
@@ -218,7 +219,7 @@ class SideChannel:
                     pending.pop(position, None)
                 elif length >= 0:
                     if streamed or section >= partitions:
-                        updates.append(frame)
+                        updates.append(bytes(frame))
                     else:
                         on_bytes(len(frame))
                         yield decode(frame)

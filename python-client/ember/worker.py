@@ -170,6 +170,7 @@ def _pipe_streams() -> tuple[IO[bytes], IO[bytes]]:
 def serve(infile: IO[bytes], outfile: IO[bytes]) -> None:
     """Serves tasks until the JVM ends the stream (or goes away)."""
     _tune_gc()
+    _keep_freed_memory()
     try:
         _serve(infile, outfile)
     finally:
@@ -185,6 +186,27 @@ def _tune_gc() -> None:
     pages a forked worker shares with the daemon."""
     gc.freeze()
     gc.set_threshold(50_000, 20, 10)
+
+
+#: glibc's mallopt parameters, and the size below which blocks come from the heap and the free memory its top keeps.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+HEAP_BLOCKS_BELOW = 32 << 20
+
+
+def _keep_freed_memory() -> bool:
+    """Keeps memory a task frees for the next block instead of giving it back to the kernel at once. By default
+    glibc maps a block of 1 MiB or more on its own (or trims the heap's top once 2 MiB are free), so a worker that
+    makes and drops big objects (a 1 MB record, the pickled batch holding it) takes a page fault for every page of
+    each new one: 0.6 s of system time per GB on a VM. Blocks under 32 MiB now come from the heap, which keeps up to
+    32 MiB free at its top. True if set (Linux with glibc); elsewhere the allocator's defaults stay."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # No C library to load, or one without mallopt (musl).
+        return False
+    return bool(mallopt(_M_MMAP_THRESHOLD, HEAP_BLOCKS_BELOW)) and bool(mallopt(_M_TRIM_THRESHOLD, HEAP_BLOCKS_BELOW))
 
 
 def _serve(infile: IO[bytes], outfile: IO[bytes]) -> None:

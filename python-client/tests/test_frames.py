@@ -56,3 +56,18 @@ def test_a_control_code_where_a_frame_belongs_is_an_error() -> None:
     for code in range(ser.LOWEST_CONTROL_CODE, 0):
         with pytest.raises(ser.ProtocolError, match="expected a frame"):
             ser.read_frame(io.BytesIO(struct.pack(">i", code)))
+
+
+def test_a_frame_reader_reuses_its_buffer_and_grows_it_for_a_bigger_frame() -> None:
+    rng = random.Random(7)
+    payloads = [rng.randbytes(n) for n in (10, 0, 3000, 200_000, 5, 200_000)]
+    stream = io.BufferedReader(io.BytesIO(b"".join(payloads)), 64)
+    reader = ser.FrameReader(stream, initial=4096)
+    sizes = []
+    for payload in payloads:
+        view = reader.read(len(payload))
+        assert bytes(view) == payload
+        sizes.append(len(reader.buffer))
+    assert sizes == [4096, 4096, 4096, 200_000, 200_000, 200_000]  # grown once, then reused
+    with pytest.raises(EOFError, match="0 of 1 bytes"):
+        reader.read(1)
