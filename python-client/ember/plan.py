@@ -19,6 +19,7 @@ import cloudpickle
 
 from ember.diagnostics import find_unpicklable
 from ember.shared import StageCommand, collect_broadcast_ids, command_blob
+from ember.steps import RecordSteps
 
 if TYPE_CHECKING:
     from ember.context import SparkContext
@@ -55,6 +56,8 @@ def call_site(depth: int = 1) -> str:
 def compose(inner: Func, outer: Callable[[int, Iterator[Any]], Iterable[Any]]) -> Callable:
     if inner is None:
         return outer
+    if isinstance(inner, RecordSteps) and isinstance(outer, RecordSteps):
+        return inner.then(outer)  # One loop for both: see ember.steps.
     return Composed(inner, outer)
 
 

@@ -26,9 +26,11 @@ from itertools import chain, islice
 from typing import (TYPE_CHECKING, Any, Callable, Generic, Hashable, Iterable, Iterator, Optional, Sequence, TypeVar,
                     Union)
 
+from ember import steps
 from ember.errors import stop_iteration_error as _stop_iteration
 from ember.merge import ExternalMerger, append_to_group, extend_group, start_group
 from ember.statcounter import StatCounter
+from ember.steps import RecordSteps
 from ember.storagelevel import StorageLevel
 
 if TYPE_CHECKING:
@@ -566,7 +568,7 @@ class RDD(Generic[T]):
         >>> sc.parallelize(["a", "bb"]).map(len).collect()
         [1, 2]
         """
-        return self.mapPartitionsWithIndex(_MapPartition(f), preservesPartitioning)
+        return self.mapPartitionsWithIndex(RecordSteps(((steps.MAP, f),)), preservesPartitioning)
 
     def flatMap(self, f: Callable[[T], Iterable[U]], preservesPartitioning: bool = False) -> "RDD[U]":
         """Returns a new RDD of all the records of the iterables ``f`` returns, one after another.
@@ -578,7 +580,7 @@ class RDD(Generic[T]):
         >>> sc.parallelize(["a b", "c"]).flatMap(str.split).collect()
         ['a', 'b', 'c']
         """
-        return self.mapPartitionsWithIndex(_FlatMapPartition(f), preservesPartitioning)
+        return self.mapPartitionsWithIndex(RecordSteps(((steps.FLAT_MAP, f),)), preservesPartitioning)
 
     def filter(self, f: Callable[[T], object]) -> "RDD[T]":
         """Returns a new RDD of the records for which ``f`` is true; the partitioning is kept.
@@ -588,7 +590,7 @@ class RDD(Generic[T]):
         >>> sc.parallelize(range(10)).filter(lambda x: x % 3 == 0).collect()
         [0, 3, 6, 9]
         """
-        return self.mapPartitionsWithIndex(_FilterPartition(f), True)
+        return self.mapPartitionsWithIndex(RecordSteps(((steps.FILTER, f),)), True)
 
     def glom(self) -> "RDD[list[T]]":
         """Returns an RDD with one record per partition: the list of its records.
@@ -2064,46 +2066,6 @@ class _WithoutIndex:
 
     def __call__(self, _split: int, iterator: Iterator[Any]) -> Iterable[Any]:
         return self.f(iterator)
-
-
-class _MapPartition:
-    def __init__(self, f: Callable[[Any], Any]) -> None:
-        self.f = f
-
-    def __call__(self, _split: int, iterator: Iterator[Any]) -> Iterator[Any]:
-        f = self.f
-        try:  # Around the loop, not in it: only f can raise StopIteration inside.
-            for item in iterator:
-                yield f(item)
-        except StopIteration as e:
-            raise _stop_iteration(e) from None
-
-
-class _FlatMapPartition:
-    def __init__(self, f: Callable[[Any], Iterable[Any]]) -> None:
-        self.f = f
-
-    def __call__(self, _split: int, iterator: Iterator[Any]) -> Iterator[Any]:
-        f = self.f
-        try:
-            for item in iterator:
-                yield from f(item)
-        except StopIteration as e:
-            raise _stop_iteration(e) from None
-
-
-class _FilterPartition:
-    def __init__(self, f: Callable[[Any], object]) -> None:
-        self.f = f
-
-    def __call__(self, _split: int, iterator: Iterator[Any]) -> Iterator[Any]:
-        f = self.f
-        try:
-            for item in iterator:
-                if f(item):
-                    yield item
-        except StopIteration as e:
-            raise _stop_iteration(e) from None
 
 
 class _FoldPartition:

@@ -1,0 +1,71 @@
+"""Per-record steps (map, flatMap, filter) fused into one loop.
+
+A stage's narrow transformations compose into one function per stage (ember.plan). Per-record steps that follow
+one another compose further: instead of one generator per step, each pulling records from the one before, the
+chain runs as one generator with a nested loop per flatMap, so a record costs one generator resumption whatever the
+number of steps. In a word count (flatMap then map, then the map-side combine) that is about a tenth of a worker's
+time. The loop for each shape of chain (``("flatMap", "map")``, say) is generated once per process and cached; the
+generated code holds no user data, only the step kinds.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator
+
+from ember.errors import stop_iteration_error
+
+MAP = "map"
+FLAT_MAP = "flatMap"
+FILTER = "filter"
+
+Step = tuple[str, Callable[[Any], Any]]
+
+_loops: dict[tuple[str, ...], Callable[..., Iterator[Any]]] = {}
+
+
+class RecordSteps:
+    """A partition function made of per-record steps, applied in order to each record. Module-level (pickled by
+    name), so a stage command carries only the user's functions."""
+
+    def __init__(self, steps: tuple[Step, ...]) -> None:
+        self.steps = steps
+
+    def then(self, other: "RecordSteps") -> "RecordSteps":
+        return RecordSteps(self.steps + other.steps)
+
+    def __call__(self, _split: int, iterator: Iterator[Any]) -> Iterator[Any]:
+        kinds = tuple(kind for kind, _ in self.steps)
+        loop = _loops.get(kinds) or _compile(kinds)
+        return loop(iterator, *(f for _, f in self.steps))
+
+
+def _compile(kinds: tuple[str, ...]) -> Callable[..., Iterator[Any]]:
+    """The generator running steps of these kinds: for (flatMap, map, filter) it is, in effect,
+    ``for x0 in records: for x1 in f0(x0): x2 = f1(x1); if f2(x2): yield x2``. As for a single step, a
+    StopIteration a user's function raises becomes the error of ``stop_iteration_error`` instead of ending the
+    partition early."""
+    functions = [f"f{i}" for i in range(len(kinds))]
+    lines = [f"def run(records, {', '.join(functions)}):", "    try:", "        for x0 in records:"]
+    indent = " " * 12
+    current = "x0"
+    for i, kind in enumerate(kinds):
+        if kind == MAP:
+            lines.append(f"{indent}x{i + 1} = f{i}({current})")
+            current = f"x{i + 1}"
+        elif kind == FLAT_MAP:
+            lines.append(f"{indent}for x{i + 1} in f{i}({current}):")
+            current = f"x{i + 1}"
+            indent += "    "
+        elif kind == FILTER:
+            lines.append(f"{indent}if f{i}({current}):")
+            indent += "    "
+        else:
+            raise ValueError(f"unknown record step {kind!r}")
+    lines += [f"{indent}yield {current}",
+              "    except StopIteration as e:",
+              "        raise stop_iteration_error(e) from None"]
+    namespace: dict[str, Any] = {"stop_iteration_error": stop_iteration_error}
+    exec(compile("\n".join(lines), f"<ember record steps {'+'.join(kinds)}>", "exec"), namespace)
+    loop = namespace["run"]
+    _loops[kinds] = loop
+    return loop

@@ -1,0 +1,95 @@
+"""Consecutive map, flatMap and filter steps run fused, as one loop per stage (ember.steps): same records in the same
+order as applying the steps one after another, and the same failure for a StopIteration a step raises."""
+
+from __future__ import annotations
+
+import base64
+import json
+import pickle
+import random
+from typing import Any, Callable
+
+import cloudpickle
+import pytest
+
+from ember import SparkContext
+from ember.plan import PlanBuilder
+from ember.steps import FILTER, FLAT_MAP, MAP, RecordSteps
+
+# Step functions by kind: each is pure, so plain Python gives the expected records.
+FUNCTIONS: dict[str, list[Callable[[Any], Any]]] = {
+    MAP: [lambda x: x * 3 + 1, lambda x: -x, lambda x: x // 2],
+    FLAT_MAP: [lambda x: range(x % 4), lambda x: [x, x + 1], lambda x: []],
+    FILTER: [lambda x: x % 2 == 0, lambda x: x > 5, lambda x: True],
+}
+
+
+def plainly(records: list[int], steps: list[tuple[str, Callable[[Any], Any]]]) -> list[int]:
+    for kind, f in steps:
+        if kind == MAP:
+            records = [f(x) for x in records]
+        elif kind == FLAT_MAP:
+            records = [y for x in records for y in f(x)]
+        else:
+            records = [x for x in records if f(x)]
+    return records
+
+
+def random_chain(rng: random.Random, length: int) -> list[tuple[str, Callable[[Any], Any]]]:
+    steps = []
+    for _ in range(length):
+        kind = rng.choice([MAP, FLAT_MAP, FILTER])
+        steps.append((kind, rng.choice(FUNCTIONS[kind])))
+    return steps
+
+
+def test_fused_chains_give_what_the_steps_give_one_after_another() -> None:
+    rng = random.Random(22)
+    for _ in range(300):
+        steps = random_chain(rng, rng.randint(1, 6))
+        records = [rng.randint(-20, 20) for _ in range(rng.randint(0, 30))]
+        assert list(RecordSteps(tuple(steps))(0, iter(records))) == plainly(records, steps), steps
+
+
+def test_rdd_chains_run_fused_in_the_workers_with_the_same_results(sc: SparkContext) -> None:
+    rng = random.Random(8)
+    data = list(range(-50, 200))
+    for _ in range(6):
+        steps = random_chain(rng, 5)
+        rdd = sc.parallelize(data, 3)
+        for kind, f in steps:
+            rdd = {MAP: rdd.map, FLAT_MAP: rdd.flatMap, FILTER: rdd.filter}[kind](f)
+        assert rdd.collect() == plainly(data, steps)
+
+
+def test_the_plan_composes_consecutive_steps_into_one_function(sc: SparkContext) -> None:
+    rdd = sc.parallelize(["a b", "c"], 2).flatMap(str.split).map(lambda w: (w, 1)).filter(lambda kv: kv[0] != "b")
+    plan = PlanBuilder(sc).build(rdd, [0, 1], None, None, "pickle")
+    _, inner = pickle.loads(base64.b64decode(plan["stages"][0]["command"]))
+    func = cloudpickle.loads(inner).func
+    assert isinstance(func, RecordSteps)
+    assert [kind for kind, _ in func.steps] == [FLAT_MAP, MAP, FILTER]
+    assert rdd.collect() == [("a", 1), ("c", 1)]
+    json.dumps(plan)  # The plan stays plain JSON.
+
+
+def _stops(x: int) -> Any:
+    if x == 3:
+        raise StopIteration("from the user's function")
+    return [x] if x % 2 else x
+
+
+@pytest.mark.parametrize("position", [0, 1, 2])
+@pytest.mark.parametrize("kind", [MAP, FLAT_MAP, FILTER])
+def test_a_stopiteration_anywhere_in_a_fused_chain_fails_as_in_pyspark(kind: str, position: int) -> None:
+    steps: list[tuple[str, Callable[[Any], Any]]] = [(MAP, lambda x: x), (FILTER, lambda x: True),
+                                                     (MAP, lambda x: x)]
+    steps[position] = (kind, (lambda x: [_stops(x)]) if kind == FLAT_MAP else _stops)
+    with pytest.raises(RuntimeError, match="STOP_ITERATION_OCCURRED.*from the user's function"):
+        list(RecordSteps(tuple(steps))(0, iter(range(10))))
+
+
+def test_a_stopiteration_in_a_fused_chain_fails_the_task(sc: SparkContext) -> None:
+    rdd = sc.parallelize(range(10), 2).map(lambda x: x + 1).flatMap(lambda x: [x]).map(_stops)
+    with pytest.raises(Exception, match="STOP_ITERATION_OCCURRED"):
+        rdd.collect()
