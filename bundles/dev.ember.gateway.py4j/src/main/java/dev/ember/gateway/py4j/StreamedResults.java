@@ -58,12 +58,16 @@ final class StreamedResults implements ResultSink {
         });
     }
 
+    /**
+     * Not flushed: the driver needs every result before the job's end, which flushes; a full buffer goes out by
+     * itself, and the side socket's thread flushes before it waits for events. A job of many small tasks so sends
+     * their ends in a few writes instead of one each.
+     */
     @Override
     public synchronized void end(int position) {
         write(() -> {
             out.writeInt(Frames.RESULT_END);
             out.writeInt(position);
-            out.flush(); // The driver can hand the result on now.
         });
     }
 
