@@ -10,6 +10,7 @@ import base64
 import json
 import logging
 import socket
+import struct
 from contextlib import contextmanager
 from typing import IO, Any, Callable, Iterator, Optional, cast
 
@@ -69,6 +70,9 @@ class ConnectionLost(EmberError):
     """The side socket broke under a request (the gateway stopped or restarted, the JVM died). Raised only for
     failures of the connection itself, never for an error a task raised, whatever its type (a task's own
     ``ConnectionResetError`` is the job's failure); the socket's error is the ``__cause__``."""
+
+
+_POSITION_AND_LENGTH = struct.Struct(">ii")
 
 
 @contextmanager
@@ -187,20 +191,27 @@ class SideChannel:
             updates: list[bytes] = []
             while True:
                 # Only the socket reads are guarded: what the callbacks raise, and a task's error (which may be the
-                # user's own OSError), are not a broken connection.
-                with _connection_guard():
+                # user's own OSError), are not a broken connection. (A try statement, not _connection_guard: this
+                # loop runs twice per partition, and a job may have thousands of them.)
+                try:
                     length = ser.read_int(infile)
-                    if length >= 0:
+                    if length == ser.RESULT_FRAME:
+                        position, size = _POSITION_AND_LENGTH.unpack(ser.read_exactly(infile, 8))
+                        if not 0 <= size <= ser.MAX_FRAME_BYTES:
+                            raise ser.ProtocolError(f"job {job_id} sent a result frame of {size} bytes")
+                        frame = frames.read(size)
+                    elif length >= 0:
                         frame = frames.read(length)
-                    elif length == ser.RESULT_FRAME:
-                        position = ser.read_int(infile)
-                        frame = frames.read(ser.read_length(infile))
                     elif length in (ser.RESULT_END, ser.RESULT_RESTART):
                         position = ser.read_int(infile)
                     elif length == ser.PROGRESS:
                         event_frame = ser.read_frame(infile)
                     elif length == ser.EXCEPTION:
                         error = _read_remote_error(infile)
+                except ser.ProtocolError:
+                    raise
+                except (OSError, EOFError) as e:
+                    raise ConnectionLost(f"the connection to the gateway broke: {e!r}") from e
                 if length == ser.RESULT_FRAME:
                     if not 0 <= position < partitions or position in complete:
                         raise ser.ProtocolError(f"job {job_id} sent a frame for result {position} out of place")
