@@ -620,7 +620,7 @@ class RDD(Generic[T]):
         >>> sc.parallelize([("a", 1), ("b", 2)]).keys().collect()
         ['a', 'b']
         """
-        return self.map(lambda kv: kv[0])
+        return self.mapPartitionsWithIndex(RecordSteps(((steps.KEYS, None),)))
 
     def values(self: "RDD[tuple[K, V]]") -> "RDD[V]":
         """Returns the values of a pair RDD.
@@ -630,7 +630,7 @@ class RDD(Generic[T]):
         >>> sc.parallelize([("a", 1), ("b", 2)]).values().collect()
         [1, 2]
         """
-        return self.map(lambda kv: kv[1])
+        return self.mapPartitionsWithIndex(RecordSteps(((steps.VALUES, None),)))
 
     def mapValues(self: "RDD[tuple[K, V]]", f: Callable[[V], U]) -> "RDD[tuple[K, U]]":
         """Applies ``f`` to the value of each pair, keeping its key (and the RDD's partitioner).
@@ -640,7 +640,7 @@ class RDD(Generic[T]):
         >>> sc.parallelize([("a", [1, 2]), ("b", [3])]).mapValues(len).collect()
         [('a', 2), ('b', 1)]
         """
-        return self.map(lambda kv: (kv[0], f(kv[1])), preservesPartitioning=True)
+        return self.mapPartitionsWithIndex(RecordSteps(((steps.MAP_VALUES, f),)), preservesPartitioning=True)
 
     def flatMapValues(self: "RDD[tuple[K, V]]", f: Callable[[V], Iterable[U]]) -> "RDD[tuple[K, U]]":
         """Pairs each key with every item of ``f(value)``, keeping the RDD's partitioner.
@@ -650,7 +650,7 @@ class RDD(Generic[T]):
         >>> sc.parallelize([("a", "xy"), ("b", "z")]).flatMapValues(list).collect()
         [('a', 'x'), ('a', 'y'), ('b', 'z')]
         """
-        return self.flatMap(lambda kv: ((kv[0], v) for v in f(kv[1])), preservesPartitioning=True)
+        return self.mapPartitionsWithIndex(RecordSteps(((steps.FLAT_MAP_VALUES, f),)), preservesPartitioning=True)
 
     def sample(self, withReplacement: bool, fraction: float, seed: Optional[int] = None) -> "RDD[T]":
         """Samples each record with probability ``fraction`` (or, with replacement, a Poisson number of times).

@@ -10,15 +10,19 @@ generated code holds no user data, only the step kinds.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Optional
 
 from ember.errors import stop_iteration_error
 
 MAP = "map"
 FLAT_MAP = "flatMap"
 FILTER = "filter"
+MAP_VALUES = "mapValues"  # (k, v) -> (k, f(v))
+FLAT_MAP_VALUES = "flatMapValues"  # (k, v) -> (k, w) for each w in f(v)
+KEYS = "keys"  # (k, v) -> k; no function
+VALUES = "values"  # (k, v) -> v; no function
 
-Step = tuple[str, Callable[[Any], Any]]
+Step = tuple[str, Optional[Callable[[Any], Any]]]
 
 _loops: dict[tuple[str, ...], Callable[..., Iterator[Any]]] = {}
 
@@ -40,7 +44,8 @@ class RecordSteps:
 
 
 def _compile(kinds: tuple[str, ...]) -> Callable[..., Iterator[Any]]:
-    """The generator running steps of these kinds: for (flatMap, map, filter) it is, in effect,
+    """The generator running steps of these kinds (a pair step indexes its record as the lambda it replaces would:
+    ``(kv[0], f(kv[1]))`` for mapValues). For (flatMap, map, filter) it is, in effect,
     ``for x0 in records: for x1 in f0(x0): x2 = f1(x1); if f2(x2): yield x2``. As for a single step, a
     StopIteration a user's function raises becomes the error of ``stop_iteration_error`` instead of ending the
     partition early."""
@@ -59,6 +64,17 @@ def _compile(kinds: tuple[str, ...]) -> Callable[..., Iterator[Any]]:
         elif kind == FILTER:
             lines.append(f"{indent}if f{i}({current}):")
             indent += "    "
+        elif kind == MAP_VALUES:
+            lines.append(f"{indent}x{i + 1} = ({current}[0], f{i}({current}[1]))")
+            current = f"x{i + 1}"
+        elif kind == FLAT_MAP_VALUES:
+            lines.append(f"{indent}for v{i + 1} in f{i}({current}[1]):")
+            indent += "    "
+            lines.append(f"{indent}x{i + 1} = ({current}[0], v{i + 1})")
+            current = f"x{i + 1}"
+        elif kind in (KEYS, VALUES):
+            lines.append(f"{indent}x{i + 1} = {current}[{0 if kind == KEYS else 1}]")
+            current = f"x{i + 1}"
         else:
             raise ValueError(f"unknown record step {kind!r}")
     lines += [f"{indent}yield {current}",

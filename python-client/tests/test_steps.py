@@ -14,7 +14,7 @@ import pytest
 
 from ember import SparkContext
 from ember.plan import PlanBuilder
-from ember.steps import FILTER, FLAT_MAP, MAP, RecordSteps
+from ember.steps import FILTER, FLAT_MAP, FLAT_MAP_VALUES, KEYS, MAP, MAP_VALUES, VALUES, RecordSteps
 
 # Step functions by kind: each is pure, so plain Python gives the expected records.
 FUNCTIONS: dict[str, list[Callable[[Any], Any]]] = {
@@ -35,6 +35,27 @@ def plainly(records: list[int], steps: list[tuple[str, Callable[[Any], Any]]]) -
     return records
 
 
+PAIR_FUNCTIONS: dict[str, list[Callable[[Any], Any]]] = {
+    MAP_VALUES: [lambda v: v * 2, lambda v: v - 1],
+    FLAT_MAP_VALUES: [lambda v: range(v % 3), lambda v: [v, -v]],
+}
+
+
+def plainly_pairs(records: list[tuple[int, int]], steps: list[tuple[str, Any]]) -> list[Any]:
+    """As PySpark's own definitions: mapValues is map(lambda kv: (kv[0], f(kv[1]))), and so on."""
+    out: list[Any] = records
+    for kind, f in steps:
+        if kind == MAP_VALUES:
+            out = [(k, f(v)) for k, v in out]
+        elif kind == FLAT_MAP_VALUES:
+            out = [(k, w) for k, v in out for w in f(v)]
+        elif kind == KEYS:
+            out = [k for k, _ in out]
+        else:
+            out = [v for _, v in out]
+    return out
+
+
 def random_chain(rng: random.Random, length: int) -> list[tuple[str, Callable[[Any], Any]]]:
     steps = []
     for _ in range(length):
@@ -49,6 +70,24 @@ def test_fused_chains_give_what_the_steps_give_one_after_another() -> None:
         steps = random_chain(rng, rng.randint(1, 6))
         records = [rng.randint(-20, 20) for _ in range(rng.randint(0, 30))]
         assert list(RecordSteps(tuple(steps))(0, iter(records))) == plainly(records, steps), steps
+
+
+def test_pair_steps_give_what_their_pyspark_definitions_give(sc: SparkContext) -> None:
+    rng = random.Random(3)
+    for _ in range(200):
+        steps: list[tuple[str, Any]] = []
+        for _ in range(rng.randint(0, 3)):
+            kind = rng.choice([MAP_VALUES, FLAT_MAP_VALUES])
+            steps.append((kind, rng.choice(PAIR_FUNCTIONS[kind])))
+        if rng.random() < 0.5:
+            steps.append((rng.choice([KEYS, VALUES]), None))
+        records = [(rng.randint(0, 5), rng.randint(-9, 9)) for _ in range(rng.randint(0, 20))]
+        assert list(RecordSteps(tuple(steps))(0, iter(records))) == plainly_pairs(records, steps), steps
+    pairs = sc.parallelize([("a", 1), ("b", 2), ("a", 3)], 2)
+    assert pairs.mapValues(lambda v: v * 10).flatMapValues(lambda v: [v, v + 1]).values().collect() == \
+        [10, 11, 20, 21, 30, 31]
+    assert pairs.keys().collect() == ["a", "b", "a"]
+    assert pairs.partitionBy(2).mapValues(str).partitioner == pairs.partitionBy(2).partitioner
 
 
 def test_rdd_chains_run_fused_in_the_workers_with_the_same_results(sc: SparkContext) -> None:
