@@ -56,8 +56,12 @@ def call_site(depth: int = 1) -> str:
 def compose(inner: Func, outer: Callable[[int, Iterator[Any]], Iterable[Any]]) -> Callable:
     if inner is None:
         return outer
-    if isinstance(inner, RecordSteps) and isinstance(outer, RecordSteps):
-        return inner.then(outer)  # One loop for both: see ember.steps.
+    if isinstance(outer, RecordSteps):
+        # Steps after steps run as one loop (ember.steps), also after a source's function (a parallelized range's).
+        if isinstance(inner, RecordSteps):
+            return inner.then(outer)
+        if isinstance(inner, Composed) and isinstance(inner.outer, RecordSteps):
+            return Composed(inner.inner, inner.outer.then(outer))
     return Composed(inner, outer)
 
 

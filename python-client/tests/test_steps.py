@@ -112,6 +112,15 @@ def test_the_plan_composes_consecutive_steps_into_one_function(sc: SparkContext)
     json.dumps(plan)  # The plan stays plain JSON.
 
 
+def test_steps_after_a_parallelized_range_fuse_too(sc: SparkContext) -> None:
+    rdd = sc.parallelize(range(10), 2).map(lambda x: x * 2).filter(lambda x: x % 3).map(str)
+    plan = PlanBuilder(sc).build(rdd, [0, 1], None, None, "pickle")
+    _, inner = pickle.loads(base64.b64decode(plan["stages"][0]["command"]))
+    func = cloudpickle.loads(inner).func  # the range's slices, then one loop of the three steps
+    assert isinstance(func.outer, RecordSteps) and [kind for kind, _ in func.outer.steps] == [MAP, FILTER, MAP]
+    assert rdd.collect() == [str(x * 2) for x in range(10) if x * 2 % 3]
+
+
 def _stops(x: int) -> Any:
     if x == 3:
         raise StopIteration("from the user's function")
