@@ -251,7 +251,8 @@ public final class TaskAttempt {
         DataInputStream in = task.in();
         boolean keyed = output.kind() == StageOutput.Kind.SHUFFLE;
         boolean result = output.kind() == StageOutput.Kind.RESULT;
-        List<byte[]> results = result && collector == null ? new ArrayList<>() : null;
+        // Without a job's collector (a cluster member's task), one that keeps every frame.
+        ResultCollector results = !result ? null : collector != null ? collector : new ResultCollector(-1);
         FrameWriter file = fileTarget == null ? null : openFile(fileTarget);
         PartitionedOutput stored = !result && file == null ? partitioned.get() : null;
         try {
@@ -262,10 +263,8 @@ public final class TaskAttempt {
                         stored.add(code, task.frame());
                     } else if (file != null) {
                         writeToFile(file, fileTarget, FrameInput.readPayload(in, code));
-                    } else if (collector != null) {
-                        collector.read(in, code);
                     } else if (results != null) {
-                        results.add(FrameInput.readPayload(in, code));
+                        results.read(in, code);
                     } else {
                         stored.add(0, FrameInput.readPayload(in, code));
                     }
@@ -278,7 +277,7 @@ public final class TaskAttempt {
                             closeFile(file, fileTarget);
                             file = null;
                         }
-                        return new Output(collector != null ? collector.kept() : results,
+                        return new Output(results == null ? null : results.kept(),
                                 stored == null ? null : stored.seal(), updates,
                                 fileTarget == null ? null : fileTarget.file());
                     case Frames.TIMING:
