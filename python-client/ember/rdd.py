@@ -938,9 +938,11 @@ class RDD(Generic[T]):
         >>> sorted(pairs.groupByKey().mapValues(sorted).collect())
         [('a', [1, 3]), ('b', [2])]
         """
-        # The merger runs these combiners inline: no Python call per record.
-        return self.combineByKey(start_group, append_to_group, extend_group, numPartitions,
-                                 partitionFunc).mapValues(ResultIterable)
+        # No combining before the shuffle (as in Spark's own groupByKey): every value is shuffled anyway, so grouping
+        # them first shrinks nothing, and costs a table of every key the map task saw. Past the worker's memory
+        # limit that table was handed on in parts, so a key could leave a map task in several lists.
+        shuffled = self.partitionBy(numPartitions, partitionFunc)
+        return shuffled.mapPartitions(_GroupValues(), preservesPartitioning=True).mapValues(ResultIterable)
 
     def groupBy(self, f: Callable[[T], K], numPartitions: Optional[int] = None,
                 partitionFunc: Callable[[K], int] = portable_hash) -> "RDD[tuple[K, ResultIterable[T]]]":
@@ -2126,6 +2128,16 @@ class _MergeCombiners(_CombineLocally):
     def __call__(self, iterator: Iterator[Any]) -> Iterator[Any]:
         merger = ExternalMerger(*self.functions)
         merger.merge_combined(iterator)
+        return merger.items()
+
+
+class _GroupValues:
+    """groupByKey's reduce side: each key's values in a list, in the order they came. The merger groups inline (no
+    Python call per record) and spills past the worker's memory limit."""
+
+    def __call__(self, iterator: Iterator[Any]) -> Iterator[Any]:
+        merger = ExternalMerger(start_group, append_to_group, extend_group)
+        merger.merge_values(iterator)
         return merger.items()
 
 

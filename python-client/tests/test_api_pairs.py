@@ -13,7 +13,7 @@ import pytest
 from api_support import (BIG, INT_KEYS, KEYS, PAIRS, PARTS, UNICODE, by_repr, grouped, multiset, pairs_of,
                          sorted_groups)
 from ember import PythonException, SparkContext, portable_hash
-from ember.rdd import ResultIterable
+from ember.rdd import RDD, ResultIterable
 
 EXPECTED_GROUPS = grouped(PAIRS)
 
@@ -138,6 +138,24 @@ def test_partition_by_places_keys_by_portable_hash(sc: SparkContext, monkeypatch
     for index, part in enumerate(glommed):
         assert all(portable_hash(k) % n == index for k, _ in part), (index, part)
     assert multiset(pair for part in glommed for pair in part) == multiset(pairs)
+
+
+def test_group_by_key_shuffles_the_records_themselves_and_groups_after_the_shuffle(sc: SparkContext) -> None:
+    """As Spark's own groupByKey (not PySpark's): no grouping before the shuffle, which would shrink nothing since
+    every value is shuffled anyway. The shuffle reads the pairs as they are; a partitioned RDD is not shuffled again."""
+    pairs = sc.parallelize(PAIRS, 3)
+    node = pairs.groupByKey()
+    while node._kind != RDD.SHUFFLE:
+        node = node._parents[0]
+    assert node._parents == [pairs]
+    partitioned = pairs.partitionBy(2)
+    regrouped = partitioned.groupByKey(2)
+    assert regrouped.partitioner == partitioned.partitioner
+    node = regrouped
+    while node is not partitioned:
+        assert node._kind != RDD.SHUFFLE
+        node = node._parents[0]
+    assert sorted_groups({k: list(vs) for k, vs in regrouped.collect()}) == sorted_groups(EXPECTED_GROUPS)
 
 
 @pytest.mark.parametrize("n", PARTS)
