@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
 import cloudpickle
 
 from ember.diagnostics import find_unpicklable
+from ember.merge import CombineLocally
 from ember.shared import StageCommand, collect_broadcast_ids, command_blob
 from ember.steps import RecordSteps
 
@@ -56,6 +57,12 @@ def call_site(depth: int = 1) -> str:
 def compose(inner: Func, outer: Callable[[int, Iterator[Any]], Iterable[Any]]) -> Callable:
     if inner is None:
         return outer
+    if isinstance(outer, CombineLocally) and not outer.record_steps:
+        # A shuffle's map side runs the steps before it in its own loop (ember.merge).
+        if isinstance(inner, RecordSteps):
+            return outer.after(inner)
+        if isinstance(inner, Composed) and isinstance(inner.outer, RecordSteps):
+            return Composed(inner.inner, outer.after(inner.outer))
     if isinstance(outer, RecordSteps):
         # Steps after steps run as one loop (ember.steps), also after a source's function (a parallelized range's).
         if isinstance(inner, RecordSteps):

@@ -28,7 +28,7 @@ from typing import (TYPE_CHECKING, Any, Callable, Generic, Hashable, Iterable, I
 
 from ember import steps
 from ember.errors import stop_iteration_error as _stop_iteration
-from ember.merge import ExternalMerger, append_to_group, extend_group, start_group
+from ember.merge import CombineLocally, ExternalMerger, append_to_group, extend_group, keep_value, start_group
 from ember.statcounter import StatCounter
 from ember.steps import RecordSteps
 from ember.storagelevel import StorageLevel
@@ -849,7 +849,7 @@ class RDD(Generic[T]):
         if numPartitions is None:
             numPartitions = self._defaultReducePartitions()
         functions = (createCombiner, mergeValue, mergeCombiners)
-        locally = self.mapPartitions(_CombineLocally(*functions), preservesPartitioning=True)
+        locally = self.mapPartitionsWithIndex(CombineLocally(*functions), preservesPartitioning=True)
         return locally.partitionBy(numPartitions, partitionFunc).mapPartitions(_MergeCombiners(*functions), True)
 
     def reduceByKey(self: "RDD[tuple[K, V]]", func: Callable[[V, V], V], numPartitions: Optional[int] = None,
@@ -865,7 +865,7 @@ class RDD(Generic[T]):
         >>> pairs.reduceByKey(add, 3).getNumPartitions()
         3
         """
-        return self.combineByKey(_identity, func, func, numPartitions, partitionFunc)
+        return self.combineByKey(keep_value, func, func, numPartitions, partitionFunc)
 
     def reduceByKeyLocally(self: "RDD[tuple[K, V]]", func: Callable[[V, V], V]) -> dict[K, V]:
         """Merges the values of each key as ``reduceByKey`` does, but returns the result to the driver as a dict.
@@ -2110,20 +2110,12 @@ class _RangeSlice:
         return iter(range(self.start + lo * self.step, self.start + hi * self.step, self.step))
 
 
-class _CombineLocally:
-    """combineByKey's map side. What does not fit in memory goes on to the shuffle in parts, not to disk and back:
-    the reduce side joins the parts of a key anyway."""
+class _MergeCombiners:
+    """combineByKey's reduce side."""
 
     def __init__(self, create: Callable[[Any], Any], merge_value: Callable[[Any, Any], Any],
                  merge_combiners: Callable[[Any, Any], Any]) -> None:
         self.functions = (create, merge_value, merge_combiners)
-
-    def __call__(self, iterator: Iterator[Any]) -> Iterator[Any]:
-        return ExternalMerger(*self.functions).combine_partially(iterator)
-
-
-class _MergeCombiners(_CombineLocally):
-    """combineByKey's reduce side."""
 
     def __call__(self, iterator: Iterator[Any]) -> Iterator[Any]:
         merger = ExternalMerger(*self.functions)

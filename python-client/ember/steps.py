@@ -4,7 +4,8 @@ A stage's narrow transformations compose into one function per stage (ember.plan
 one another compose further: instead of one generator per step, each pulling records from the one before, the
 chain runs as one generator with a nested loop per flatMap, so a record costs one generator resumption whatever the
 number of steps. In a word count (flatMap then map, then the map-side combine) that is about a tenth of a worker's
-time. The loop for each shape of chain (``("flatMap", "map")``, say) is generated once per process and cached; the
+time. A shuffle's map-side combine runs the steps before it in its own loop, made from the same lines
+(``ember.merge``). The loop for each shape of chain (``("flatMap", "map")``, say) is generated once per process and cached; the
 generated code holds no user data, only the step kinds.
 """
 
@@ -51,7 +52,18 @@ def _compile(kinds: tuple[str, ...]) -> Callable[..., Iterator[Any]]:
     partition early."""
     functions = [f"f{i}" for i in range(len(kinds))]
     lines = [f"def run(records, {', '.join(functions)}):", "    try:", "        for x0 in records:"]
-    indent = " " * 12
+    current, indent = step_lines(kinds, lines, " " * 12)
+    lines += [f"{indent}yield {current}",
+              "    except StopIteration as e:",
+              "        raise stop_iteration_error(e) from None"]
+    loop = generate(lines, "+".join(kinds), {})
+    _loops[kinds] = loop
+    return loop
+
+
+def step_lines(kinds: tuple[str, ...], lines: list[str], indent: str) -> tuple[str, str]:
+    """Appends the code of steps of these kinds, applied to the record ``x0``, as functions ``f0``, ``f1``, ...;
+    returns the variable that holds a record after the last step, and the indentation of the code that takes it."""
     current = "x0"
     for i, kind in enumerate(kinds):
         if kind == MAP:
@@ -77,11 +89,11 @@ def _compile(kinds: tuple[str, ...]) -> Callable[..., Iterator[Any]]:
             current = f"x{i + 1}"
         else:
             raise ValueError(f"unknown record step {kind!r}")
-    lines += [f"{indent}yield {current}",
-              "    except StopIteration as e:",
-              "        raise stop_iteration_error(e) from None"]
-    namespace: dict[str, Any] = {"stop_iteration_error": stop_iteration_error}
-    exec(compile("\n".join(lines), f"<ember record steps {'+'.join(kinds)}>", "exec"), namespace)
-    loop = namespace["run"]
-    _loops[kinds] = loop
-    return loop
+    return current, indent
+
+
+def generate(lines: list[str], name: str, names: dict[str, Any]) -> Callable[..., Iterator[Any]]:
+    """The function ``run`` that these lines define, compiled with ``names`` (and stop_iteration_error) global."""
+    namespace: dict[str, Any] = {"stop_iteration_error": stop_iteration_error, **names}
+    exec(compile("\n".join(lines), f"<ember record steps {name}>", "exec"), namespace)
+    return namespace["run"]

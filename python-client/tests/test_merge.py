@@ -93,8 +93,9 @@ def test_combine_partially_hands_on_parts_that_merge_back_to_the_whole(records: 
     with memory_of(merger):
         parts = list(merger.combine_partially(records))
     assert merger.spills == 0
-    # Memory is checked after every chunk of records: at a limit of 0 each chunk leaves once it is combined.
-    assert merger.passes == (-(-len(records) // CHECK_EVERY) if limit == 0 else 0)
+    # Memory is checked after every CHECK_EVERY records: at a limit of 0 each such chunk leaves once it is
+    # combined, and what is left at the end leaves then.
+    assert merger.passes == (len(records) // CHECK_EVERY if limit == 0 else 0)
     if limit != 0:
         assert len(parts) == len(expected)
     reduce_side.merge_combined(parts)

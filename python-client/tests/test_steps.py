@@ -1,18 +1,22 @@
 """Consecutive map, flatMap and filter steps run fused, as one loop per stage (ember.steps): same records in the same
-order as applying the steps one after another, and the same failure for a StopIteration a step raises."""
+order as applying the steps one after another, and the same failure for a StopIteration a step raises. A shuffle's
+map side runs them in its combining loop (ember.merge)."""
 
 from __future__ import annotations
 
 import base64
 import json
+import operator
 import pickle
 import random
 from typing import Any, Callable
+from unittest.mock import patch
 
 import cloudpickle
 import pytest
 
 from ember import SparkContext
+from ember.merge import CHECK_EVERY, CombineLocally, ExternalMerger, keep_value
 from ember.plan import PlanBuilder
 from ember.steps import FILTER, FLAT_MAP, FLAT_MAP_VALUES, KEYS, MAP, MAP_VALUES, VALUES, RecordSteps
 
@@ -141,3 +145,82 @@ def test_a_stopiteration_in_a_fused_chain_fails_the_task(sc: SparkContext) -> No
     rdd = sc.parallelize(range(10), 2).map(lambda x: x + 1).flatMap(lambda x: [x]).map(_stops)
     with pytest.raises(Exception, match="STOP_ITERATION_OCCURRED"):
         rdd.collect()
+
+
+# -- a shuffle's map side runs the steps before it in its own loop (ember.merge) -------------------------------------
+
+def combine_plainly(records: list[Any], create: Callable[[Any], Any],
+                    merge: Callable[[Any, Any], Any]) -> dict[Any, Any]:
+    combined: dict[Any, Any] = {}
+    for k, v in records:
+        combined[k] = merge(combined[k], v) if k in combined else create(v)
+    return combined
+
+
+# The inline forms (reduceByKey's first value kept, operator.add) and general functions.
+COMBINERS: list[tuple[Callable[[Any], Any], Callable[[Any, Any], Any]]] = [
+    (keep_value, operator.add), (keep_value, max), (lambda v: [v], lambda c, v: c + [v]), (str, lambda c, v: c + str(v))]
+
+
+def test_the_map_sides_loop_gives_what_the_steps_and_a_dictionary_give() -> None:
+    rng = random.Random(5)
+    for _ in range(300):
+        steps = random_chain(rng, rng.randint(0, 4)) + [(MAP, lambda x: (x % 7, x))]
+        records = [rng.randint(-20, 20) for _ in range(rng.randint(0, 3 * CHECK_EVERY))]
+        create, merge = rng.choice(COMBINERS)
+        fused = CombineLocally(create, merge, merge).after(RecordSteps(tuple(steps)))
+        assert [kind for kind, _ in fused.record_steps] == [kind for kind, _ in steps]
+        expected = combine_plainly(plainly(records, steps), create, merge)
+        # No memory limit reached: one combiner per key, in the order the keys came.
+        assert list(fused(0, iter(records))) == list(expected.items()), steps
+
+
+def test_the_map_sides_loop_hands_on_its_combiners_when_memory_runs_out() -> None:
+    # Every check finds memory short: the combiners leave after every CHECK_EVERY input records (a tenth of that
+    # after a flatMap), and the reduce side's merge of the parts gives the whole.
+    for steps, every in (((MAP, lambda x: (x % 10, 1)),), CHECK_EVERY), \
+                         (((FLAT_MAP, lambda x: [x, x]), (MAP, lambda x: (x % 10, 1))), CHECK_EVERY // 10):
+        merger = ExternalMerger(keep_value, operator.add, operator.add, limit=0)
+        # A stand-in for the process's memory that follows what the merger holds (as in test_merge).
+        with patch("ember.merge.resident_bytes", lambda: len(merger.data) * 1000):
+            parts = list(merger.combine_partially(iter(range(3 * CHECK_EVERY)), steps))
+        assert merger.passes == 3 * CHECK_EVERY // every
+        reduce_side = ExternalMerger(keep_value, operator.add, operator.add, limit=1 << 40)
+        reduce_side.merge_combined(parts)
+        per_record = 2 if len(steps) == 2 else 1
+        assert dict(reduce_side.items()) == {k: per_record * 3 * CHECK_EVERY // 10 for k in range(10)}
+
+
+@pytest.mark.parametrize("where", ["step", "create", "merge"])
+def test_a_stopiteration_in_the_map_sides_loop_fails_as_in_pyspark(where: str) -> None:
+    def stop() -> Any:
+        raise StopIteration("from the user's function")
+
+    def pair(x: int) -> tuple[int, int]:
+        return (x % 3, stop() if where == "step" and x == 3 else x)
+
+    # 2 is key 2's first value (its combiner is created), 4 is key 1's second (merged).
+    create = (lambda v: stop() if v == 2 else v) if where == "create" else keep_value
+    merge = (lambda c, v: stop() if v == 4 else c + v) if where == "merge" else operator.add
+    fused = CombineLocally(create, merge, merge).after(RecordSteps(((MAP, pair),)))
+    with pytest.raises(RuntimeError, match="STOP_ITERATION_OCCURRED.*from the user's function"):
+        list(fused(0, iter(range(10))))
+
+
+def test_a_word_counts_map_side_is_one_loop_in_the_plan(sc: SparkContext) -> None:
+    lines = ["a b a", "c", "", "b a"]
+    counts = sc.parallelize(lines, 2).flatMap(str.split).map(lambda w: (w, 1)).reduceByKey(operator.add)
+    plan = PlanBuilder(sc).build(counts, [0, 1], None, None, "pickle")
+    _, inner = pickle.loads(base64.b64decode(plan["stages"][0]["command"]))
+    func = cloudpickle.loads(inner).func
+    combine = func.outer if hasattr(func, "outer") else func  # after the parallelized data's source function
+    assert isinstance(combine, CombineLocally)
+    assert [kind for kind, _ in combine.record_steps] == [FLAT_MAP, MAP]
+    assert sorted(counts.collect()) == [("a", 3), ("b", 2), ("c", 1)]
+    sums = sc.parallelize(range(100), 3).map(lambda x: (x % 4, x)).filter(lambda kv: kv[1] % 5)
+    expected = combine_plainly([(x % 4, x) for x in range(100) if x % 5], keep_value, operator.add)
+    assert sorted(sums.reduceByKey(operator.add).collect()) == sorted(expected.items())
+    assert sorted(sums.foldByKey(0, operator.add).collect()) == sorted(expected.items())
+    assert sorted(sums.aggregateByKey((0, 0), lambda a, v: (a[0] + v, a[1] + 1),
+                                      lambda a, b: (a[0] + b[0], a[1] + b[1])).collect()) == \
+        sorted((k, (s, sum(1 for x in range(100) if x % 5 and x % 4 == k))) for k, s in expected.items())
