@@ -358,12 +358,23 @@ def load_command(blob: bytes) -> shared.StageCommand:
     return command
 
 
+#: Key types whose portable_hash is their hash(): not None, not tuples (nor their subclasses), which it combines.
+_HASHED_DIRECTLY = frozenset({int, str, bytes, float, bool})
+
+
 def write_buckets(records: Iterable[Any], partition_func: Callable[[Any], int], reducers: int,
                   outfile: IO[bytes]) -> None:
     """Writes (key, value) records as batches per reduce partition, each frame preceded by its partition."""
     buckets: list[list] = [[] for _ in range(reducers)]
+    # portable_hash (the default) is hash() itself for keys of these types: such keys skip the Python call. Its
+    # module is loaded if the command holds it. Without PYTHONHASHSEED every key goes to it, to fail as it does.
+    rdd = sys.modules.get("ember.rdd")
+    hashed_directly: frozenset = frozenset()
+    if rdd is not None and partition_func is getattr(rdd, "portable_hash", None) and "PYTHONHASHSEED" in os.environ:
+        hashed_directly = _HASHED_DIRECTLY
     for record in records:
-        bucket = partition_func(record[0]) % reducers
+        key = record[0]
+        bucket = (hash(key) if type(key) in hashed_directly else partition_func(key)) % reducers
         batch = buckets[bucket]
         batch.append(record)
         if len(batch) >= SHUFFLE_BATCH:

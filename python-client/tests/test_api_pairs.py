@@ -5,8 +5,9 @@ ResultIterable values compare through list(). Sorting is global, so sorted resul
 
 from __future__ import annotations
 
+import io
 import operator
-from collections import Counter
+from collections import Counter, namedtuple
 
 import pytest
 
@@ -326,3 +327,33 @@ def test_count_of_keys_after_shuffles(sc: SparkContext) -> None:
     histogram = counts.map(lambda kv: (kv[1], 1)).reduceByKey(operator.add, 2)
     expected = Counter(Counter(words).values())
     assert dict(histogram.collect()) == dict(expected)
+
+
+Point = namedtuple("Point", "x y")
+
+
+def test_a_map_task_puts_each_record_where_portable_hash_says(monkeypatch: pytest.MonkeyPatch) -> None:
+    """write_buckets hashes keys of the common types directly, as portable_hash would; every other key (None,
+    tuples and their subclasses, other objects) goes through portable_hash itself."""
+    from ember import serializers as ser
+    from ember import worker
+
+    monkeypatch.setenv("PYTHONHASHSEED", "0")  # as workers have it (this process hashes strings alike anyway)
+    keys = [0, -1, 2 ** 70, "ü", b"b", 1.5, True, None, (1, "a"), (None, (2,)), Point(1, 2), frozenset({3}), ()]
+    records = [(k, i) for i, k in enumerate(keys * 3)]
+    out = io.BytesIO()
+    worker.write_buckets(iter(records), portable_hash, 5, out)
+    out.seek(0)
+    placed = {}
+    while out.tell() < len(out.getvalue()):
+        bucket = ser.read_int(out)
+        for record in ser.loads_batch(ser.read_frame(out)):
+            placed[record] = bucket
+    assert placed == {record: portable_hash(record[0]) % 5 for record in records}
+    # Why a tuple's subclass must not take the direct way: its hash() is not its portable_hash.
+    assert hash(Point(1, 2)) != portable_hash(Point(1, 2))
+    # Without PYTHONHASHSEED the first key fails, as portable_hash fails, whatever its type.
+    monkeypatch.delenv("PYTHONHASHSEED", raising=False)
+    monkeypatch.setattr("ember.rdd._hash_seed_checked", False)
+    with pytest.raises(RuntimeError, match="PYTHONHASHSEED"):
+        worker.write_buckets(iter([(1, 1)]), portable_hash, 5, io.BytesIO())
