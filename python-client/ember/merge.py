@@ -19,7 +19,11 @@ from ember.errors import stop_iteration_error
 
 SPILL_BUCKETS = 59
 CHECK_EVERY = 1000
-SPILL_BATCH = 1000
+# A spill writes a bucket's entries once it holds this many. The table is walked in its own order, which follows the
+# order its entries were made in (and so their places in memory); a bucket's batch pickles entries spread over the
+# last SPILL_BUCKETS * SPILL_BATCH of them, which at 64 are still in the CPU's caches and at 1000 were not: the spill
+# of a million groups took 2.0-4.0 s instead of 4.5-5.2 s, and merging the spills back 2.5-3.3 s instead of 4.2-5.2.
+SPILL_BATCH = 64
 _UNITS = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
 
