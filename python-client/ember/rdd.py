@@ -2289,16 +2289,34 @@ def _cogroup(rdds: list[RDD], numPartitions: Optional[int]) -> RDD:
 
 
 def _join(left: RDD, right: RDD, numPartitions: Optional[int], keep_left: bool, keep_right: bool) -> RDD:
-    def pairs(tagged: Iterable[Any]) -> Iterator[tuple]:
-        lefts: list[Any] = []
-        rights: list[Any] = []
-        for side, v in tagged:
-            (lefts if side == 0 else rights).append(v)
-        if keep_left and not rights:
-            rights.append(None)
-        if keep_right and not lefts:
-            lefts.append(None)
-        return ((v, w) for v in lefts for w in rights)
+    """PySpark's join: both sides' values tagged with their side, grouped by key, and each key's group paired up.
+    The groups stay plain lists (groupByKey's ResultIterable would be made and dropped for every key)."""
+    tagged = left.mapValues(_tag_left).union(right.mapValues(_tag_right))
+    grouped = tagged.partitionBy(numPartitions).mapPartitions(_GroupValues(), preservesPartitioning=True)
+    return grouped.flatMapValues(_JoinPairs(keep_left, keep_right))
 
-    tagged = left.mapValues(lambda v: (0, v)).union(right.mapValues(lambda v: (1, v)))
-    return tagged.groupByKey(numPartitions).flatMapValues(pairs)
+
+def _tag_left(v: Any) -> tuple[int, Any]:
+    return (0, v)
+
+
+def _tag_right(v: Any) -> tuple[int, Any]:
+    return (1, v)
+
+
+class _JoinPairs:
+    """A key's join output from its tagged values: each left value with each right one, the left ones in order and
+    for each the right ones in order; a side with no values gives None when the join keeps the other side's."""
+
+    def __init__(self, keep_left: bool, keep_right: bool) -> None:
+        self.keep_left = keep_left
+        self.keep_right = keep_right
+
+    def __call__(self, tagged: list) -> Iterable[tuple[Any, Any]]:
+        lefts = [v for side, v in tagged if side == 0]
+        if len(lefts) == len(tagged):
+            return [(v, None) for v in lefts] if self.keep_left else ()
+        if not lefts:
+            return [(None, w) for _, w in tagged] if self.keep_right else ()
+        rights = [w for side, w in tagged if side == 1]
+        return ((v, w) for v in lefts for w in rights)

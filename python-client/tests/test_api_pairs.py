@@ -357,3 +357,16 @@ def test_a_map_task_puts_each_record_where_portable_hash_says(monkeypatch: pytes
     monkeypatch.setattr("ember.rdd._hash_seed_checked", False)
     with pytest.raises(RuntimeError, match="PYTHONHASHSEED"):
         worker.write_buckets(iter([(1, 1)]), portable_hash, 5, io.BytesIO())
+
+
+def test_a_keys_join_output_pairs_each_left_value_with_each_right_value_in_order() -> None:
+    from ember.rdd import _JoinPairs
+
+    tagged = [(1, "w1"), (0, "v1"), (1, "w2"), (0, None)]
+    for keep_left, keep_right in JOINS.values():
+        assert list(_JoinPairs(keep_left, keep_right)(tagged)) == [("v1", "w1"), ("v1", "w2"), (None, "w1"),
+                                                                   (None, "w2")]
+        lefts_only = list(_JoinPairs(keep_left, keep_right)([(0, "v"), (0, None)]))
+        assert lefts_only == ([("v", None), (None, None)] if keep_left else [])
+        rights_only = list(_JoinPairs(keep_left, keep_right)([(1, "w"), (1, "x")]))
+        assert rights_only == ([(None, "w"), (None, "x")] if keep_right else [])
