@@ -5,8 +5,8 @@ one another compose further: instead of one generator per step, each pulling rec
 chain runs as one generator with a nested loop per flatMap, so a record costs one generator resumption whatever the
 number of steps. In a word count (flatMap then map, then the map-side combine) that is about a tenth of a worker's
 time. A shuffle's map-side combine runs the steps before it in its own loop, made from the same lines
-(``ember.merge``). The loop for each shape of chain (``("flatMap", "map")``, say) is generated once per process and cached; the
-generated code holds no user data, only the step kinds.
+(``ember.merge``). The loop for each shape of chain (``("flatMap", "map")``, say) is generated once per process
+and cached; the generated code holds no user data, only the step kinds.
 """
 
 from __future__ import annotations
