@@ -159,7 +159,8 @@ def combine_plainly(records: list[Any], create: Callable[[Any], Any],
 
 # The inline forms (reduceByKey's first value kept, operator.add) and general functions.
 COMBINERS: list[tuple[Callable[[Any], Any], Callable[[Any, Any], Any]]] = [
-    (keep_value, operator.add), (keep_value, max), (lambda v: [v], lambda c, v: c + [v]), (str, lambda c, v: c + str(v))]
+    (keep_value, operator.add), (keep_value, max), (lambda v: [v], lambda c, v: c + [v]),
+    (str, lambda c, v: c + str(v))]
 
 
 def test_the_map_sides_loop_gives_what_the_steps_and_a_dictionary_give() -> None:
