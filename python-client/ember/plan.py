@@ -57,18 +57,13 @@ def call_site(depth: int = 1) -> str:
 def compose(inner: Func, outer: Callable[[int, Iterator[Any]], Iterable[Any]]) -> Callable:
     if inner is None:
         return outer
-    if isinstance(outer, CombineLocally) and not outer.record_steps:
-        # A shuffle's map side runs the steps before it in its own loop (ember.merge).
+    if isinstance(outer, (RecordSteps, CombineLocally)):
+        # Steps after steps run as one loop (ember.steps), and a shuffle's map side runs the steps before it in its
+        # own loop (ember.merge); also after a source's function (a parallelized range's).
         if isinstance(inner, RecordSteps):
             return outer.after(inner)
         if isinstance(inner, Composed) and isinstance(inner.outer, RecordSteps):
             return Composed(inner.inner, outer.after(inner.outer))
-    if isinstance(outer, RecordSteps):
-        # Steps after steps run as one loop (ember.steps), also after a source's function (a parallelized range's).
-        if isinstance(inner, RecordSteps):
-            return inner.then(outer)
-        if isinstance(inner, Composed) and isinstance(inner.outer, RecordSteps):
-            return Composed(inner.inner, inner.outer.then(outer))
     return Composed(inner, outer)
 
 

@@ -35,8 +35,8 @@ class RecordSteps:
     def __init__(self, steps: tuple[Step, ...]) -> None:
         self.steps = steps
 
-    def then(self, other: "RecordSteps") -> "RecordSteps":
-        return RecordSteps(self.steps + other.steps)
+    def after(self, earlier: "RecordSteps") -> "RecordSteps":
+        return RecordSteps(earlier.steps + self.steps)
 
     def __call__(self, _split: int, iterator: Iterator[Any]) -> Iterator[Any]:
         kinds = tuple(kind for kind, _ in self.steps)
