@@ -21,6 +21,7 @@ import sys
 import threading
 import warnings
 from collections import defaultdict
+from functools import partial
 from functools import reduce as _reduce
 from itertools import chain, islice
 from typing import (TYPE_CHECKING, Any, Callable, Generic, Hashable, Iterable, Iterator, Optional, Sequence, TypeVar,
@@ -2271,37 +2272,38 @@ def _fraction_for_sample_size(wanted: int, total: int, with_replacement: bool) -
     return min(1.0, fraction + gamma + math.sqrt(gamma * gamma + 2 * gamma * fraction))
 
 
+def _grouped_by_source(rdds: list[RDD], numPartitions: Optional[int]) -> RDD:
+    """What cogroup and the joins are made of: each key with the list of its values from all of ``rdds``, each
+    value tagged with the index of its RDD, in the order they came. mapValues keeps a partitioner, so co-partitioned
+    RDDs are grouped without a shuffle. The groups stay plain lists (groupByKey's ResultIterable is not needed)."""
+    tagged = rdds[0].ctx.union([rdd.mapValues(partial(_tagged, i)) for i, rdd in enumerate(rdds)])
+    return tagged.partitionBy(numPartitions).mapPartitions(_GroupValues(), preservesPartitioning=True)
+
+
+def _tagged(source: int, v: Any) -> tuple[int, Any]:
+    return (source, v)
+
+
 def _cogroup(rdds: list[RDD], numPartitions: Optional[int]) -> RDD:
-    count = len(rdds)
+    return _grouped_by_source(rdds, numPartitions).mapValues(_SplitBySource(len(rdds)))
 
-    def tag(i: int) -> Callable[[Any], Any]:
-        return lambda v: (i, v)
 
-    def split_by_source(tagged: Iterable[Any]) -> tuple:
-        groups: list[list] = [[] for _ in range(count)]
+class _SplitBySource:
+    """A key's cogroup value from its tagged values: one ResultIterable per RDD, each in the order they came."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+    def __call__(self, tagged: list) -> tuple:
+        groups: list[list] = [[] for _ in range(self.count)]
         for i, v in tagged:
             groups[i].append(v)
         return tuple(ResultIterable(g) for g in groups)
 
-    # mapValues keeps a partitioner, so co-partitioned RDDs are grouped without a shuffle.
-    tagged = rdds[0].ctx.union([rdd.mapValues(tag(i)) for i, rdd in enumerate(rdds)])
-    return tagged.groupByKey(numPartitions).mapValues(split_by_source)
-
 
 def _join(left: RDD, right: RDD, numPartitions: Optional[int], keep_left: bool, keep_right: bool) -> RDD:
-    """PySpark's join: both sides' values tagged with their side, grouped by key, and each key's group paired up.
-    The groups stay plain lists (groupByKey's ResultIterable would be made and dropped for every key)."""
-    tagged = left.mapValues(_tag_left).union(right.mapValues(_tag_right))
-    grouped = tagged.partitionBy(numPartitions).mapPartitions(_GroupValues(), preservesPartitioning=True)
-    return grouped.flatMapValues(_JoinPairs(keep_left, keep_right))
-
-
-def _tag_left(v: Any) -> tuple[int, Any]:
-    return (0, v)
-
-
-def _tag_right(v: Any) -> tuple[int, Any]:
-    return (1, v)
+    """PySpark's join: both sides' values grouped by key, tagged with their side, and each key's group paired up."""
+    return _grouped_by_source([left, right], numPartitions).flatMapValues(_JoinPairs(keep_left, keep_right))
 
 
 class _JoinPairs:
