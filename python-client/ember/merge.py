@@ -105,9 +105,10 @@ def extend_group(a: list, b: list) -> list:
     return a
 
 
-def keep_value(v: Any) -> Any:
-    """reduceByKey's createCombiner: a key's first value is its combiner. Run inline by the map side's loop."""
-    return v
+def identity(x: Any) -> Any:
+    """``x`` itself. As reduceByKey's createCombiner (a key's first value is its combiner) the map side's loop runs it
+    inline."""
+    return x
 
 
 #: The map side's loops, by the kinds of record steps they run and what they run inline.
@@ -204,7 +205,7 @@ class ExternalMerger:
         leave in the order of their records, and each holds its records in order. ``passes`` counts the early
         hand-overs. ``record_steps`` (ember.steps) run on each record first, in the same loop."""
         kinds = tuple(kind for kind, _ in record_steps)
-        inline = (self.create is keep_value, self.merge_value is operator.add)
+        inline = (self.create is identity, self.merge_value is operator.add)
         loop = _combining_loops.get((kinds, inline)) or _combining_loop(kinds, inline)
         self._pass_limit = self.limit
         return loop(iterator, self.data, self._pass_on_now, self._fresh_data, self.create, self.merge_value,

@@ -29,7 +29,7 @@ from typing import (TYPE_CHECKING, Any, Callable, Generic, Hashable, Iterable, I
 
 from ember import steps
 from ember.errors import stop_iteration_error as _stop_iteration
-from ember.merge import CombineLocally, ExternalMerger, append_to_group, extend_group, keep_value, start_group
+from ember.merge import CombineLocally, ExternalMerger, append_to_group, extend_group, identity, start_group
 from ember.statcounter import StatCounter
 from ember.steps import RecordSteps
 from ember.storagelevel import StorageLevel
@@ -866,7 +866,7 @@ class RDD(Generic[T]):
         >>> pairs.reduceByKey(add, 3).getNumPartitions()
         3
         """
-        return self.combineByKey(keep_value, func, func, numPartitions, partitionFunc)
+        return self.combineByKey(identity, func, func, numPartitions, partitionFunc)
 
     def reduceByKeyLocally(self: "RDD[tuple[K, V]]", func: Callable[[V, V], V]) -> dict[K, V]:
         """Merges the values of each key as ``reduceByKey`` does, but returns the result to the driver as a dict.
@@ -1185,7 +1185,7 @@ class RDD(Generic[T]):
             def deal(split: int, iterator: Iterator[Any]) -> Iterator[Any]:
                 for i, item in enumerate(iterator, start=split):
                     yield i % numPartitions, item
-            return (self.mapPartitionsWithIndex(deal).partitionBy(numPartitions, _identity)
+            return (self.mapPartitionsWithIndex(deal).partitionBy(numPartitions, identity)
                     .map(lambda kv: kv[1]))
         if numPartitions >= parts:
             return self
@@ -1195,7 +1195,7 @@ class RDD(Generic[T]):
             target = ((split + 1) * numPartitions - 1) // parts
             return ((target, item) for item in iterator)
 
-        return (self.mapPartitionsWithIndex(group_of).partitionBy(numPartitions, _identity)
+        return (self.mapPartitionsWithIndex(group_of).partitionBy(numPartitions, identity)
                 .map(lambda kv: kv[1]))
 
     def cartesian(self, other: "RDD[U]") -> "RDD[tuple[T, U]]":
@@ -1228,7 +1228,7 @@ class RDD(Generic[T]):
             return ((a, b) for a in lefts for b in rights)
 
         tagged = self.ctx.union([self.mapPartitionsWithIndex(left), other.mapPartitionsWithIndex(right)])
-        return tagged.partitionBy(n * m, _identity).mapPartitions(pair_up)
+        return tagged.partitionBy(n * m, identity).mapPartitions(pair_up)
 
     def zip(self, other: "RDD[U]") -> "RDD[tuple[T, U]]":
         """Pairs the i-th record of each partition with the i-th of the same partition of ``other``; both must have
@@ -1256,7 +1256,7 @@ class RDD(Generic[T]):
         tagged: RDD[Any] = self.ctx.union([
             self.mapPartitionsWithIndex(lambda i, it: ((i, (0, x)) for x in it)),
             other.mapPartitionsWithIndex(lambda i, it: ((i, (1, x)) for x in it))])
-        return tagged.partitionBy(n, _identity).mapPartitions(pair_up)
+        return tagged.partitionBy(n, identity).mapPartitions(pair_up)
 
     def zipWithIndex(self) -> "RDD[tuple[T, int]]":
         """Pairs each record with its position in the RDD (partition by partition); runs a job to count.
@@ -2018,10 +2018,6 @@ class RDD(Generic[T]):
         """
         from ember import files
         files.save_partitions(self, path, files.pickle_writer(batchSize))
-
-
-def _identity(x: Any) -> Any:
-    return x
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep

@@ -16,7 +16,7 @@ import cloudpickle
 import pytest
 
 from ember import SparkContext
-from ember.merge import CHECK_EVERY, CombineLocally, ExternalMerger, keep_value
+from ember.merge import CHECK_EVERY, CombineLocally, ExternalMerger, identity
 from ember.plan import PlanBuilder
 from ember.steps import FILTER, FLAT_MAP, FLAT_MAP_VALUES, KEYS, MAP, MAP_VALUES, VALUES, RecordSteps
 
@@ -159,7 +159,7 @@ def combine_plainly(records: list[Any], create: Callable[[Any], Any],
 
 # The inline forms (reduceByKey's first value kept, operator.add) and general functions.
 COMBINERS: list[tuple[Callable[[Any], Any], Callable[[Any, Any], Any]]] = [
-    (keep_value, operator.add), (keep_value, max), (lambda v: [v], lambda c, v: c + [v]),
+    (identity, operator.add), (identity, max), (lambda v: [v], lambda c, v: c + [v]),
     (str, lambda c, v: c + str(v))]
 
 
@@ -181,12 +181,12 @@ def test_the_map_sides_loop_hands_on_its_combiners_when_memory_runs_out() -> Non
     # after a flatMap), and the reduce side's merge of the parts gives the whole.
     for steps, every in (((MAP, lambda x: (x % 10, 1)),), CHECK_EVERY), \
                          (((FLAT_MAP, lambda x: [x, x]), (MAP, lambda x: (x % 10, 1))), CHECK_EVERY // 10):
-        merger = ExternalMerger(keep_value, operator.add, operator.add, limit=0)
+        merger = ExternalMerger(identity, operator.add, operator.add, limit=0)
         # A stand-in for the process's memory that follows what the merger holds (as in test_merge).
         with patch("ember.merge.resident_bytes", lambda: len(merger.data) * 1000):
             parts = list(merger.combine_partially(iter(range(3 * CHECK_EVERY)), steps))
         assert merger.passes == 3 * CHECK_EVERY // every
-        reduce_side = ExternalMerger(keep_value, operator.add, operator.add, limit=1 << 40)
+        reduce_side = ExternalMerger(identity, operator.add, operator.add, limit=1 << 40)
         reduce_side.merge_combined(parts)
         per_record = 2 if len(steps) == 2 else 1
         assert dict(reduce_side.items()) == {k: per_record * 3 * CHECK_EVERY // 10 for k in range(10)}
@@ -201,7 +201,7 @@ def test_a_stopiteration_in_the_map_sides_loop_fails_as_in_pyspark(where: str) -
         return (x % 3, stop() if where == "step" and x == 3 else x)
 
     # 2 is key 2's first value (its combiner is created), 4 is key 1's second (merged).
-    create = (lambda v: stop() if v == 2 else v) if where == "create" else keep_value
+    create = (lambda v: stop() if v == 2 else v) if where == "create" else identity
     merge = (lambda c, v: stop() if v == 4 else c + v) if where == "merge" else operator.add
     fused = CombineLocally(create, merge, merge).after(RecordSteps(((MAP, pair),)))
     with pytest.raises(RuntimeError, match="STOP_ITERATION_OCCURRED.*from the user's function"):
@@ -219,7 +219,7 @@ def test_a_word_counts_map_side_is_one_loop_in_the_plan(sc: SparkContext) -> Non
     assert [kind for kind, _ in combine.record_steps] == [FLAT_MAP, MAP]
     assert sorted(counts.collect()) == [("a", 3), ("b", 2), ("c", 1)]
     sums = sc.parallelize(range(100), 3).map(lambda x: (x % 4, x)).filter(lambda kv: kv[1] % 5)
-    expected = combine_plainly([(x % 4, x) for x in range(100) if x % 5], keep_value, operator.add)
+    expected = combine_plainly([(x % 4, x) for x in range(100) if x % 5], identity, operator.add)
     assert sorted(sums.reduceByKey(operator.add).collect()) == sorted(expected.items())
     assert sorted(sums.foldByKey(0, operator.add).collect()) == sorted(expected.items())
     assert sorted(sums.aggregateByKey((0, 0), lambda a, v: (a[0] + v, a[1] + 1),
