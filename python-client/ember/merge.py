@@ -11,6 +11,7 @@ import os
 import pickle
 import re
 import sys
+from collections import _count_elements  # type: ignore[attr-defined]  # Counter's loop, in C in CPython
 from itertools import islice
 from typing import IO, Any, Callable, Iterable, Iterator, Optional
 
@@ -120,6 +121,8 @@ def _combining_loop(kinds: tuple[str, ...], inline: tuple[bool, bool]) -> Callab
     with no generator or list between them (a word count's map side spent about a fifth of its time passing
     records on). Memory is checked after every CHECK_EVERY input records (after every tenth of that when a flatMap
     may make many of one), and reduceByKey's usual functions (its first value kept, ``operator.add``) run inline.
+    A last step that pairs records with a constant makes no pair: the record is the key, the constant the value. A
+    count (a flatMap's records paired with 1, added up) runs as ``collections.Counter`` counts, in C.
     """
     inline_create, inline_add = inline
     every = CHECK_EVERY // 10 if steps.FLAT_MAP in kinds or steps.FLAT_MAP_VALUES in kinds else CHECK_EVERY
@@ -129,12 +132,22 @@ def _combining_loop(kinds: tuple[str, ...], inline: tuple[bool, bool]) -> Callab
              f"    left = {every}",
              "    try:",
              "        for x0 in records:"]
-    current, indent = steps.step_lines(kinds, lines, " " * 12)
-    lines += [f"{indent}k, v = {current}",
-              f"{indent}c = get(k, MISSING)",
-              f"{indent}data[k] = {'v' if inline_create else 'create(v)'} if c is MISSING else "
-              f"{'c + v' if inline_add else 'merge(c, v)'}",
-              "            left -= 1",
+    last = kinds[-1] if kinds else None
+    counting = inline_create and inline_add and last == steps.PAIR_WITH_ONE and kinds[-2:-1] == (steps.FLAT_MAP,)
+    if counting:
+        current, indent = steps.step_lines(kinds[:-2], lines, " " * 12)
+        lines.append(f"{indent}count(data, f{len(kinds) - 2}({current}))")
+    elif last in (steps.PAIR_WITH, steps.PAIR_WITH_ONE):
+        current, indent = steps.step_lines(kinds[:-1], lines, " " * 12)
+        lines.append(f"{indent}k, v = {current}, {1 if last == steps.PAIR_WITH_ONE else f'f{len(kinds) - 1}'}")
+    else:
+        current, indent = steps.step_lines(kinds, lines, " " * 12)
+        lines.append(f"{indent}k, v = {current}")
+    if not counting:
+        lines += [f"{indent}c = get(k, MISSING)",
+                  f"{indent}data[k] = {'v' if inline_create else 'create(v)'} if c is MISSING else "
+                  f"{'c + v' if inline_add else 'merge(c, v)'}"]
+    lines += ["            left -= 1",
               "            if not left:",
               f"                left = {every}",
               "                if pass_on_now():",
@@ -145,8 +158,8 @@ def _combining_loop(kinds: tuple[str, ...], inline: tuple[bool, bool]) -> Callab
               "    except StopIteration as e:",
               "        raise stop_iteration_error(e) from None",
               "    yield from data.items()"]
-    name = "+".join((*kinds, "combine"))
-    loop = steps.generate(lines, name, {"MISSING": _MISSING})
+    name = "+".join((*kinds, "count" if counting else "combine"))
+    loop = steps.generate(lines, name, {"MISSING": _MISSING, "count": _count_elements})
     _combining_loops[(kinds, inline)] = loop
     return loop
 

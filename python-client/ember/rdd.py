@@ -27,7 +27,7 @@ from itertools import chain, islice
 from typing import (TYPE_CHECKING, Any, Callable, Generic, Hashable, Iterable, Iterator, Optional, Sequence, TypeVar,
                     Union)
 
-from ember import steps
+from ember import idioms, steps
 from ember.errors import stop_iteration_error as _stop_iteration
 from ember.merge import CombineLocally, ExternalMerger, append_to_group, extend_group, identity, start_group
 from ember.statcounter import StatCounter
@@ -569,7 +569,7 @@ class RDD(Generic[T]):
         >>> sc.parallelize(["a", "bb"]).map(len).collect()
         [1, 2]
         """
-        return self.mapPartitionsWithIndex(RecordSteps(((steps.MAP, f),)), preservesPartitioning)
+        return self.mapPartitionsWithIndex(RecordSteps((idioms.map_step(f),)), preservesPartitioning)
 
     def flatMap(self, f: Callable[[T], Iterable[U]], preservesPartitioning: bool = False) -> "RDD[U]":
         """Returns a new RDD of all the records of the iterables ``f`` returns, one after another.
@@ -849,7 +849,7 @@ class RDD(Generic[T]):
         """
         if numPartitions is None:
             numPartitions = self._defaultReducePartitions()
-        functions = (createCombiner, mergeValue, mergeCombiners)
+        functions = (createCombiner, idioms.as_operator(mergeValue), idioms.as_operator(mergeCombiners))
         locally = self.mapPartitionsWithIndex(CombineLocally(*functions), preservesPartitioning=True)
         return locally.partitionBy(numPartitions, partitionFunc).mapPartitions(_MergeCombiners(*functions), True)
 

@@ -11,7 +11,7 @@ and cached; the generated code holds no user data, only the step kinds.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterator
 
 from ember.errors import stop_iteration_error
 
@@ -22,8 +22,13 @@ MAP_VALUES = "mapValues"  # (k, v) -> (k, f(v))
 FLAT_MAP_VALUES = "flatMapValues"  # (k, v) -> (k, w) for each w in f(v)
 KEYS = "keys"  # (k, v) -> k; no function
 VALUES = "values"  # (k, v) -> v; no function
+# A map whose function only pairs its record with a literal constant (ember.idioms): x -> (x, c), with c in place of
+# a function; and x -> (x, 1), the counting idiom, with none.
+PAIR_WITH = "pairWith"
+PAIR_WITH_ONE = "pairWithOne"
 
-Step = tuple[str, Optional[Callable[[Any], Any]]]
+# A step's kind and its function (for PAIR_WITH its constant; None for the kinds that take neither).
+Step = tuple[str, Any]
 
 _loops: dict[tuple[str, ...], Callable[..., Iterator[Any]]] = {}
 
@@ -62,8 +67,9 @@ def _compile(kinds: tuple[str, ...]) -> Callable[..., Iterator[Any]]:
 
 
 def step_lines(kinds: tuple[str, ...], lines: list[str], indent: str) -> tuple[str, str]:
-    """Appends the code of steps of these kinds, applied to the record ``x0``, as functions ``f0``, ``f1``, ...;
-    returns the variable that holds a record after the last step, and the indentation of the code that takes it."""
+    """Appends the code of steps of these kinds, applied to the record ``x0``, as functions ``f0``, ``f1``, ...
+    (PAIR_WITH's ``f`` is its constant); returns the variable that holds a record after the last step, and the
+    indentation of the code that takes it."""
     current = "x0"
     for i, kind in enumerate(kinds):
         if kind == MAP:
@@ -83,6 +89,12 @@ def step_lines(kinds: tuple[str, ...], lines: list[str], indent: str) -> tuple[s
             lines.append(f"{indent}for v{i + 1} in f{i}({current}[1]):")
             indent += "    "
             lines.append(f"{indent}x{i + 1} = ({current}[0], v{i + 1})")
+            current = f"x{i + 1}"
+        elif kind == PAIR_WITH:
+            lines.append(f"{indent}x{i + 1} = ({current}, f{i})")
+            current = f"x{i + 1}"
+        elif kind == PAIR_WITH_ONE:
+            lines.append(f"{indent}x{i + 1} = ({current}, 1)")
             current = f"x{i + 1}"
         elif kind in (KEYS, VALUES):
             lines.append(f"{indent}x{i + 1} = {current}[{0 if kind == KEYS else 1}]")

@@ -18,7 +18,8 @@ import pytest
 from ember import SparkContext
 from ember.merge import CHECK_EVERY, CombineLocally, ExternalMerger, identity
 from ember.plan import PlanBuilder
-from ember.steps import FILTER, FLAT_MAP, FLAT_MAP_VALUES, KEYS, MAP, MAP_VALUES, VALUES, RecordSteps
+from ember.steps import (FILTER, FLAT_MAP, FLAT_MAP_VALUES, KEYS, MAP, MAP_VALUES, PAIR_WITH, PAIR_WITH_ONE, VALUES,
+                         RecordSteps)
 
 # Step functions by kind: each is pure, so plain Python gives the expected records.
 FUNCTIONS: dict[str, list[Callable[[Any], Any]]] = {
@@ -106,7 +107,7 @@ def test_rdd_chains_run_fused_in_the_workers_with_the_same_results(sc: SparkCont
 
 
 def test_the_plan_composes_consecutive_steps_into_one_function(sc: SparkContext) -> None:
-    rdd = sc.parallelize(["a b", "c"], 2).flatMap(str.split).map(lambda w: (w, 1)).filter(lambda kv: kv[0] != "b")
+    rdd = sc.parallelize(["a b", "c"], 2).flatMap(str.split).map(lambda w: (w, len(w))).filter(lambda kv: kv[0] != "b")
     plan = PlanBuilder(sc).build(rdd, [0, 1], None, None, "pickle")
     _, inner = pickle.loads(base64.b64decode(plan["stages"][0]["command"]))
     func = cloudpickle.loads(inner).func
@@ -163,15 +164,27 @@ COMBINERS: list[tuple[Callable[[Any], Any], Callable[[Any, Any], Any]]] = [
     (str, lambda c, v: c + str(v))]
 
 
+# The last step of a map side: a call, or a pairing with a constant made inline (with 1, a flatMap's records are
+# counted in C when the combiners are reduceByKey's add).
+PAIRINGS: list[tuple[str, Any]] = [(MAP, lambda x: (x % 7, x)), (PAIR_WITH_ONE, None), (PAIR_WITH, 2),
+                                   (PAIR_WITH, "s")]
+
+
+def pair_plainly(step: tuple[str, Any]) -> Callable[[Any], Any]:
+    kind, f = step
+    return f if kind == MAP else lambda x: (x, 1 if kind == PAIR_WITH_ONE else f)
+
+
 def test_the_map_sides_loop_gives_what_the_steps_and_a_dictionary_give() -> None:
     rng = random.Random(5)
     for _ in range(300):
-        steps = random_chain(rng, rng.randint(0, 4)) + [(MAP, lambda x: (x % 7, x))]
+        pairing = rng.choice(PAIRINGS)
+        steps = random_chain(rng, rng.randint(0, 4)) + [pairing]
         records = [rng.randint(-20, 20) for _ in range(rng.randint(0, 3 * CHECK_EVERY))]
         create, merge = rng.choice(COMBINERS)
         fused = CombineLocally(create, merge, merge).after(RecordSteps(tuple(steps)))
         assert [kind for kind, _ in fused.record_steps] == [kind for kind, _ in steps]
-        expected = combine_plainly(plainly(records, steps), create, merge)
+        expected = combine_plainly(plainly(records, steps[:-1] + [(MAP, pair_plainly(pairing))]), create, merge)
         # No memory limit reached: one combiner per key, in the order the keys came.
         assert list(fused(0, iter(records))) == list(expected.items()), steps
 
@@ -180,7 +193,8 @@ def test_the_map_sides_loop_hands_on_its_combiners_when_memory_runs_out() -> Non
     # Every check finds memory short: the combiners leave after every CHECK_EVERY input records (a tenth of that
     # after a flatMap), and the reduce side's merge of the parts gives the whole.
     for steps, every in (((MAP, lambda x: (x % 10, 1)),), CHECK_EVERY), \
-                         (((FLAT_MAP, lambda x: [x, x]), (MAP, lambda x: (x % 10, 1))), CHECK_EVERY // 10):
+                         (((FLAT_MAP, lambda x: [x, x]), (MAP, lambda x: (x % 10, 1))), CHECK_EVERY // 10), \
+                         (((FLAT_MAP, lambda x: [x % 10] * 2), (PAIR_WITH_ONE, None)), CHECK_EVERY // 10):
         merger = ExternalMerger(identity, operator.add, operator.add, limit=0)
         # A stand-in for the process's memory that follows what the merger holds (as in test_merge).
         with patch("ember.merge.resident_bytes", lambda: len(merger.data) * 1000):
@@ -208,6 +222,18 @@ def test_a_stopiteration_in_the_map_sides_loop_fails_as_in_pyspark(where: str) -
         list(fused(0, iter(range(10))))
 
 
+def test_a_stopiteration_in_a_counted_flatmap_fails_as_in_pyspark() -> None:
+    def words(line: str) -> list[str]:
+        if line == "stop":
+            raise StopIteration("from the user's function")
+        return line.split()
+
+    fused = CombineLocally(identity, operator.add, operator.add).after(
+        RecordSteps(((FLAT_MAP, words), (PAIR_WITH_ONE, None))))
+    with pytest.raises(RuntimeError, match="STOP_ITERATION_OCCURRED.*from the user's function"):
+        list(fused(0, iter(["a b", "stop", "c"])))
+
+
 def test_a_word_counts_map_side_is_one_loop_in_the_plan(sc: SparkContext) -> None:
     lines = ["a b a", "c", "", "b a"]
     counts = sc.parallelize(lines, 2).flatMap(str.split).map(lambda w: (w, 1)).reduceByKey(operator.add)
@@ -216,7 +242,8 @@ def test_a_word_counts_map_side_is_one_loop_in_the_plan(sc: SparkContext) -> Non
     func = cloudpickle.loads(inner).func
     combine = func.outer if hasattr(func, "outer") else func  # after the parallelized data's source function
     assert isinstance(combine, CombineLocally)
-    assert [kind for kind, _ in combine.record_steps] == [FLAT_MAP, MAP]
+    # (w, 1) is made inline, and counted as collections.Counter counts (ember.idioms).
+    assert combine.record_steps == ((FLAT_MAP, str.split), (PAIR_WITH_ONE, None))
     assert sorted(counts.collect()) == [("a", 3), ("b", 2), ("c", 1)]
     sums = sc.parallelize(range(100), 3).map(lambda x: (x % 4, x)).filter(lambda kv: kv[1] % 5)
     expected = combine_plainly([(x % 4, x) for x in range(100) if x % 5], identity, operator.add)
