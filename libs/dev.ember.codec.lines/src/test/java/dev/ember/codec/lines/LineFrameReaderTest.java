@@ -154,6 +154,61 @@ class LineFrameReaderTest {
     }
 
     @Test
+    void lineEndsAndNonAsciiBytesAreFoundWhereverTheyFallInAWord() throws IOException {
+        // Long ASCII runs, which the reader scans eight bytes at a time, with line ends, valid multi-byte characters
+        // and invalid bytes at random places; each file is over 64 KiB, so lines also cross the reader's refills.
+        Random random = new Random(11);
+        for (int round = 0; round < 12; round++) {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            List<String> valid = new ArrayList<>();
+            long firstInvalidOffset = -1;
+            int invalidLines = 0;
+            String terminator = "\n";
+            while (bytes.size() < 100_000) {
+                StringBuilder line = new StringBuilder();
+                for (int k = random.nextInt(random.nextBoolean() ? 20 : 300); k > 0; k--) {
+                    line.append((char) ('a' + random.nextInt(26)));
+                }
+                if (line.length() == 0 && terminator.equals("\r")) {
+                    line.append('x'); // An empty line ended by LF after a CR would make one CR LF.
+                }
+                if (random.nextInt(4) == 0) {
+                    line.insert(random.nextInt(line.length() + 1), "\u00e9");
+                }
+                byte[] encoded = line.toString().getBytes(StandardCharsets.UTF_8);
+                if (random.nextInt(8) == 0) {
+                    // At a character boundary, so the invalid byte is the first invalid one of its line.
+                    int at = line.substring(0, random.nextInt(line.length() + 1))
+                            .getBytes(StandardCharsets.UTF_8).length;
+                    if (firstInvalidOffset < 0) {
+                        firstInvalidOffset = bytes.size() + at;
+                    }
+                    bytes.write(encoded, 0, at);
+                    bytes.write(0xff);
+                    bytes.write(encoded, at, encoded.length - at);
+                    invalidLines++;
+                } else {
+                    bytes.writeBytes(encoded);
+                    valid.add(line.toString());
+                }
+                terminator = TERMINATORS[random.nextInt(TERMINATORS.length)];
+                bytes.writeBytes(terminator.getBytes(StandardCharsets.UTF_8));
+            }
+            Path file = dir.resolve("words" + round + ".txt");
+            Files.write(file, bytes.toByteArray());
+            FileSplit whole = new FileSplit(file.toString(), 0, Files.size(file));
+
+            LineFrameReader skipping = LineFrameReader.open(whole, Map.of("malformed", "skip"), null, "");
+            assertSameLines(valid, readAll(skipping), "round " + round);
+            assertEquals(invalidLines, skipping.skippedRecords(), "round " + round);
+            MalformedDataException error = assertThrows(MalformedDataException.class,
+                    () -> readAll(LineFrameReader.open(whole, Map.of(), null, "")));
+            String expectedProblem = "(byte offset " + firstInvalidOffset + "): invalid UTF-8 (byte 0xff)";
+            assertTrue(error.getMessage().contains(expectedProblem), "round " + round + ": " + error.getMessage());
+        }
+    }
+
+    @Test
     void invalidUtf8NamesFileLineAndOffsetOrIsReplacedOrPassedThrough() throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         bytes.writeBytes("first\r\nsecond\n".getBytes(StandardCharsets.UTF_8));
