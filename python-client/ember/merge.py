@@ -1,8 +1,10 @@
 """Combining values by key within a worker's memory limit.
 
-``spark.python.worker.memory`` (default 512m) bounds the memory of one merge. Past it, the merger spills what it
-holds to disk, bucketed by key hash, and at the end merges one bucket at a time, so a shuffle partition larger than
-memory still combines correctly."""
+``spark.python.worker.memory`` (default 512m) bounds the memory of one merge. Past it, the merger spills part of
+what it holds to disk, bucketed by key hash: the keys of half the buckets still in memory, so a merge a little over
+the limit writes and reads back only part of its data. At the end it hands on the buckets that stayed in memory as
+they are, then merges the spilled ones from disk one bucket at a time, so a shuffle partition larger than memory
+still combines correctly."""
 
 from __future__ import annotations
 
@@ -192,6 +194,9 @@ class ExternalMerger:
         self.spills = 0
         self.passes = 0
         self._pass_limit = self.limit
+        self._spill_limit = self.limit
+        #: The spill buckets whose keys go to disk: their entries in ``data`` are only those since the last spill.
+        self.spilled_buckets: set[int] = set()
         self.directory: Optional[str] = None
         grouping = create is start_group and merge_value is append_to_group and merge_combiners is extend_group
         self._add_values = self._group_values if grouping else self._merge_values
@@ -277,20 +282,37 @@ class ExternalMerger:
                 group.extend(values)
 
     def _check_memory(self) -> None:
-        if resident_bytes() > self.limit:
+        if resident_bytes() > self._spill_limit:
             self._spill()
+            # What the spill freed mostly stays with the process, for the entries to come to reuse: the next spill
+            # is due when the process grows past what it holds now.
+            self._spill_limit = max(self.limit, int(resident_bytes() * 1.05))
 
     def _spill(self) -> None:
+        """Writes the entries of half the buckets still in memory (the last one alone), and those of buckets spilled
+        before, to disk; the other entries stay."""
         if not self.data:
             return
+        in_memory = [b for b in range(SPILL_BUCKETS) if b not in self.spilled_buckets]
+        self.spilled_buckets.update(in_memory[:max(1, len(in_memory) // 2)])
+        self._write_spilled_buckets()
+        self.spills += 1
+
+    def _write_spilled_buckets(self) -> None:
+        """Moves the entries of the spilled buckets from ``data`` to the ends of their files."""
         if self.directory is None:
             self.directory = privatedirs.mkdtemp("merge-")
             _task_spill_directories.append(self.directory)
+        spilled = self.spilled_buckets
         buckets: list[list] = [[] for _ in range(SPILL_BUCKETS)]
+        kept: dict = {}
         streams: dict[int, IO[bytes]] = {}
         try:
             for k, c in self.data.items():
                 b = hash(k) % SPILL_BUCKETS
+                if b not in spilled:
+                    kept[k] = c
+                    continue
                 buckets[b].append((k, c))
                 if len(buckets[b]) >= SPILL_BATCH:
                     self._write(streams, b, buckets[b])
@@ -311,8 +333,7 @@ class ExternalMerger:
             raise OSError(e.errno, f"could not spill the Python merge to {self.directory}: {e.strerror or e} (free "
                                    f"disk space there, set TMPDIR for the workers to another directory, or raise "
                                    f"spark.python.worker.memory)") from e
-        self.data = {}
-        self.spills += 1
+        self.data = kept
 
     def _write(self, streams: dict[int, IO[bytes]], bucket: int, batch: list) -> None:
         assert self.directory is not None  # _spill made it before writing
@@ -324,16 +345,20 @@ class ExternalMerger:
     def items(self) -> Iterator[tuple[Any, Any]]:
         if not self.spills:
             return iter(self.data.items())
-        self._spill()
+        self._write_spilled_buckets()
         # Ember's own diagnostic, for the worker's log (the JVM's), not the task's output the driver shows.
-        print(f"ember: merge spilled {self.spills} times to {self.directory} (limit {self.limit} bytes)",
-              file=sys.__stderr__, flush=True)
+        print(f"ember: merge spilled {self.spills} times ({len(self.spilled_buckets)} of {SPILL_BUCKETS} buckets) "
+              f"to {self.directory} (limit {self.limit} bytes)", file=sys.__stderr__, flush=True)
         return self._merge_spilled()
 
     def _merge_spilled(self) -> Iterator[tuple[Any, Any]]:
+        """The buckets that stayed in memory, then each spilled bucket merged from its file."""
         assert self.directory is not None  # items() spilled before merging the spills
         try:
-            for b in range(SPILL_BUCKETS):
+            in_memory, self.data = self.data, {}
+            yield from in_memory.items()
+            del in_memory
+            for b in sorted(self.spilled_buckets):
                 path = os.path.join(self.directory, f"bucket-{b}")
                 if not os.path.exists(path):
                     continue

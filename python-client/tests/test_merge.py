@@ -10,7 +10,7 @@ from unittest.mock import patch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ember.merge import CHECK_EVERY, ExternalMerger, append_to_group, extend_group, start_group
+from ember.merge import CHECK_EVERY, SPILL_BUCKETS, ExternalMerger, append_to_group, extend_group, start_group
 
 keys = st.one_of(st.integers(-50, 50), st.text(max_size=3), st.tuples(st.integers(0, 3), st.booleans()))
 # Enough records for several chunks, so that spilling (checked between chunks) really happens.
@@ -73,6 +73,53 @@ def memory_of(merger: ExternalMerger) -> Any:
     """A stand-in for the process's resident memory that follows what the merger holds (1 kB per key), so the
     tests decide when memory runs out; the real figure moves with everything else in the process."""
     return patch("ember.merge.resident_bytes", lambda: len(merger.data) * 1000)
+
+
+@settings(max_examples=40, deadline=None)
+@given(pairs, st.booleans())
+def test_spilling_part_of_the_buckets_again_and_again_loses_no_value_and_keeps_their_order(
+        records: list, grouping: bool) -> None:
+    # With the stand-in memory and a limit of 0, every chunk is over the limit: each spill moves half the buckets
+    # still in memory to disk (all, once one is left), and keys of spilled buckets gather again in memory until the
+    # next spill or the end.
+    merger = grouping_merger(0) if grouping else ExternalMerger(lambda v: v, add, add, limit=0)
+    with memory_of(merger):
+        merger.merge_values(records)
+    expected: dict[Any, Any] = plain_groups(records)
+    if not grouping:
+        expected = {k: sum(values) for k, values in expected.items()}
+    assert merger.spills >= (1 if records else 0)
+    assert dict(merger.items()) == expected
+
+
+def test_each_spill_moves_half_the_buckets_still_in_memory() -> None:
+    records = [(i, i) for i in range(3 * CHECK_EVERY)]  # new keys in every chunk
+    merger = grouping_merger(0)
+    spilled = []
+    with memory_of(merger):
+        for start in range(0, len(records), CHECK_EVERY):
+            merger.merge_values(records[start:start + CHECK_EVERY])
+            spilled.append(len(merger.spilled_buckets))
+    assert merger.spills == 3 and spilled == [29, 44, 51]
+    assert dict(merger.items()) == plain_groups(records)
+
+
+def test_a_merge_a_little_over_its_limit_spills_half_the_buckets_and_hands_the_rest_on_from_memory() -> None:
+    records = [(i % 800, i) for i in range(CHECK_EVERY + 600)]
+    merger = grouping_merger(700_000)  # 700 keys' worth of the stand-in memory: the first chunk's 800 are over it
+    with memory_of(merger):
+        merger.merge_values(records)
+    assert merger.spills == 1 and len(merger.spilled_buckets) == SPILL_BUCKETS // 2
+    spilled = [k for k in range(800) if hash(k) % SPILL_BUCKETS in merger.spilled_buckets]
+    kept = [k for k in range(800) if hash(k) % SPILL_BUCKETS not in merger.spilled_buckets]
+    assert 300 < len(kept) < 500
+    # The second chunk's keys (200 to 799) of spilled buckets gathered again in memory beside the kept ones.
+    assert sorted(merger.data) == sorted(kept + [k for k in spilled if k >= 200])
+    out = list(merger.items())
+    # The kept buckets come first, straight from memory, then the spilled ones from disk: each key whole, in order.
+    assert [k for k, _ in out[:len(kept)]] == kept
+    assert sorted(k for k, _ in out[len(kept):]) == spilled
+    assert dict(out) == plain_groups(records)
 
 
 @settings(max_examples=40, deadline=None)
