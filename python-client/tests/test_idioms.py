@@ -127,3 +127,34 @@ def test_an_unhashable_word_fails_the_task_as_it_would_uncounted(sc: SparkContex
     rdd = sc.parallelize([[1, 2]], 1).flatMap(lambda x: [x]).map(lambda w: (w, 1)).reduceByKey(operator.add)
     with pytest.raises(Exception, match="unhashable type: 'list'"):
         rdd.collect()
+
+
+class Halting:
+    """A value whose + raises StopIteration, as a user's class might."""
+
+    def __add__(self, other: Any) -> Any:
+        raise StopIteration("from __add__")
+
+
+def test_actions_with_a_plus_b_give_what_calling_it_gives(sc: SparkContext) -> None:
+    words = ["b", "a", "c", "d", "e", "f", "g"]
+    rdd = sc.parallelize(words, 3)
+    # + on strings is not commutative: reduce and fold keep the order of records and partitions.
+    assert rdd.reduce(lambda a, b: a + b) == "bacdefg"
+    assert rdd.fold("", lambda a, b: a + b) == "bacdefg"
+    assert rdd.aggregate("", lambda acc, w: acc + w, lambda x, y: x + y) == "bacdefg"
+    assert rdd.map(lambda w: (w < "d", w)).reduceByKeyLocally(lambda a, b: a + b) == {True: "bac", False: "defg"}
+    numbers = sc.parallelize(range(1000), 4)
+    assert numbers.reduce(lambda a, b: a + b) == sum(range(1000))
+    assert numbers.map(lambda x: [x]).fold([], lambda a, b: a + b) == list(range(1000))
+
+
+def test_a_stopiteration_from_plus_still_fails_the_task_as_in_pyspark(sc: SparkContext) -> None:
+    halting = sc.parallelize([1, 2, 3], 2).map(lambda _: Halting())
+    message = "Caught StopIteration thrown from user's code; failing the task"
+    for action in (lambda: halting.reduce(lambda a, b: a + b), lambda: halting.fold(Halting(), lambda a, b: a + b),
+                   lambda: halting.aggregate(Halting(), lambda a, b: a + b, lambda a, b: a + b),
+                   lambda: halting.map(lambda h: (1, h)).reduceByKey(lambda a, b: a + b).collect(),
+                   lambda: halting.map(lambda h: (1, h)).reduceByKeyLocally(lambda a, b: a + b)):
+        with pytest.raises(RuntimeError, match=message):
+            action()
