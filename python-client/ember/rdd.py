@@ -20,7 +20,7 @@ import subprocess
 import sys
 import threading
 import warnings
-from collections import defaultdict
+from collections import _count_elements, defaultdict  # type: ignore[attr-defined]  # Counter's loop, in C
 from functools import partial
 from functools import reduce as _reduce
 from itertools import chain, islice
@@ -1460,8 +1460,7 @@ class RDD(Generic[T]):
         """
         def count_partition(iterator: Iterator[Any]) -> Iterable[dict]:
             counts: dict = defaultdict(int)
-            for item in iterator:
-                counts[item] += 1
+            _count_elements(counts, iterator)  # Counter.update's loop, in C: counts[item] = counts.get(item, 0) + 1
             return [counts]
 
         def merge(a: dict, b: dict) -> dict:
