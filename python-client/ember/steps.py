@@ -66,14 +66,20 @@ def _compile(kinds: tuple[str, ...]) -> Callable[..., Iterator[Any]]:
     return loop
 
 
+# Steps that turn each record into exactly one: the expression of the new record (``x`` the record, ``f`` the step's
+# function, or PAIR_WITH's constant).
+_ASSIGNED = {MAP: "{f}({x})", MAP_VALUES: "({x}[0], {f}({x}[1]))", PAIR_WITH: "({x}, {f})", PAIR_WITH_ONE: "({x}, 1)",
+             KEYS: "{x}[0]", VALUES: "{x}[1]"}
+
+
 def step_lines(kinds: tuple[str, ...], lines: list[str], indent: str) -> tuple[str, str]:
     """Appends the code of steps of these kinds, applied to the record ``x0``, as functions ``f0``, ``f1``, ...
     (PAIR_WITH's ``f`` is its constant); returns the variable that holds a record after the last step, and the
     indentation of the code that takes it."""
     current = "x0"
     for i, kind in enumerate(kinds):
-        if kind == MAP:
-            lines.append(f"{indent}x{i + 1} = f{i}({current})")
+        if kind in _ASSIGNED:
+            lines.append(f"{indent}x{i + 1} = " + _ASSIGNED[kind].format(x=current, f=f"f{i}"))
             current = f"x{i + 1}"
         elif kind == FLAT_MAP:
             lines.append(f"{indent}for x{i + 1} in f{i}({current}):")
@@ -82,22 +88,10 @@ def step_lines(kinds: tuple[str, ...], lines: list[str], indent: str) -> tuple[s
         elif kind == FILTER:
             lines.append(f"{indent}if f{i}({current}):")
             indent += "    "
-        elif kind == MAP_VALUES:
-            lines.append(f"{indent}x{i + 1} = ({current}[0], f{i}({current}[1]))")
-            current = f"x{i + 1}"
         elif kind == FLAT_MAP_VALUES:
             lines.append(f"{indent}for v{i + 1} in f{i}({current}[1]):")
             indent += "    "
             lines.append(f"{indent}x{i + 1} = ({current}[0], v{i + 1})")
-            current = f"x{i + 1}"
-        elif kind == PAIR_WITH:
-            lines.append(f"{indent}x{i + 1} = ({current}, f{i})")
-            current = f"x{i + 1}"
-        elif kind == PAIR_WITH_ONE:
-            lines.append(f"{indent}x{i + 1} = ({current}, 1)")
-            current = f"x{i + 1}"
-        elif kind in (KEYS, VALUES):
-            lines.append(f"{indent}x{i + 1} = {current}[{0 if kind == KEYS else 1}]")
             current = f"x{i + 1}"
         else:
             raise ValueError(f"unknown record step {kind!r}")
