@@ -284,9 +284,10 @@ class ExternalMerger:
     def _check_memory(self) -> None:
         if resident_bytes() > self._spill_limit:
             self._spill()
-            # What the spill freed mostly stays with the process, for the entries to come to reuse: the next spill
-            # is due when the process grows past what it holds now.
-            self._spill_limit = max(self.limit, int(resident_bytes() * 1.05))
+            # What the spill freed mostly stays with the process (the entries left share its pages), for the entries
+            # to come to reuse: the next spill is due when the process grows 5 % past its size now, but never more
+            # than 5 % past the limit, so that spill after spill the limit does not creep up.
+            self._spill_limit = max(self.limit, min(int(resident_bytes() * 1.05), int(self.limit * 1.05)))
 
     def _spill(self) -> None:
         """Writes the entries of half the buckets still in memory (the last one alone), and those of buckets spilled

@@ -104,6 +104,25 @@ def test_each_spill_moves_half_the_buckets_still_in_memory() -> None:
     assert dict(merger.items()) == plain_groups(records)
 
 
+def test_spill_after_spill_the_memory_held_stays_within_5_percent_of_the_limit() -> None:
+    # A stand-in for a process that keeps the memory it freed: its size is the most the merger ever held (1 kB per
+    # key). New keys in every chunk, so the merger spills again and again; the table never holds much more than the
+    # limit allows (5 % over it, and one chunk's worth between checks).
+    records = [(i, i) for i in range(30 * CHECK_EVERY)]
+    merger = grouping_merger(5000 * 1000)
+    most = [0]
+
+    def process_size() -> int:
+        most[0] = max(most[0], len(merger.data))
+        return most[0] * 1000
+
+    with patch("ember.merge.resident_bytes", process_size):
+        merger.merge_values(records)
+    assert most[0] <= 5000 * 1.05 + CHECK_EVERY
+    assert merger.spills > 5
+    assert dict(merger.items()) == plain_groups(records)
+
+
 def test_a_merge_a_little_over_its_limit_spills_half_the_buckets_and_hands_the_rest_on_from_memory() -> None:
     records = [(i % 800, i) for i in range(CHECK_EVERY + 600)]
     merger = grouping_merger(700_000)  # 700 keys' worth of the stand-in memory: the first chunk's 800 are over it
