@@ -41,22 +41,23 @@ def _instructions(f: Any, parameters: int) -> Optional[list[dis.Instruction]]:
     return [i for i in dis.get_instructions(code) if i.opname not in _NO_EFFECT]
 
 
-def _loads_parameters(instructions: list[dis.Instruction], names: tuple[str, ...]) -> Optional[int]:
-    """How many instructions at the start load exactly ``names``, the parameters in order (one LOAD_FAST each, or
-    3.13's LOAD_FAST_LOAD_FAST for two), or None if they do not."""
-    loaded: list[str] = []
+def _loads_parameters(instructions: list[dis.Instruction], count: int) -> Optional[int]:
+    """How many instructions at the start load exactly the first ``count`` local slots, the parameters, in order (one
+    LOAD_FAST each, or 3.13's LOAD_FAST_LOAD_FAST for two), or None if they do not. Slots, not names: a code object
+    built by hand may give two slots one name."""
+    loaded: list[int] = []
     used = 0
     for instruction in instructions:
-        if len(loaded) >= len(names):
+        if len(loaded) >= count:
             break
         if instruction.opname == "LOAD_FAST":
-            loaded.append(instruction.argval)
+            loaded.append(instruction.arg)
         elif instruction.opname == "LOAD_FAST_LOAD_FAST":
-            loaded.extend(instruction.argval)
+            loaded.extend((instruction.arg >> 4, instruction.arg & 15))
         else:
             return None
         used += 1
-    return used if tuple(loaded) == names else None
+    return used if loaded == list(range(count)) else None
 
 
 def _constant(instruction: dis.Instruction) -> tuple[bool, Any]:
@@ -71,7 +72,7 @@ def pair_constant(f: Any) -> tuple[bool, Any]:
     instructions = _instructions(f, 1)
     if instructions is None or len(instructions) != 4:
         return False, None
-    if _loads_parameters(instructions, f.__code__.co_varnames[:1]) != 1:
+    if _loads_parameters(instructions, 1) != 1:
         return False, None
     is_constant, constant = _constant(instructions[1])
     pair, ret = instructions[2], instructions[3]
@@ -85,7 +86,7 @@ def is_plain_add(f: Any) -> bool:
     instructions = _instructions(f, 2)
     if instructions is None:
         return False
-    loads = _loads_parameters(instructions, f.__code__.co_varnames[:2])
+    loads = _loads_parameters(instructions, 2)
     if loads is None or len(instructions) != loads + 2:
         return False
     add, ret = instructions[loads], instructions[loads + 1]

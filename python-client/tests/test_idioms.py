@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import operator
+import types
 from collections import Counter
 from typing import Any, Callable
 
@@ -158,3 +159,18 @@ def test_a_stopiteration_from_plus_still_fails_the_task_as_in_pyspark(sc: SparkC
                    lambda: halting.map(lambda h: (1, h)).reduceByKeyLocally(lambda a, b: a + b)):
         with pytest.raises(RuntimeError, match=message):
             action()
+
+
+def test_parameters_are_matched_by_slot_not_by_name() -> None:
+    # A code object built by hand may give two slots one name: (y, 1) below reads a slot that is not a parameter.
+    def second(x: Any, y: Any) -> tuple[Any, int]:
+        return (y, 1)
+
+    one_parameter = second.__code__.replace(co_argcount=1, co_varnames=("x", "x"))
+    assert idioms.pair_constant(types.FunctionType(one_parameter, {})) == (False, None)
+
+    def swapped(a: Any, b: Any) -> Any:
+        return b + a
+
+    renamed = swapped.__code__.replace(co_varnames=("b", "a"))  # Reads as a + b by name; still slot 1 + slot 0.
+    assert not idioms.is_plain_add(types.FunctionType(renamed, {}))
