@@ -50,10 +50,13 @@ def _loads_parameters(instructions: list[dis.Instruction], count: int) -> Option
     for instruction in instructions:
         if len(loaded) >= count:
             break
+        slot = instruction.arg
+        if slot is None:
+            return None
         if instruction.opname == "LOAD_FAST":
-            loaded.append(instruction.arg)
+            loaded.append(slot)
         elif instruction.opname == "LOAD_FAST_LOAD_FAST":
-            loaded.extend((instruction.arg >> 4, instruction.arg & 15))
+            loaded.extend((slot >> 4, slot & 15))
         else:
             return None
         used += 1
