@@ -234,6 +234,42 @@ def test_cancelling_a_job_group_stops_its_job_and_the_context_stays_usable(sc: S
     assert sc.parallelize([1, 2, 3]).sum() == 6
 
 
+def test_a_job_cancelled_before_its_tasks_have_workers_runs_none_of_them(run_driver: RunDriver, result_of) -> None:
+    # A new context's first tasks wait for workers to start: a cancel then used to miss them, and they ran to their
+    # end (here two minutes of sleep). Each round's cancel comes as soon as the job is active; the aborted workers of
+    # the round before make the next round's tasks wait for new ones too.
+    proc = run_driver("""
+        import threading, time
+        from ember import SparkContext
+        sc = SparkContext("local[2]", "cancel-early")
+        rounds = []
+        for round in range(3):
+            outcome = {}
+            def slow_job():
+                sc.setJobGroup("early", "cancelled at once")
+                try:
+                    sc.parallelize(range(2), 2).foreach(lambda _: time.sleep(120))
+                except Exception as e:
+                    outcome["error"] = type(e).__name__
+            runner = threading.Thread(target=slow_job)
+            runner.start()
+            while not sc.statusTracker().getActiveJobsIds():
+                time.sleep(0.005)
+            sc.cancelJobGroup("early")
+            runner.join(timeout=30)
+            rounds.append([runner.is_alive(), outcome.get("error")])
+            if runner.is_alive():
+                break
+        kept_running = any(alive for alive, _ in rounds)
+        report({"rounds": rounds, "after": None if kept_running else sc.parallelize([1, 2, 3], 2).sum()})
+        import os
+        os._exit(0)  # Without waiting for a job that kept running.
+    """, timeout=120)
+    result = result_of(proc)
+    assert result["rounds"] == [[False, "SparkJobError"]] * 3, result["rounds"]
+    assert result["after"] == 6
+
+
 def test_ctrl_c_in_the_driver_cancels_the_running_job(run_driver: RunDriver, result_of) -> None:
     proc = run_driver("""
         import os, signal, threading, time

@@ -86,6 +86,14 @@ final class LocalTaskRunner implements TaskRunner {
                             + e.getMessage());
         }
         track(job, worker, true);
+        if (job.isFailed()) {
+            // Cancelled (or failed) while this task waited for its worker: abortRunning did not see the worker then,
+            // so the task must not start, or it would run to its end (a cancelled foreach of sleeps ran its minute).
+            // A job is marked failed before its running workers are aborted, so one of the two always sees the other.
+            track(job, worker, false);
+            engine.pool().release(worker, true);
+            return Attempt.ended(partition);
+        }
         TaskMetrics metrics = call.metrics();
         if (metrics != null) {
             metrics.started(worker.channel.pid(), worker.transport.name());
