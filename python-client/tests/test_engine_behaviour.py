@@ -273,6 +273,8 @@ def test_a_job_cancelled_before_its_tasks_have_workers_runs_none_of_them(run_dri
 def test_ctrl_c_in_the_driver_cancels_the_running_job(run_driver: RunDriver, result_of) -> None:
     proc = run_driver("""
         import os, signal, threading, time
+        # As in a terminal. A test run started in the background ignores SIGINT, and its drivers inherit that.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         from ember import SparkContext
         sc = SparkContext("local[2]", "ctrl-c")
         def slow(x):
@@ -299,6 +301,7 @@ def test_ctrl_c_while_the_job_is_being_submitted_cancels_it(run_driver: RunDrive
     # driver holding it back, the job would go on unseen and the next one would wait ~100 s behind it.
     proc = run_driver("""
         import os, signal, time
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # As in a terminal (see the test above).
         from ember import SparkContext
         sc = SparkContext("local[2]", "ctrl-c-submit")
         session = sc._session
