@@ -86,6 +86,12 @@ final class ClusterTaskRunner implements TaskRunner {
         String memberId = member.getUuid().toString();
         track(call.job(), memberId, true);
         try {
+            if (call.job().isFailed()) {
+                // Cancelled (or failed) while this task waited for a member: abortRunning did not see it then, so
+                // it must not start. A job is marked failed before its members are told, so one of the two always
+                // sees the other (as in LocalTaskRunner).
+                return Attempt.ended(partition);
+            }
             return runOn(call, member, memberId);
         } catch (ClusterNode.MemberGone e) {
             connection.lost(memberId);
